@@ -1,0 +1,98 @@
+"""Configuration from environment variables, with defaults that work on a developer's machine.
+
+The set-up script writes generated role passwords to ``var/lick.env``; this module reads that file
+too (real environment variables win), so that ``pytest``, ``lick-admin`` and the servers all agree
+without every shell having to source it first.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENV_FILE = REPO_ROOT / "var" / "lick.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines (``#`` comments, optional quotes); missing file: empty."""
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text()
+    except OSError:
+        return values
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.removeprefix("export ").strip()
+        values[key] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the archive, read once per process."""
+
+    db_host: str
+    db_port: int
+    db_name: str
+    owner_role: str
+    owner_password: str
+    ingest_role: str
+    ingest_password: str
+    query_role: str
+    query_password: str
+    redis_url: str
+    archive_root: Path
+    public_url: str
+    ivoa_authority: str
+    proprietary_years: int
+    results_dir: Path
+    secret_key: str
+    debug: bool
+
+    def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
+        """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
+        user, password = {
+            "owner": (self.owner_role, self.owner_password),
+            "ingest": (self.ingest_role, self.ingest_password),
+            "query": (self.query_role, self.query_password),
+        }[role]
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql+psycopg2://{auth}@{self.db_host}:{self.db_port}/{dbname or self.db_name}"
+
+    def dsn(self, role: str = "owner", dbname: str | None = None) -> str:
+        """libpq connection string for psycopg2 used without SQLAlchemy."""
+        return self.database_url(role, dbname).replace("postgresql+psycopg2://", "postgresql://")
+
+
+def _env(values: dict[str, str], key: str, default: str) -> str:
+    return os.environ.get(key) or values.get(key) or default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    values = read_env_file(Path(os.environ.get("LICK_ENV_FILE", DEFAULT_ENV_FILE)))
+    var_dir = REPO_ROOT / "var"
+    return Settings(
+        db_host=_env(values, "LICK_DB_HOST", "127.0.0.1"),
+        db_port=int(_env(values, "LICK_DB_PORT", "5432")),
+        db_name=_env(values, "LICK_DB_NAME", "lick_archive"),
+        owner_role=_env(values, "LICK_OWNER_ROLE", "lick_owner"),
+        owner_password=_env(values, "LICK_OWNER_PASSWORD", ""),
+        ingest_role=_env(values, "LICK_INGEST_ROLE", "lick_ingest"),
+        ingest_password=_env(values, "LICK_INGEST_PASSWORD", ""),
+        query_role=_env(values, "LICK_QUERY_ROLE", "lick_query"),
+        query_password=_env(values, "LICK_QUERY_PASSWORD", ""),
+        redis_url=_env(values, "LICK_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        archive_root=Path(_env(values, "LICK_ARCHIVE_ROOT", str(var_dir / "demo_archive"))),
+        public_url=_env(values, "LICK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        ivoa_authority=_env(values, "LICK_IVOA_AUTHORITY", "ivo://lick.ucolick.org/archive"),
+        proprietary_years=int(_env(values, "LICK_PROPRIETARY_YEARS", "2")),
+        results_dir=Path(_env(values, "LICK_RESULTS_DIR", str(var_dir / "results"))),
+        secret_key=_env(values, "LICK_SECRET_KEY", "insecure-development-key-change-me"),
+        debug=_env(values, "LICK_DEBUG", "0") == "1",
+    )

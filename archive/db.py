@@ -1,0 +1,29 @@
+"""Database engines for the three roles, and the Alembic configuration of the archive schema."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+
+from archive.config import get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version_lick"
+
+
+@lru_cache(maxsize=None)
+def engine(role: str = "owner", dbname: str | None = None) -> Engine:
+    """One pooled engine per (role, database) and process."""
+    return create_engine(get_settings().database_url(role, dbname), pool_pre_ping=True)
+
+
+def alembic_config(url: str | None = None):
+    """Alembic's configuration, built in code so no ini file has to be found on disk."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", (url or get_settings().database_url("owner"))
+                           .replace("%", "%%"))
+    return config

@@ -1,0 +1,213 @@
+"""What users may query: the published views and the metadata of every published column.
+
+This is the single description from which the migrations create the views, and from which
+TAP_SCHEMA, VOSI tables and VOTable FIELDs are generated. Each column names the SQL expression
+over ``lick.observation o`` that the view selects, its ADQL type and its IVOA metadata.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive.visibility import VISIBLE_ROWS
+
+
+@dataclass(frozen=True)
+class PublishedColumn:
+    name: str
+    expr: str
+    datatype: str  # ADQL / TAP_SCHEMA type: SMALLINT INTEGER BIGINT DOUBLE VARCHAR CLOB TIMESTAMP POINT REGION
+    description: str
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    xtype: str | None = None
+    principal: bool = False
+    indexed: bool = False
+    std: bool = False
+    arraysize: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    schema: str
+    name: str
+    description: str
+    columns: tuple[PublishedColumn, ...]
+    utype: str | None = None
+    extra_sql: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def view_sql(self) -> str:
+        """CREATE VIEW statement; the view filters by the access rule of :mod:`archive.visibility`.
+
+        ``security_barrier`` keeps user predicates from running before the access filter, so a
+        failing expression can never reveal a hidden row's value.
+        """
+        select_list = ",\n    ".join(f"{c.expr} AS {c.name}" for c in self.columns)
+        return (
+            f"CREATE VIEW {self.qualified_name} WITH (security_barrier) AS\n"
+            f"SELECT\n    {select_list}\nFROM lick.observation o\nWHERE {VISIBLE_ROWS}"
+        )
+
+
+def _obscore(name, expr, datatype, ucd, utype, description, unit=None, **kw) -> PublishedColumn:
+    return PublishedColumn(name=name, expr=expr, datatype=datatype, description=description,
+                           unit=unit, ucd=ucd, utype=f"obscore:{utype}", std=True, **kw)
+
+
+# ObsCore 1.1, Appendix C (ivoa_checklist §9 O12): names, types, units, UCDs and utypes.
+OBSCORE = PublishedTable(
+    schema="ivoa",
+    name="obscore",
+    description="ObsCore 1.1 view of every Lick observation the caller may see",
+    utype="ivo://ivoa.net/std/obscore#table-1.1",
+    columns=(
+        _obscore("dataproduct_type", "o.dataproduct_type", "VARCHAR", "meta.code.class",
+                 "ObsDataset.dataProductType", "Data product type: image or spectrum",
+                 principal=True),
+        _obscore("calib_level", "o.calib_level::integer", "INTEGER", "meta.code;obs.calib",
+                 "ObsDataset.calibLevel", "Calibration level: 1, raw instrumental data",
+                 principal=True),
+        _obscore("obs_collection", "'Lick/' || o.instrument", "VARCHAR", "meta.id",
+                 "DataID.collection", "Collection: Lick/<instrument>", principal=True),
+        _obscore("obs_id", "o.obs_id", "VARCHAR", "meta.id", "DataID.observationID",
+                 "Observation identifier: night, instrument directory and file name",
+                 principal=True, indexed=True),
+        _obscore("obs_publisher_did", "o.obs_publisher_did", "VARCHAR", "meta.ref.ivoid",
+                 "Curation.publisherDID", "IVOA dataset identifier", principal=True, indexed=True),
+        _obscore("access_url",
+                 "lick.public_url() || '/datalink/download/' || o.obs_id",
+                 "CLOB", "meta.ref.url", "Access.reference", "URL of the FITS file",
+                 principal=True),
+        _obscore("access_format", "'application/fits'::text", "VARCHAR", "meta.code.mime",
+                 "Access.format", "MIME type of the file behind access_url", principal=True),
+        _obscore("access_estsize", "(o.file_size + 1023) / 1024", "BIGINT", "phys.size;meta.file",
+                 "Access.size", "Estimated size of the file", unit="kbyte", principal=True),
+        _obscore("target_name", "o.target_name", "VARCHAR", "meta.id;src", "Target.name",
+                 "Target name as the observer entered it", principal=True, indexed=True),
+        _obscore("s_ra", "o.s_ra", "DOUBLE", "pos.eq.ra",
+                 "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1",
+                 "ICRS right ascension of the pointing", unit="deg", principal=True),
+        _obscore("s_dec", "o.s_dec", "DOUBLE", "pos.eq.dec",
+                 "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C2",
+                 "ICRS declination of the pointing", unit="deg", principal=True),
+        _obscore("s_fov", "o.s_fov", "DOUBLE", "phys.angSize;instr.fov",
+                 "Char.SpatialAxis.Coverage.Bounds.Extent.diameter",
+                 "Diameter of the field of view", unit="deg", principal=True),
+        _obscore("s_region", "o.s_region", "REGION", "pos.outline;obs.field",
+                 "Char.SpatialAxis.Coverage.Support.Area", "Footprint on the sky",
+                 xtype="adql:REGION", indexed=True),
+        _obscore("s_resolution", "NULL::double precision", "DOUBLE", "pos.angResolution",
+                 "Char.SpatialAxis.Resolution.Refval.value",
+                 "Spatial resolution (seeing limited; not recorded)", unit="arcsec"),
+        _obscore("s_xel1", "o.s_xel1", "BIGINT", "meta.number", "Char.SpatialAxis.numBins1",
+                 "Number of pixels along the first axis"),
+        _obscore("s_xel2", "o.s_xel2", "BIGINT", "meta.number", "Char.SpatialAxis.numBins2",
+                 "Number of pixels along the second axis"),
+        _obscore("t_min", "o.t_min", "DOUBLE", "time.start;obs.exposure",
+                 "Char.TimeAxis.Coverage.Bounds.Limits.StartTime",
+                 "Start of the exposure (UTC)", unit="d", principal=True, indexed=True),
+        _obscore("t_max", "o.t_max", "DOUBLE", "time.end;obs.exposure",
+                 "Char.TimeAxis.Coverage.Bounds.Limits.StopTime",
+                 "End of the exposure (UTC)", unit="d", principal=True),
+        _obscore("t_exptime", "o.t_exptime", "DOUBLE", "time.duration;obs.exposure",
+                 "Char.TimeAxis.Coverage.Support.Extent", "Exposure time", unit="s",
+                 principal=True),
+        _obscore("t_resolution", "o.t_exptime", "DOUBLE", "time.resolution",
+                 "Char.TimeAxis.Resolution.Refval.value",
+                 "Time resolution: the exposure time of a single frame", unit="s"),
+        _obscore("t_xel", "1::bigint", "BIGINT", "meta.number", "Char.TimeAxis.numBins",
+                 "Number of time samples: one exposure"),
+        _obscore("em_min", "o.em_min", "DOUBLE", "em.wl;stat.min",
+                 "Char.SpectralAxis.Coverage.Bounds.Limits.LoLimit",
+                 "Shortest vacuum wavelength covered", unit="m", principal=True),
+        _obscore("em_max", "o.em_max", "DOUBLE", "em.wl;stat.max",
+                 "Char.SpectralAxis.Coverage.Bounds.Limits.HiLimit",
+                 "Longest vacuum wavelength covered", unit="m", principal=True),
+        _obscore("em_res_power", "NULL::double precision", "DOUBLE", "spect.resolution",
+                 "Char.SpectralAxis.Resolution.ResolPower.refVal",
+                 "Spectral resolving power (not recorded)"),
+        _obscore("em_xel", "o.em_xel", "BIGINT", "meta.number", "Char.SpectralAxis.numBins",
+                 "Number of spectral pixels"),
+        _obscore("o_ucd", "'phot.count'::text", "VARCHAR", "meta.ucd", "Char.ObservableAxis.ucd",
+                 "UCD of the observable: raw detector counts"),
+        _obscore("pol_states", "NULL::text", "VARCHAR", "meta.code;phys.polarization",
+                 "Char.PolarizationAxis.stateList", "Polarization states: not observed"),
+        _obscore("pol_xel", "NULL::bigint", "BIGINT", "meta.number",
+                 "Char.PolarizationAxis.numBins", "Number of polarization samples"),
+        _obscore("facility_name", "o.facility_name", "VARCHAR", "meta.id;instr.tel",
+                 "Provenance.ObsConfig.Facility.name", "Telescope", principal=True),
+        _obscore("instrument_name", "o.instrument_name", "VARCHAR", "meta.id;instr",
+                 "Provenance.ObsConfig.Instrument.name", "Instrument", principal=True,
+                 indexed=True),
+        _obscore("obs_release_date", "o.obs_release_date", "TIMESTAMP", "time.release",
+                 "Curation.releaseDate", "When the data became or become public",
+                 xtype="timestamp", indexed=True),
+    ),
+)
+
+
+def _lick(name, expr, datatype, description, **kw) -> PublishedColumn:
+    return PublishedColumn(name=name, expr=expr, datatype=datatype, description=description, **kw)
+
+
+# Every Lick quantity except the file's location on disk.
+OBSERVATIONS = PublishedTable(
+    schema="lick",
+    name="observations",
+    description="One row per Lick FITS file the caller may see, with instrument set-up and header",
+    columns=(
+        _lick("obs_id", "o.obs_id", "VARCHAR", "Observation identifier (as in ivoa.obscore)",
+              ucd="meta.id;meta.main", principal=True, indexed=True),
+        _lick("obs_publisher_did", "o.obs_publisher_did", "VARCHAR", "IVOA dataset identifier",
+              ucd="meta.ref.ivoid", principal=True, indexed=True),
+        _lick("telescope", "o.telescope", "VARCHAR", "Telescope: Shane, Nickel or APF",
+              ucd="meta.id;instr.tel", principal=True),
+        _lick("instrument", "o.instrument", "VARCHAR", "Instrument (and arm) that took the frame",
+              ucd="meta.id;instr", principal=True, indexed=True),
+        _lick("frame_type", "o.frame_type", "VARCHAR",
+              "science, bias, dark, flat, arc, focus or unknown", ucd="meta.code.class",
+              principal=True, indexed=True),
+        _lick("observing_night", "o.observing_night::timestamp", "TIMESTAMP",
+              "Local date at the start of the night (noon to noon, UTC-8)", ucd="time.epoch;obs",
+              xtype="timestamp", principal=True, indexed=True),
+        _lick("date_obs", "o.date_obs::timestamp", "TIMESTAMP", "Start of the exposure, UTC",
+              ucd="time.start;obs.exposure", xtype="timestamp", principal=True),
+        _lick("t_min", "o.t_min", "DOUBLE", "Start of the exposure, MJD (UTC)", unit="d",
+              ucd="time.start;obs.exposure", indexed=True),
+        _lick("exptime", "o.t_exptime", "DOUBLE", "Exposure time", unit="s",
+              ucd="time.duration;obs.exposure", principal=True),
+        _lick("target_name", "o.target_name", "VARCHAR", "OBJECT (APF: TOBJECT) as entered",
+              ucd="meta.id;src", principal=True, indexed=True),
+        _lick("s_ra", "o.s_ra", "DOUBLE", "ICRS right ascension", unit="deg", ucd="pos.eq.ra;meta.main",
+              principal=True),
+        _lick("s_dec", "o.s_dec", "DOUBLE", "ICRS declination", unit="deg", ucd="pos.eq.dec;meta.main",
+              principal=True),
+        _lick("pos", "o.pos", "POINT", "Position as an ADQL point", unit="deg", ucd="pos.eq",
+              xtype="point", indexed=True),
+        _lick("airmass", "o.airmass", "DOUBLE", "Airmass", ucd="obs.airMass"),
+        _lick("filters", "o.filters", "VARCHAR", "Filters in the beam", ucd="instr.filter"),
+        _lick("grating", "o.grating", "VARCHAR", "Grating", ucd="instr.setup"),
+        _lick("grism", "o.grism", "VARCHAR", "Grism", ucd="instr.setup"),
+        _lick("slit", "o.slit", "VARCHAR", "Slit", ucd="instr.setup"),
+        _lick("dichroic", "o.dichroic", "VARCHAR", "Dichroic (beam splitter)", ucd="instr.setup"),
+        _lick("decker", "o.decker", "VARCHAR", "Decker", ucd="instr.setup"),
+        _lick("aperture", "o.aperture", "VARCHAR", "Aperture", ucd="instr.setup"),
+        _lick("observer", "o.observer", "VARCHAR", "OBSERVER card as written", ucd="meta.id.PI"),
+        _lick("program", "o.program", "VARCHAR", "Program the frame belongs to",
+              ucd="meta.id;obs.proposal"),
+        _lick("cover_id", "o.cover_id", "VARCHAR", "Cover-sheet id", ucd="meta.id;obs.proposal"),
+        _lick("file_size", "o.file_size", "BIGINT", "File size", unit="byte", ucd="phys.size;meta.file"),
+        _lick("ingest_flags", "o.ingest_flags", "INTEGER", "Problems found and repaired at ingest (bits)",
+              ucd="meta.code.qual"),
+        _lick("obs_release_date", "o.obs_release_date", "TIMESTAMP", "When the data become public",
+              ucd="time.release", xtype="timestamp", principal=True, indexed=True),
+        _lick("header", "o.header", "CLOB", "The full primary FITS header, one card a line",
+              ucd="meta.fits"),
+    ),
+)
+
+PUBLISHED_TABLES: tuple[PublishedTable, ...] = (OBSCORE, OBSERVATIONS)

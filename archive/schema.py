@@ -1,0 +1,156 @@
+"""The archive schema, defined once.
+
+Tables live in the PostgreSQL schema ``lick``; the published views (``ivoa.obscore`` and
+``lick.observations``) are described in :mod:`archive.published` and created by the migrations.
+Alembic migrations in ``archive/migrations`` create exactly what this module declares; a test
+compares the two.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    func,
+    text,
+)
+
+from archive.pgsphere import SPoint, SPoly
+
+SCHEMA = "lick"
+
+FRAME_TYPES = ("science", "bias", "dark", "flat", "arc", "focus", "unknown")
+DATAPRODUCT_TYPES = ("image", "spectrum")
+TELESCOPES = ("Shane", "Nickel", "APF", "Unknown")
+
+metadata = MetaData(schema=SCHEMA)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+observation = Table(
+    "observation",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    # ObsCore 1.1 quantities, stored as real columns.
+    Column("obs_id", Text, nullable=False, unique=True,
+           comment="Observation identifier: the file's archive path without extension"),
+    Column("obs_publisher_did", Text, nullable=False, unique=True),
+    Column("dataproduct_type", Text, nullable=False),
+    Column("calib_level", SmallInteger, nullable=False, server_default=text("1")),
+    Column("target_name", Text),
+    Column("s_ra", Double, comment="ICRS right ascension, degrees"),
+    Column("s_dec", Double, comment="ICRS declination, degrees"),
+    Column("s_fov", Double, comment="field of view diameter, degrees"),
+    Column("s_region", SPoly),
+    Column("s_xel1", BigInteger),
+    Column("s_xel2", BigInteger),
+    Column("t_min", Double, comment="start of exposure, MJD (UTC)"),
+    Column("t_max", Double, comment="end of exposure, MJD (UTC)"),
+    Column("t_exptime", Double, comment="exposure time, seconds"),
+    Column("em_min", Double, comment="shortest vacuum wavelength, metres"),
+    Column("em_max", Double, comment="longest vacuum wavelength, metres"),
+    Column("em_xel", BigInteger),
+    Column("instrument_name", Text, nullable=False),
+    Column("facility_name", Text, nullable=False),
+    Column("access_estsize", BigInteger, comment="file size, kbyte"),
+    Column("obs_release_date", DateTime(timezone=True), nullable=False),
+    # Position for the spatial index; NULL when the file has no usable coordinates.
+    Column("pos", SPoint),
+    # Lick quantities.
+    Column("telescope", Text, nullable=False),
+    Column("instrument", Text, nullable=False),
+    Column("frame_type", Text, nullable=False),
+    Column("observing_night", Date, nullable=False,
+           comment="local date at the start of the night (noon-to-noon, UTC-8)"),
+    Column("date_obs", DateTime(timezone=True), comment="start of exposure, UTC"),
+    Column("filters", Text),
+    Column("grating", Text),
+    Column("grism", Text),
+    Column("slit", Text),
+    Column("dichroic", Text),
+    Column("decker", Text),
+    Column("aperture", Text),
+    Column("airmass", Double),
+    Column("observer", Text),
+    Column("program", Text),
+    Column("cover_id", Text),
+    Column("file_size", BigInteger, nullable=False),
+    Column("file_mtime", DateTime(timezone=True), nullable=False),
+    Column("checksum", Text, comment="MD5 of the file, hex"),
+    Column("ingest_flags", Integer, nullable=False, server_default=text("0")),
+    Column("header", Text, nullable=False),
+    # Never published: where the file lives, relative to the archive root.
+    Column("file_path", Text, nullable=False, unique=True),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(_in("frame_type", FRAME_TYPES), name="frame_type_known"),
+    CheckConstraint(_in("dataproduct_type", DATAPRODUCT_TYPES), name="dataproduct_type_known"),
+    CheckConstraint(_in("telescope", TELESCOPES), name="telescope_known"),
+    CheckConstraint("calib_level BETWEEN 0 AND 4", name="calib_level_range"),
+    CheckConstraint("s_ra IS NULL OR (s_ra >= 0 AND s_ra < 360)", name="s_ra_range"),
+    CheckConstraint("s_dec IS NULL OR (s_dec BETWEEN -90 AND 90)", name="s_dec_range"),
+)
+
+Index("observation_pos_gist", observation.c.pos, postgresql_using="gist")
+Index("observation_s_region_gist", observation.c.s_region, postgresql_using="gist")
+Index("observation_t_min", observation.c.t_min)
+Index("observation_night", observation.c.observing_night)
+Index("observation_instrument", observation.c.instrument_name, observation.c.t_min)
+Index("observation_target", func.lower(observation.c.target_name))
+Index("observation_frame_type", observation.c.frame_type)
+Index("observation_release", observation.c.obs_release_date)
+
+program = Table(
+    "program",
+    metadata,
+    Column("program_id", Text, primary_key=True, comment="program or cover-sheet id"),
+    Column("title", Text),
+    Column("release_date", Date, comment="when its data become public; NULL: night + default period"),
+)
+
+program_observer = Table(
+    "program_observer",
+    metadata,
+    Column("program_id", Text, ForeignKey("program.program_id", ondelete="CASCADE"), nullable=False),
+    Column("observer", Text, nullable=False, comment="user name of an observer in the program"),
+    PrimaryKeyConstraint("program_id", "observer"),
+)
+
+schedule = Table(
+    "schedule",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("telescope", Text, nullable=False),
+    Column("night", Date, nullable=False),
+    Column("starts_at", DateTime(timezone=True), comment="NULL: the whole night"),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("program_id", Text, ForeignKey("program.program_id", ondelete="CASCADE"), nullable=False),
+    CheckConstraint(_in("telescope", TELESCOPES), name="schedule_telescope_known"),
+    CheckConstraint("(starts_at IS NULL) = (ends_at IS NULL) AND (starts_at IS NULL OR starts_at < ends_at)",
+                    name="schedule_range_valid"),
+)
+Index("schedule_night", schedule.c.telescope, schedule.c.night)
+
+access_grant = Table(
+    "access_grant",
+    metadata,
+    Column("observation_id", BigInteger, ForeignKey("observation.id", ondelete="CASCADE"), nullable=False),
+    Column("principal", Text, nullable=False,
+           comment="who may see the file before its release: 'program:<id>' or 'user:<name>'"),
+    Column("reason", Text, nullable=False, comment="the access rule that granted it"),
+    PrimaryKeyConstraint("observation_id", "principal"),
+)
+Index("access_grant_principal", access_grant.c.principal)

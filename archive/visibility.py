@@ -1,0 +1,27 @@
+"""Which rows of ``lick.observation`` a caller may see: the one access rule, in SQL.
+
+A row is visible once its release date has passed, or when one of the caller's principals
+(``user:<name>``, ``program:<id>``) holds a grant on it. The caller's principals are set per
+transaction with ``SET LOCAL lick.principals = '{...}'``; without it the caller is anonymous.
+The published views filter by this predicate, and the query role can read nothing else.
+"""
+
+CURRENT_PRINCIPALS_SQL = """
+CREATE FUNCTION lick.current_principals() RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(current_setting('lick.principals', true), ''), '{}')::text[]
+$$
+"""
+
+PUBLIC_URL_SQL = """
+CREATE FUNCTION lick.public_url() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(current_setting('lick.public_url', true), ''), 'http://127.0.0.1:8000')
+$$
+"""
+
+VISIBLE_ROWS = (
+    "(o.obs_release_date <= now() OR EXISTS ("
+    "SELECT 1 FROM lick.access_grant g "
+    "WHERE g.observation_id = o.id AND g.principal = ANY (lick.current_principals())))"
+)
