@@ -56,6 +56,47 @@ def generate_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schedule_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="schedule as .csv or .json (format: ingest/schedule.py)")
+
+
+@command("import-schedule", "import an observing schedule (programs, observers, nights)", _schedule_args)
+def import_schedule(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from archive.db import engine
+    from ingest.schedule import import_schedule as store, read_schedule
+
+    slots = read_schedule(Path(args.file))
+    with engine("ingest").begin() as conn:
+        count = store(conn, slots)
+    print(f"imported {count} schedule slot(s) from {args.file}")
+    return 0
+
+
+def _ingest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", help="files or directories (default: the whole archive root)")
+    p.add_argument("--from-list", metavar="FILE", help="read paths from FILE, one a line")
+    p.add_argument("--force", action="store_true", help="re-read files even when size and mtime match")
+    p.add_argument("--dry-run", action="store_true", help="read and map, report, write nothing")
+    p.add_argument("--jobs", type=int, default=0, help="reader processes (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+@command("ingest", "bulk-ingest files or trees through the real ingest path", _ingest_args)
+def ingest(args: argparse.Namespace) -> int:
+    from ingest.bulk import bulk_ingest
+
+    report = bulk_ingest(args.paths, from_list=args.from_list, force=args.force,
+                         dry_run=args.dry_run, jobs=args.jobs, progress=not args.quiet)
+    for path, reason in report.failed[:50]:
+        print(f"  failed: {path}: {reason}")
+    if len(report.failed) > 50:
+        print(f"  ... and {len(report.failed) - 50} more failures")
+    print(("dry run: " if args.dry_run else "") + report.summary())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     parser = argparse.ArgumentParser(prog="lick-admin", description=__doc__.splitlines()[0])

@@ -1,7 +1,6 @@
 """Database engines for the three roles, and the Alembic configuration of the archive schema."""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
@@ -12,10 +11,22 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version_lick"
 
 
-@lru_cache(maxsize=None)
+_ENGINES: dict[tuple[str, str | None], Engine] = {}
+
+
 def engine(role: str = "owner", dbname: str | None = None) -> Engine:
     """One pooled engine per (role, database) and process."""
-    return create_engine(get_settings().database_url(role, dbname), pool_pre_ping=True)
+    key = (role, dbname)
+    if key not in _ENGINES:
+        _ENGINES[key] = create_engine(get_settings().database_url(role, dbname), pool_pre_ping=True)
+    return _ENGINES[key]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (before a database is dropped, or after a fork)."""
+    for role_engine in _ENGINES.values():
+        role_engine.dispose()
+    _ENGINES.clear()
 
 
 def alembic_config(url: str | None = None):

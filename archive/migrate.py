@@ -21,13 +21,18 @@ def archive_revision(url: str | None = None) -> str | None:
     """The archive schema's current Alembic revision, or None before the first migration."""
     from alembic.runtime.migration import MigrationContext
 
+    from sqlalchemy import create_engine
+
     from archive.db import VERSION_TABLE
 
-    eng = engine("owner") if url is None else None
-    from sqlalchemy import create_engine
-    eng = eng or create_engine(url)
-    with eng.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    eng = engine("owner") if url is None else create_engine(url)
+    try:
+        with eng.connect() as conn:
+            return MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    finally:
+        if url is not None:
+            eng.dispose()
 
 
 def migrate_archive(revision: str = "head", url: str | None = None) -> Iterator[str]:

@@ -1,0 +1,135 @@
+"""From files on disk to rows: the one ingest path that the Celery task and bulk ingest share.
+
+For each batch of paths: skip files whose size and mtime match their row, read and map the
+header of the others, decide their access, and upsert the batch in one transaction as the ingest
+role. Files that vanished are withdrawn; unreadable ones are reported with their reason and
+leave no row.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from archive.config import get_settings
+from archive.db import engine
+from ingest.access import AccessPolicy, AccessRules
+from ingest.fitsread import UnreadableFile
+from ingest.mapping import map_file
+from ingest.schedule import Schedule
+from ingest.store import FileState, Ingestable, known_states, upsert, withdraw
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class IngestReport:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.withdrawn + len(self.failed)
+
+    def add(self, other: IngestReport) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.withdrawn += other.withdrawn
+        self.failed.extend(other.failed)
+
+    def summary(self) -> str:
+        return (f"{self.inserted} ingested, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.withdrawn} withdrawn, {len(self.failed)} failed")
+
+
+def file_state(path: Path) -> FileState:
+    st = path.stat()
+    return FileState(st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
+
+
+def relative_path(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def read_file(path: Path, root: Path):
+    """Map one file; returns (metadata, state) or (None, reason). Runs in worker processes."""
+    try:
+        state = file_state(path)
+        return map_file(path, root), state
+    except UnreadableFile as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror or exc}"
+
+
+def batches(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def read_files(paths: list[Path], root: Path) -> Iterator[tuple]:
+    return (read_file(path, root) for path in paths)
+
+
+def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = False,
+                 dry_run: bool = False, reader: Callable = read_files) -> IngestReport:
+    """Ingest one batch of absolute paths under the archive root in one transaction.
+
+    ``reader(paths, root)`` yields :func:`read_file`'s answer for each path in order: in this
+    process by default, or from a process pool for bulk ingest.
+    """
+    root = root or get_settings().archive_root
+    report = IngestReport()
+    rel = {p: relative_path(p, root) for p in paths}
+    with engine("ingest").begin() as conn:
+        stored = known_states(conn, list(rel.values()))
+        to_read, gone = [], []
+        for path in paths:
+            if not path.exists():
+                gone.append(rel[path])
+                continue
+            before = stored.get(rel[path])
+            if before and not force:
+                now = file_state(path)
+                if (now.size, now.mtime) == (before.size, before.mtime):
+                    report.unchanged += 1
+                    continue
+            to_read.append(path)
+        rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years))
+        items = []
+        for path, (meta, state) in zip(to_read, reader(to_read, root)):
+            if meta is None:
+                report.failed.append((rel[path], state))
+                continue
+            items.append(Ingestable(meta, state, rules.decide(meta)))
+            if rel[path] in stored:
+                report.updated += 1
+            else:
+                report.inserted += 1
+        if dry_run:
+            conn.rollback()
+            return report
+        upsert(conn, items)
+        report.withdrawn = withdraw(conn, [p for p in gone if p in stored])
+    return report
+
+
+def find_files(root: Path) -> Iterator[Path]:
+    """Every FITS file under ``root`` in the archive layout, in a stable order."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".fits", ".fits.gz", ".fit", ".fts")):
+                yield Path(dirpath) / name

@@ -1,0 +1,103 @@
+"""Writes observations and their access grants: the only code that changes ``lick.observation``.
+
+Each file becomes one row, keyed by its archive path: ingesting the same file twice gives one
+row, a changed file updates it, a deleted file is withdrawn. A row and its grants are written in
+one transaction, so a reader never sees a row without its access rule.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from archive.config import get_settings
+from archive.schema import access_grant, observation
+from ingest.access import AccessDecision
+
+_FILE_COLUMNS = {c.name for c in observation.columns} - {
+    "id", "obs_publisher_did", "obs_release_date", "access_estsize", "file_size", "file_mtime",
+    "checksum", "ingested_at"}
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What identifies a version of a file on disk."""
+
+    size: int
+    mtime: datetime
+    checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class Ingestable:
+    """Everything that goes into one row: the header's metadata, the file's state, the access."""
+
+    meta: object  # ingest.metadata.ObservationMetadata
+    state: FileState
+    access: AccessDecision
+
+
+def publisher_did(obs_id: str) -> str:
+    """IVOA dataset identifier, ``ivo://<authority>?<obs_id>`` (ObsCore 1.1 §2.5)."""
+    return f"{get_settings().ivoa_authority}?{obs_id}"
+
+
+def _row(item: Ingestable) -> dict:
+    values = {k: v for k, v in dataclasses.asdict(item.meta).items() if k in _FILE_COLUMNS}
+    if values.get("s_ra") is not None and values.get("s_dec") is not None:
+        values["pos"] = (values["s_ra"], values["s_dec"])
+    else:
+        values["pos"] = None
+    values.update(
+        obs_publisher_did=publisher_did(values["obs_id"]),
+        obs_release_date=item.access.release_date,
+        file_size=item.state.size,
+        access_estsize=(item.state.size + 1023) // 1024,
+        file_mtime=item.state.mtime,
+        checksum=item.state.checksum,
+    )
+    return values
+
+
+def upsert(conn: Connection, items: Sequence[Ingestable]) -> dict[str, int]:
+    """Insert or update the rows of ``items`` and replace their grants; returns path -> row id.
+
+    Runs in the caller's transaction: commit it to publish the batch as a whole.
+    """
+    if not items:
+        return {}
+    rows = [_row(item) for item in items]
+    stmt = insert(observation)
+    updated = {c: stmt.excluded[c] for c in rows[0] if c != "file_path"}
+    updated["ingested_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=["file_path"], set_=updated).returning(
+        observation.c.id, observation.c.file_path)
+    ids = {r.file_path: r.id for r in conn.execute(stmt, rows)}
+    conn.execute(delete(access_grant).where(access_grant.c.observation_id.in_(list(ids.values()))))
+    grants = [
+        {"observation_id": ids[item.meta.file_path], "principal": g.principal, "reason": g.reason}
+        for item in items for g in item.access.grants
+    ]
+    if grants:
+        conn.execute(access_grant.insert(), grants)
+    return ids
+
+
+def withdraw(conn: Connection, file_paths: Sequence[str]) -> int:
+    """Remove the rows of deleted files (their grants go with them); returns how many."""
+    if not file_paths:
+        return 0
+    result = conn.execute(delete(observation).where(observation.c.file_path.in_(list(file_paths))))
+    return result.rowcount
+
+
+def known_states(conn: Connection, file_paths: Sequence[str]) -> dict[str, FileState]:
+    """The stored state of each of ``file_paths`` that has a row, to skip unchanged files."""
+    rows = conn.execute(
+        select(observation.c.file_path, observation.c.file_size, observation.c.file_mtime,
+               observation.c.checksum).where(observation.c.file_path.in_(list(file_paths))))
+    return {r.file_path: FileState(r.file_size, r.file_mtime, r.checksum) for r in rows}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Set up, load the demo data through the real ingest path, and serve the archive.
+#
+#   scripts/run.sh [--host 127.0.0.1] [--port 8000] [--files 2000] [--check]
+#
+#   --host, --port   where gunicorn listens (default loopback:8000; also LICK_HOST, LICK_PORT)
+#   --files N        size of the demo tree generated when the archive root holds none
+#   --check          start everything, check that each service answers, stop, and exit 0/1
+#
+# Stops everything it started on Ctrl-C.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+
+HOST=${LICK_HOST:-127.0.0.1}
+PORT=${LICK_PORT:-8000}
+FILES=2000
+CHECK=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --host) HOST=${2:?--host needs a value}; shift 2 ;;
+    --port) PORT=${2:?--port needs a value}; shift 2 ;;
+    --files) FILES=${2:?--files needs a value}; shift 2 ;;
+    --check) CHECK=1; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+die() { printf 'run: ERROR: %s\n' "$*" >&2; exit 1; }
+
+bash scripts/setup.sh || exit 1
+export LICK_PUBLIC_URL=${LICK_PUBLIC_URL:-http://$HOST:$PORT}
+VENV="$REPO/.venv/bin"
+ROOT=$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().archive_root)')
+LOGS="$REPO/var/log"
+mkdir -p "$LOGS"
+
+"$VENV/python" - "$HOST" "$PORT" <<'EOF' || die "port $2 on $1 is in use: stop what uses it, or pass --port"
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+except OSError:
+    sys.exit(1)
+EOF
+
+echo "Demo data"
+mkdir -p "$ROOT" 2>/dev/null && [ -w "$ROOT" ] || die "archive root $ROOT is not writable: fix its permissions or set LICK_ARCHIVE_ROOT"
+if [ -f "$ROOT/schedule.csv" ]; then
+  echo "  skipped: $ROOT already holds a demo tree"
+else
+  "$VENV/lick-admin" generate-demo --root "$ROOT" --files "$FILES" || die "could not generate the demo tree"
+fi
+"$VENV/lick-admin" import-schedule "$ROOT/schedule.csv" || die "could not import the demo schedule"
+"$VENV/lick-admin" ingest --quiet || die "ingest failed"
+
+echo "Services"
+PIDS=()
+stop() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  echo "stopped"
+}
+trap 'stop; exit 130' INT TERM
+start() {  # name command...
+  local name=$1; shift
+  "$@" >"$LOGS/$name.log" 2>&1 &
+  PIDS+=($!)
+  echo "  started $name (pid $!, log var/log/$name.log)"
+}
+start gunicorn "$VENV/gunicorn" vo_services.wsgi --bind "$HOST:$PORT" --workers 3 --timeout 120
+start celery-worker "$VENV/celery" -A archive.worker worker --loglevel INFO --concurrency 2
+start celery-beat "$VENV/celery" -A archive.worker beat --loglevel INFO \
+  --schedule "$REPO/var/celerybeat-schedule"
+
+BASE="http://$HOST:$PORT"
+for _ in $(seq 1 60); do
+  "$VENV/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$BASE/" 2>/dev/null && break
+  sleep 0.5
+done
+
+cat <<EOF
+
+The Lick archive is up on demo data ($ROOT):
+  web page            $BASE/
+  TAP                 $BASE/tap
+  Simple Cone Search  $BASE/scs
+  DataLink            $BASE/datalink/links
+Logs are in var/log/. Stop with Ctrl-C.
+EOF
+
+if [ $CHECK = 1 ]; then
+  "$VENV/python" - "$BASE" <<'EOF'
+import sys, urllib.request
+base = sys.argv[1]
+failed = 0
+for path in ["/"]:
+    try:
+        with urllib.request.urlopen(base + path, timeout=10) as r:
+            print(f"  check {path}: HTTP {r.status}")
+    except Exception as exc:
+        print(f"  check {path}: FAILED ({exc})")
+        failed = 1
+sys.exit(failed)
+EOF
+  status=$?
+  stop
+  exit $status
+fi
+wait

@@ -1,0 +1,46 @@
+"""Running users' queries: as the query role, read-only, time-limited, with the caller's identity.
+
+Every path that reads the archive for a user (TAP, cone search, DataLink, downloads, the front
+page) goes through :func:`query_session`, so the identity that the published views filter by
+(:mod:`archive.visibility`) is always set, and always only for the one transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from archive.config import get_settings
+from archive.db import engine
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@contextmanager
+def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
+    """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
+    raw = engine("query").raw_connection()
+    conn = raw.driver_connection
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute(
+                "SELECT set_config('statement_timeout', %s, true), "
+                "set_config('lick.principals', %s, true), set_config('lick.public_url', %s, true)",
+                (f"{int(timeout_s * 1000)}ms", _array_literal(principals), get_settings().public_url))
+        yield conn
+    finally:
+        conn.rollback()
+        raw.close()  # back to the pool
+
+
+def _array_literal(values: Sequence[str]) -> str:
+    """PostgreSQL text[] literal, each element quoted so no name can break out of it."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def run_query(sql: str, params: Sequence | None = None, principals: Sequence[str] = ()) -> list[tuple]:
+    """Small queries whose whole result fits in memory (metadata, counts)."""
+    with query_session(principals) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()

@@ -1,0 +1,23 @@
+"""The archive's human-readable front page."""
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from archive.config import get_settings
+from vo_services.query import run_query
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """What the archive holds (as the anonymous public sees it) and where its services are."""
+    rows = run_query(
+        "SELECT telescope, instrument, count(*), min(observing_night), max(observing_night) "
+        "FROM lick.observations GROUP BY telescope, instrument ORDER BY telescope, instrument")
+    base = get_settings().public_url
+    return render(request, "vo_services/home.html", {
+        "holdings": rows,
+        "total": sum(r[2] for r in rows),
+        "services": [
+            ("TAP", f"{base}/tap"),
+            ("Simple Cone Search", f"{base}/scs"),
+            ("DataLink", f"{base}/datalink/links"),
+        ],
+    })
