@@ -171,6 +171,13 @@ if [ $LOCAL_DB = 1 ]; then
   ensure_role "$OWNER" "$LICK_OWNER_PASSWORD" CREATEDB
   ensure_role "$INGEST" "$LICK_INGEST_PASSWORD" ""
   ensure_role "$QUERY" "$LICK_QUERY_PASSWORD" ""
+  # The owner cancels runaway queries and closes sessions before dropping scratch databases.
+  if [ "$(psql_su -d postgres -tAc "SELECT pg_has_role('$OWNER', 'pg_signal_backend', 'MEMBER')")" = t ]; then
+    skip "role $OWNER may signal other sessions"
+  else
+    psql_su -d postgres -c "GRANT pg_signal_backend TO \"$OWNER\"" >/dev/null
+    did "let role $OWNER cancel other roles' queries (pg_signal_backend)"
+  fi
   # The owner may hand its objects' privileges to the other two (GRANT needs no membership),
   # and test databases are cloned from a template that already holds pg_sphere, since only a
   # superuser may create that extension.
