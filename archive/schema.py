@@ -154,3 +154,13 @@ access_grant = Table(
     PrimaryKeyConstraint("observation_id", "principal"),
 )
 Index("access_grant_principal", access_grant.c.principal)
+
+ingest_failure = Table(
+    "ingest_failure",
+    metadata,
+    Column("file_path", Text, primary_key=True, comment="relative to the archive root"),
+    Column("reason", Text, nullable=False),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default=text("1")),
+)

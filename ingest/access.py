@@ -15,10 +15,11 @@ early. Any error in the rules fails closed: never public, and flagged.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from ingest.overrides import OverrideError, Overrides
 from ingest.schedule import Schedule, Slot
 
 NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
@@ -72,8 +73,17 @@ class AccessRules:
 
     schedule: Schedule
     policy: AccessPolicy = field(default_factory=AccessPolicy)
-    # rule 1: returns a decision for (telescope, night, instrument dir, file name), or None
-    override: Callable[..., AccessDecision | None] | None = None
+    overrides: Overrides | None = None
+
+    def correct(self, meta):
+        """The metadata with an override file's ``obstype`` correction applied, if any."""
+        if self.overrides is None:
+            return meta
+        try:
+            line = self.overrides.first(meta.file_path, "obstype")
+        except OverrideError:
+            return meta  # decide() fails closed on the same error
+        return dataclasses.replace(meta, frame_type=line.values[0]) if line else meta
 
     def decide(self, meta) -> AccessDecision:
         try:
@@ -83,10 +93,9 @@ class AccessRules:
 
     def _decide(self, meta) -> AccessDecision:
         night: date = meta.observing_night
-        if self.override is not None:
-            decided = self.override(meta, self)
-            if decided is not None:
-                return decided
+        line = self.overrides.first(meta.file_path, "access") if self.overrides else None
+        if line is not None:
+            return self._override(meta, line.values)
         suffix = "." + meta.file_path.rsplit(".", 1)[-1].lower() if "." in meta.file_path else ""
         if meta.instrument in self.policy.public_instruments or suffix in self.policy.public_suffixes:
             return self.public(night, "rule 2: always-public instrument or file type")
@@ -99,6 +108,17 @@ class AccessRules:
         if not slots:
             return self.public(night, "rule 5: nobody scheduled")
         return self.proprietary(night, slots, reason)
+
+    def _override(self, meta, values: tuple[str, ...]) -> AccessDecision:
+        rule = "rule 1: override file"
+        if values == ("public",):
+            return self.public(meta.observing_night, rule)
+        if values == ("all-observers",):
+            slots = self.schedule.slots(meta.telescope, meta.observing_night)
+            if not slots:
+                return self.public(meta.observing_night, rule + ", nobody scheduled")
+            return self.proprietary(meta.observing_night, slots, rule)
+        return self.proprietary(meta.observing_night, [], rule, users=values)
 
     def public(self, night: date, rule: str) -> AccessDecision:
         return AccessDecision(night_start(night), (), rule)

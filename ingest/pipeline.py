@@ -18,8 +18,10 @@ from archive.db import engine
 from ingest.access import AccessPolicy, AccessRules
 from ingest.fitsread import UnreadableFile
 from ingest.mapping import map_file
+from ingest.overrides import Overrides
 from ingest.schedule import Schedule
-from ingest.store import FileState, Ingestable, known_states, upsert, withdraw
+from ingest.store import (
+    FileState, Ingestable, clear_failures, known_states, record_failures, upsert, withdraw)
 
 BATCH_SIZE = 500
 
@@ -107,12 +109,14 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
                     report.unchanged += 1
                     continue
             to_read.append(path)
-        rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years))
+        rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years),
+                            Overrides(root))
         items = []
         for path, (meta, state) in zip(to_read, reader(to_read, root)):
             if meta is None:
                 report.failed.append((rel[path], state))
                 continue
+            meta = rules.correct(meta)
             items.append(Ingestable(meta, state, rules.decide(meta)))
             if rel[path] in stored:
                 report.updated += 1
@@ -123,6 +127,8 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
             return report
         upsert(conn, items)
         report.withdrawn = withdraw(conn, [p for p in gone if p in stored])
+        record_failures(conn, report.failed)
+        clear_failures(conn, [item.meta.file_path for item in items] + gone)
     return report
 
 

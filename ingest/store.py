@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from archive.config import get_settings
-from archive.schema import access_grant, observation
+from archive.schema import access_grant, ingest_failure, observation
 from ingest.access import AccessDecision
 
 _FILE_COLUMNS = {c.name for c in observation.columns} - {
@@ -101,3 +101,20 @@ def known_states(conn: Connection, file_paths: Sequence[str]) -> dict[str, FileS
         select(observation.c.file_path, observation.c.file_size, observation.c.file_mtime,
                observation.c.checksum).where(observation.c.file_path.in_(list(file_paths))))
     return {r.file_path: FileState(r.file_size, r.file_mtime, r.checksum) for r in rows}
+
+
+def record_failures(conn: Connection, failures: Sequence[tuple[str, str]]) -> None:
+    """Remember files that could not be ingested, with the reason, counting attempts."""
+    if not failures:
+        return
+    stmt = insert(ingest_failure)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["file_path"], set_={
+        "reason": stmt.excluded.reason, "last_failed_at": func.now(),
+        "attempts": ingest_failure.c.attempts + 1,
+    }), [{"file_path": path, "reason": reason} for path, reason in failures])
+
+
+def clear_failures(conn: Connection, file_paths: Sequence[str]) -> None:
+    """Forget earlier failures of files that have now been ingested or withdrawn."""
+    if file_paths:
+        conn.execute(delete(ingest_failure).where(ingest_failure.c.file_path.in_(list(file_paths))))

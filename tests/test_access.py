@@ -115,3 +115,41 @@ def test_bad_schedule_rows_name_the_row_and_problem(record, message):
 
 def test_leap_day_release():
     assert add_years(date(2024, 2, 29), 2) == date(2026, 2, 28)
+
+
+def _overrides(tmp_path, files: dict[str, str]):
+    from ingest.overrides import Overrides
+
+    night = tmp_path / "2019-05" / "02" / "shane"
+    night.mkdir(parents=True)
+    for name, text in files.items():
+        (night / name).write_text(text)
+    return Overrides(tmp_path)
+
+
+def test_override_access_lines(schedule, tmp_path):
+    overrides = _overrides(tmp_path, {
+        "override.access": "r1*.fits access public\n",
+        "override.2.access": "# newest wins\nr10*.fits access jdoe asmith\nr2*.fits access all-observers\n"
+                             "r1*.fits access public\n",
+    })
+    rules = AccessRules(schedule, overrides=overrides)
+    by_name = rules.decide(Meta("2019-05/02/shane/r101.fits"))
+    assert [g.principal for g in by_name.grants] == ["user:jdoe", "user:asmith"]
+    assert by_name.rule.startswith("rule 1")
+    everyone = rules.decide(Meta("2019-05/02/shane/r200.fits"))
+    assert sorted(g.principal for g in everyone.grants) == ["program:2019A_S014", "program:2019A_S020"]
+    assert rules.decide(Meta("2019-05/02/shane/r150.fits")).grants == ()  # public, by the third line
+
+
+def test_override_obstype_then_rules_apply(schedule, tmp_path):
+    rules = AccessRules(schedule, overrides=_overrides(tmp_path, {"override.access": "r5*.fits obstype flat\n"}))
+    meta = rules.correct(Meta("2019-05/02/shane/r55.fits"))
+    assert meta.frame_type == "flat"
+    assert rules.decide(meta).rule.startswith("rule 3")
+
+
+def test_broken_override_fails_closed(schedule, tmp_path):
+    rules = AccessRules(schedule, overrides=_overrides(tmp_path, {"override.access": "r5*.fits maybe\n"}))
+    decision = rules.decide(Meta("2019-05/02/shane/r55.fits"))
+    assert decision.failed and "line 1" in decision.rule and not decision.is_public_now
