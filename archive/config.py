@@ -53,6 +53,8 @@ class Settings:
     results_dir: Path
     secret_key: str
     debug: bool
+    ingest_url: str
+    ingest_token: str
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
@@ -95,4 +97,6 @@ def get_settings() -> Settings:
         results_dir=Path(_env(values, "LICK_RESULTS_DIR", str(var_dir / "results"))),
         secret_key=_env(values, "LICK_SECRET_KEY", "insecure-development-key-change-me"),
         debug=_env(values, "LICK_DEBUG", "0") == "1",
+        ingest_url=_env(values, "LICK_INGEST_URL", "http://127.0.0.1:8001").rstrip("/"),
+        ingest_token=_env(values, "LICK_INGEST_TOKEN", ""),
     )

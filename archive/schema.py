@@ -8,6 +8,7 @@ compares the two.
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     Column,
@@ -25,6 +26,8 @@ from sqlalchemy import (
     func,
     text,
 )
+
+from sqlalchemy.dialects.postgresql import JSONB
 
 from archive.pgsphere import SPoint, SPoly
 
@@ -163,4 +166,22 @@ ingest_failure = Table(
     Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("attempts", Integer, nullable=False, server_default=text("1")),
+)
+
+NOTIFICATION_EVENTS = ("changed", "deleted")
+NOTIFICATION_STATUSES = ("queued", "running", "done", "failed")
+
+ingest_notification = Table(
+    "ingest_notification",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event", Text, nullable=False),
+    Column("paths", ARRAY(Text), nullable=False, comment="relative to the archive root"),
+    Column("status", Text, nullable=False, server_default=text("'queued'")),
+    Column("summary", Text),
+    Column("failures", JSONB, comment="[[path, reason], ...] of files that could not be ingested"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    CheckConstraint(_in("event", NOTIFICATION_EVENTS), name="notification_event_known"),
+    CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="notification_status_known"),
 )

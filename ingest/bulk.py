@@ -15,7 +15,8 @@ from pathlib import Path
 from archive.config import get_settings
 from archive.db import dispose_engines
 from archive.errors import AdminError
-from ingest.pipeline import BATCH_SIZE, IngestReport, batches, find_files, ingest_batch, read_file
+from ingest.layout import find_files
+from ingest.pipeline import BATCH_SIZE, IngestReport, batches, ingest_batch, read_file
 
 
 def _expand(paths: Sequence[str], from_list: str | None, root: Path) -> list[Path]:

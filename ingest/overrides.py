@@ -14,13 +14,12 @@ error, which fails closed for the files of that directory.
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.schema import FRAME_TYPES
+from ingest.layout import OVERRIDE_FILE
 
-OVERRIDE_FILE = re.compile(r"^override(?:\.(\d+))?\.access$")
 
 
 class OverrideError(ValueError):

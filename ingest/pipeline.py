@@ -7,7 +7,6 @@ leave no row.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -130,12 +129,3 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
         record_failures(conn, report.failed)
         clear_failures(conn, [item.meta.file_path for item in items] + gone)
     return report
-
-
-def find_files(root: Path) -> Iterator[Path]:
-    """Every FITS file under ``root`` in the archive layout, in a stable order."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith((".fits", ".fits.gz", ".fit", ".fts")):
-                yield Path(dirpath) / name

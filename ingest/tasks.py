@@ -6,18 +6,38 @@ from pathlib import Path
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from archive.config import get_settings
+from archive.db import engine
 from archive.worker import app
-from ingest.pipeline import ingest_batch
+from ingest import notifications
+from ingest.layout import OVERRIDE_FILE, find_files
+from ingest.pipeline import IngestReport, batches, ingest_batch
 
 
-@app.task(bind=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, retry_backoff_max=60,
-          max_retries=10)
-def ingest_paths(self, paths: list[str]) -> dict:
-    """Ingest (or withdraw) the given archive-relative or absolute paths as one batch.
-
-    Transient database errors (connection lost, server restarting) are retried with backoff.
-    """
+def ingest_relative(paths: list[str]) -> IngestReport:
+    """Ingest or withdraw archive-relative paths; an override file re-applies its directory."""
     root = get_settings().archive_root
-    absolute = [p if p.is_absolute() else root / p for p in map(Path, paths)]
-    report = ingest_batch(absolute, root=root)
-    return {"summary": report.summary(), "failed": report.failed}
+    report = IngestReport()
+    files, redo_dirs = [], []
+    for rel in paths:
+        path = root / rel
+        (redo_dirs if OVERRIDE_FILE.match(path.name) else files).append(path)
+    for batch in batches(files):
+        report.add(ingest_batch(batch, root=root))
+    for directory in dict.fromkeys(p.parent for p in redo_dirs):
+        for batch in batches(find_files(directory)):
+            report.add(ingest_batch(batch, root=root, force=True))
+    return report
+
+
+@app.task(bind=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
+          retry_backoff_max=60, max_retries=20)
+def process_notification(self, notification_id: int) -> str:
+    """Run one notification; transient database errors are retried with backoff."""
+    with engine("ingest").begin() as conn:
+        paths = notifications.paths_of(conn, notification_id)
+        notifications.mark(conn, notification_id, "running")
+    report = ingest_relative(paths)
+    status = "failed" if report.failed and report.total == len(report.failed) else "done"
+    with engine("ingest").begin() as conn:
+        notifications.mark(conn, notification_id, status, report.summary(), report.failed)
+    return report.summary()

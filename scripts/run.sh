@@ -69,10 +69,14 @@ start() {  # name command...
   PIDS+=($!)
   echo "  started $name (pid $!, log var/log/$name.log)"
 }
+INGEST_URL=$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().ingest_url)')
+INGEST_HOSTPORT=${INGEST_URL#*://}
 start gunicorn "$VENV/gunicorn" vo_services.wsgi --bind "$HOST:$PORT" --workers 3 --timeout 120
+start ingest-api env LICK_URLCONF=ingest.urls "$VENV/gunicorn" vo_services.wsgi --bind "$INGEST_HOSTPORT" --workers 2
 start celery-worker "$VENV/celery" -A archive.worker worker --loglevel INFO --concurrency 2
 start celery-beat "$VENV/celery" -A archive.worker beat --loglevel INFO \
   --schedule "$REPO/var/celerybeat-schedule"
+start watcher "$VENV/python" -m watcher --mode inotify --root "$ROOT"
 
 BASE="http://$HOST:$PORT"
 for _ in $(seq 1 60); do
@@ -95,7 +99,7 @@ if [ $CHECK = 1 ]; then
 import sys, urllib.request
 base = sys.argv[1]
 failed = 0
-for path in ["/"]:
+for path in ["/"]:  # each service adds its URL here as it lands
     try:
         with urllib.request.urlopen(base + path, timeout=10) as r:
             print(f"  check {path}: HTTP {r.status}")

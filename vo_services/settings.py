@@ -1,4 +1,6 @@
 """Django settings for the archive's web services, all taken from :mod:`archive.config`."""
+import os
+
 from archive.config import get_settings
 
 _s = get_settings()
@@ -27,7 +29,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-ROOT_URLCONF = "vo_services.urls"
+# The public VO services and the internal ingest API are separate URL spaces, served by separate
+# gunicorn processes: LICK_URLCONF=ingest.urls selects the latter.
+ROOT_URLCONF = os.environ.get("LICK_URLCONF", "vo_services.urls")
 WSGI_APPLICATION = "vo_services.wsgi.application"
 APPEND_SLASH = False
 

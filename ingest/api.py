@@ -1,0 +1,123 @@
+"""The internal ingest REST API: token-protected, served apart from the public VO URLs.
+
+    POST /notifications        {"event": "changed"|"deleted", "paths": [...]} -> 202 {"id", "status", "url"}
+    GET  /notifications/<id>   the notification's status and outcome
+    GET  /files?dir=<rel dir>  the stored size and mtime of each file of a directory (watcher resync)
+    GET  /failures             files that could not be ingested, with their reasons
+
+Every answer is JSON, errors too: ``{"error": "..."}`` with the fitting HTTP status.
+"""
+from __future__ import annotations
+
+import hmac
+
+from rest_framework import status
+from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+from sqlalchemy import select
+
+from archive.config import get_settings
+from archive.db import engine
+from archive.schema import ingest_failure, observation
+from ingest import notifications
+from ingest.notifications import BadNotification
+
+
+class IngestToken(BasePermission):
+    """``Authorization: Bearer <LICK_INGEST_TOKEN>``; with no token configured, nobody gets in."""
+
+    def has_permission(self, request, view) -> bool:
+        expected = get_settings().ingest_token
+        given = request.headers.get("Authorization", "")
+        if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            raise AuthenticationFailed("a valid 'Authorization: Bearer <ingest token>' header is required")
+        return True
+
+
+def json_errors(exc, context):
+    """DRF's handler, reshaped to ``{"error": message}``; anything unexpected becomes a JSON 500."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return Response({"error": "internal error; see the server log"}, status=500)
+    detail = exc.detail if isinstance(exc, APIException) else str(exc)
+    if isinstance(detail, dict):
+        detail = "; ".join(f"{k}: {v}" for k, v in detail.items())
+    elif isinstance(detail, list):
+        detail = "; ".join(map(str, detail))
+    response.data = {"error": str(detail)}
+    if response.status_code == 403 and isinstance(exc, AuthenticationFailed):
+        response.status_code = 401
+    return response
+
+
+class IngestView(APIView):
+    permission_classes = [IngestToken]
+    authentication_classes: list = []
+
+    def get_exception_handler(self):
+        return json_errors
+
+    def bad(self, message: str) -> Response:
+        return Response({"error": message}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class Notifications(IngestView):
+    def post(self, request: Request) -> Response:
+        from ingest.tasks import process_notification
+
+        if not isinstance(request.data, dict):
+            return self.bad("expected a JSON object {\"event\": ..., \"paths\": [...]}")
+        try:
+            paths = notifications.normalise_paths(request.data.get("paths"), get_settings().archive_root)
+            with engine("ingest").begin() as conn:
+                notification_id = notifications.create(conn, request.data.get("event", "changed"), paths)
+        except BadNotification as exc:
+            return self.bad(str(exc))
+        # Queued after the commit, so the worker always finds the row.
+        process_notification.delay(notification_id)
+        return Response({"id": notification_id, "status": "queued",
+                         "url": f"{get_settings().ingest_url}/notifications/{notification_id}"},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class NotificationStatus(IngestView):
+    def get(self, request: Request, notification_id: int) -> Response:
+        with engine("ingest").connect() as conn:
+            found = notifications.get(conn, notification_id)
+        if found is None:
+            return Response({"error": f"no notification {notification_id}"}, status=404)
+        return Response(found)
+
+
+class Files(IngestView):
+    def get(self, request: Request) -> Response:
+        directory = request.query_params.get("dir", "").strip("/")
+        if not directory or ".." in directory.split("/"):
+            return self.bad("'dir' must name a directory inside the archive, e.g. 2019-05/02/shane")
+        prefix = directory.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+        with engine("ingest").connect() as conn:
+            rows = conn.execute(select(observation.c.file_path, observation.c.file_size,
+                                       observation.c.file_mtime)
+                                .where(observation.c.file_path.like(prefix))
+                                .order_by(observation.c.file_path))
+            files = [{"path": r.file_path, "size": r.file_size, "mtime": r.file_mtime.timestamp()}
+                     for r in rows]
+        return Response({"dir": directory, "files": files})
+
+
+class Failures(IngestView):
+    def get(self, request: Request) -> Response:
+        with engine("ingest").connect() as conn:
+            rows = conn.execute(select(ingest_failure).order_by(ingest_failure.c.file_path))
+            return Response({"failures": [
+                {"path": r.file_path, "reason": r.reason, "attempts": r.attempts,
+                 "last_failed_at": r.last_failed_at.isoformat()} for r in rows]})
+
+
+def not_found(request, exception=None):
+    from django.http import JsonResponse
+
+    return JsonResponse({"error": f"no such resource: {request.path}"}, status=404)
