@@ -15,6 +15,12 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
+    # A web request that queues a task must not hang while the broker is down.
+    task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
     broker_transport_options={"visibility_timeout": 3600},
     timezone="UTC",
+    beat_schedule={
+        "requeue-stale-ingest-notifications": {
+            "task": "ingest.tasks.requeue_stale_notifications", "schedule": 60.0},
+    },
 )

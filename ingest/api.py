@@ -10,6 +10,7 @@ Every answer is JSON, errors too: ``{"error": "..."}`` with the fitting HTTP sta
 from __future__ import annotations
 
 import hmac
+import logging
 
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -24,6 +25,8 @@ from archive.db import engine
 from archive.schema import ingest_failure, observation
 from ingest import notifications
 from ingest.notifications import BadNotification
+
+log = logging.getLogger(__name__)
 
 
 class IngestToken(BasePermission):
@@ -76,8 +79,12 @@ class Notifications(IngestView):
                 notification_id = notifications.create(conn, request.data.get("event", "changed"), paths)
         except BadNotification as exc:
             return self.bad(str(exc))
-        # Queued after the commit, so the worker always finds the row.
-        process_notification.delay(notification_id)
+        # Queued after the commit, so the worker always finds the row. Should the broker be
+        # down, the row stays 'queued' and the beat task requeue_stale_notifications sends it.
+        try:
+            process_notification.delay(notification_id)
+        except Exception as exc:  # noqa: BLE001  (kombu raises many kinds of connection errors)
+            log.warning("notification %s recorded but not queued: %s", notification_id, exc)
         return Response({"id": notification_id, "status": "queued",
                          "url": f"{get_settings().ingest_url}/notifications/{notification_id}"},
                         status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,7 @@ one row here and one Celery task, so its outcome can be asked for later.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Connection, func, select, update
@@ -70,3 +71,16 @@ def get(conn: Connection, notification_id: int) -> dict | None:
 def paths_of(conn: Connection, notification_id: int) -> list[str]:
     return conn.execute(select(ingest_notification.c.paths)
                         .where(ingest_notification.c.id == notification_id)).scalar_one()
+
+
+def stale(conn: Connection, queued_for_s: float, running_for_s: float) -> list[int]:
+    """Notifications whose task was lost (broker restarted, worker killed): to be queued again.
+
+    Running them twice is harmless: ingest is idempotent.
+    """
+    n = ingest_notification.c
+    rows = conn.execute(select(n.id).where(
+        ((n.status == "queued") & (n.created_at < func.now() - timedelta(seconds=queued_for_s)))
+        | ((n.status == "running") & (n.created_at < func.now() - timedelta(seconds=running_for_s)))
+    ).order_by(n.id))
+    return [r.id for r in rows]

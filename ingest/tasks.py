@@ -41,3 +41,13 @@ def process_notification(self, notification_id: int) -> str:
     with engine("ingest").begin() as conn:
         notifications.mark(conn, notification_id, status, report.summary(), report.failed)
     return report.summary()
+
+
+@app.task
+def requeue_stale_notifications(queued_for_s: float = 120.0, running_for_s: float = 3600.0) -> int:
+    """Queue again the notifications whose task vanished, so no notified file is ever lost."""
+    with engine("ingest").connect() as conn:
+        ids = notifications.stale(conn, queued_for_s, running_for_s)
+    for notification_id in ids:
+        process_notification.delay(notification_id)
+    return len(ids)
