@@ -71,8 +71,20 @@ def migrate_django() -> Iterator[str]:
     yield f"  did:     applied {len(plan)} Django migration(s)"
 
 
+def publish_tables() -> Iterator[str]:
+    from archive.publish import publish
+
+    with engine("owner").begin() as conn:
+        if publish(conn):
+            yield "  did:     made the published views and TAP_SCHEMA from archive/published.py"
+        else:
+            yield "  skipped: published views and TAP_SCHEMA are current"
+
+
 def migrate_all(revision: str = "head") -> Iterator[str]:
     yield from migrate_archive(revision)
+    if revision == "head":
+        yield from publish_tables()
     try:
         yield from migrate_django()
     except OperationalError as exc:

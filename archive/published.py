@@ -1,12 +1,13 @@
-"""What users may query: the published views and the metadata of every published column.
+"""What users may query: the published tables and the metadata of every published column.
 
-This is the single description from which the migrations create the views, and from which
-TAP_SCHEMA, VOSI tables and VOTable FIELDs are generated. Each column names the SQL expression
-over ``lick.observation o`` that the view selects, its ADQL type and its IVOA metadata.
+This is the single description from which :mod:`archive.publish` creates the views over
+``lick.observation`` and fills TAP_SCHEMA, and from which VOSI tables and VOTable FIELDs are
+generated. A view's column names the SQL expression over ``lick.observation o`` it selects; every
+column carries its ADQL type and its IVOA metadata.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from archive.visibility import VISIBLE_ROWS
 
@@ -14,7 +15,7 @@ from archive.visibility import VISIBLE_ROWS
 @dataclass(frozen=True)
 class PublishedColumn:
     name: str
-    expr: str
+    expr: str | None  # SQL over lick.observation o, for view columns; None for real tables
     datatype: str  # ADQL / TAP_SCHEMA type: SMALLINT INTEGER BIGINT DOUBLE VARCHAR CLOB TIMESTAMP POINT REGION
     description: str
     unit: str | None = None
@@ -34,7 +35,7 @@ class PublishedTable:
     description: str
     columns: tuple[PublishedColumn, ...]
     utype: str | None = None
-    extra_sql: tuple[str, ...] = field(default_factory=tuple)
+    is_view: bool = True  # a view over lick.observation, filtered by the access rule
 
     @property
     def qualified_name(self) -> str:
@@ -210,4 +211,79 @@ OBSERVATIONS = PublishedTable(
     ),
 )
 
-PUBLISHED_TABLES: tuple[PublishedTable, ...] = (OBSCORE, OBSERVATIONS)
+def _tap(name, datatype, description, **kw) -> PublishedColumn:
+    return PublishedColumn(name=name, expr=None, datatype=datatype, description=description,
+                           std=True, principal=True, **kw)
+
+
+# TAP 1.1 §4: TAP_SCHEMA describes itself, with the TAP 1.1 columns.
+TAP_SCHEMA_TABLES = (
+    PublishedTable("tap_schema", "schemas", "Schemas in this service", is_view=False, columns=(
+        _tap("schema_name", "VARCHAR", "schema name, possibly qualified"),
+        _tap("utype", "VARCHAR", "lists the utypes of schemas in the tableset"),
+        _tap("description", "VARCHAR", "describes schemas in the tableset"),
+        _tap("schema_index", "INTEGER", "recommended sort order when listing schemas"),
+    )),
+    PublishedTable("tap_schema", "tables", "Tables in this service", is_view=False, columns=(
+        _tap("schema_name", "VARCHAR", "the schema name from TAP_SCHEMA.schemas"),
+        _tap("table_name", "VARCHAR", "table name as it should be used in queries"),
+        _tap("table_type", "VARCHAR", "one of: table, view"),
+        _tap("utype", "VARCHAR", "lists the utype of tables in the tableset"),
+        _tap("description", "VARCHAR", "describes tables in the tableset"),
+        _tap("table_index", "INTEGER", "recommended sort order when listing tables"),
+    )),
+    PublishedTable("tap_schema", "columns", "Columns of the tables in this service", is_view=False, columns=(
+        _tap("table_name", "VARCHAR", "table name from TAP_SCHEMA.tables"),
+        _tap("column_name", "VARCHAR", "column name"),
+        _tap("datatype", "VARCHAR", "an XType or a TAPType"),
+        _tap("arraysize", "VARCHAR", "the array size, as in VOTable"),
+        _tap("xtype", "VARCHAR", "a DALI or custom extended type annotation"),
+        _tap('"size"', "INTEGER", "deprecated: use arraysize"),
+        _tap("description", "VARCHAR", "describes the columns in the tableset"),
+        _tap("utype", "VARCHAR", "lists the utypes of columns in the tableset"),
+        _tap("unit", "VARCHAR", "unit in VO standard format"),
+        _tap("ucd", "VARCHAR", "UCD of column if any"),
+        _tap("indexed", "INTEGER", "an indexed column; 1 means true, 0 means false"),
+        _tap("principal", "INTEGER", "a principal column; 1 means true, 0 means false"),
+        _tap("std", "INTEGER", "a standard column; 1 means true, 0 means false"),
+        _tap("column_index", "INTEGER", "recommended sort order when listing columns"),
+    )),
+    PublishedTable("tap_schema", "keys", "Foreign keys between tables in this service", is_view=False, columns=(
+        _tap("key_id", "VARCHAR", "unique key identifier"),
+        _tap("from_table", "VARCHAR", "fully qualified table name"),
+        _tap("target_table", "VARCHAR", "fully qualified table name"),
+        _tap("description", "VARCHAR", "description of this key"),
+        _tap("utype", "VARCHAR", "utype of this key"),
+    )),
+    PublishedTable("tap_schema", "key_columns", "Columns of the foreign keys", is_view=False, columns=(
+        _tap("key_id", "VARCHAR", "key identifier from TAP_SCHEMA.keys"),
+        _tap("from_column", "VARCHAR", "key column name in the from_table"),
+        _tap("target_column", "VARCHAR", "key column name in the target_table"),
+    )),
+)
+
+SCHEMA_DESCRIPTIONS = {
+    "ivoa": "IVOA standard data models: ObsCore 1.1",
+    "lick": "Lick Observatory observations with their instrument set-up",
+    "tap_schema": "Metadata of the tables of this service (TAP 1.1 §4)",
+}
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A foreign key between published tables, for TAP_SCHEMA.keys (TOPCAT offers the joins)."""
+
+    key_id: str
+    from_table: str
+    target_table: str
+    columns: tuple[tuple[str, str], ...]
+    description: str
+
+
+PUBLISHED_KEYS = (
+    PublishedKey("observations_obscore", "lick.observations", "ivoa.obscore",
+                 (("obs_publisher_did", "obs_publisher_did"),),
+                 "Each Lick observation is one ObsCore row"),
+)
+
+PUBLISHED_VIEWS: tuple[PublishedTable, ...] = (OBSCORE, OBSERVATIONS)
+PUBLISHED_TABLES: tuple[PublishedTable, ...] = PUBLISHED_VIEWS + TAP_SCHEMA_TABLES

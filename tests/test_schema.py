@@ -13,7 +13,8 @@ from sqlalchemy import create_engine
 
 from archive.config import get_settings
 from archive.db import VERSION_TABLE, alembic_config
-from archive.published import OBSCORE
+from archive.publish import publish
+from archive.published import OBSCORE, PUBLISHED_VIEWS
 from archive.schema import metadata
 from archive.testdb import create_database, drop_database
 
@@ -95,6 +96,12 @@ def test_migrations_go_down_and_up_again():
     config = alembic_config(url)
     try:
         command.upgrade(config, "head")
+        eng = create_engine(url)
+        with eng.begin() as conn:
+            assert publish(conn) is True
+        with eng.begin() as conn:
+            assert publish(conn) is False, "a second run has nothing to do"
+        eng.dispose()
         with psycopg2.connect(get_settings().dsn("owner", dbname=name)) as conn:
             assert [c for c, _ in _view_columns(conn, "ivoa", "obscore")][:2] == [
                 "dataproduct_type", "calib_level"]
@@ -206,3 +213,26 @@ def test_cone_search_on_the_stored_point_uses_the_gist_index(owner_conn):
                     "WHERE pos <@ scircle(spoint(radians(150), radians(20)), radians(0.5))")
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert "observation_pos_gist" in plan
+
+
+def test_tap_schema_describes_exactly_the_published_columns(query_conn):
+    with query_conn.cursor() as cur:
+        cur.execute("SELECT table_name, column_name, datatype, unit, ucd, utype, principal, std "
+                    "FROM tap_schema.columns ORDER BY table_name, column_index")
+        described = cur.fetchall()
+        cur.execute("SELECT table_name, table_type FROM tap_schema.tables ORDER BY table_index")
+        tables = dict(cur.fetchall())
+    assert tables["ivoa.obscore"] == "view" and tables["tap_schema.columns"] == "table"
+    for view in PUBLISHED_VIEWS:
+        actual = [c for c, _ in _view_columns(query_conn, view.schema, view.name)]
+        assert [r[1] for r in described if r[0] == view.qualified_name] == actual
+    # TAP 1.1 §4.3: tap_schema.columns describes itself, "size" quoted as an ADQL reserved word.
+    own = [r[1] for r in described if r[0] == "tap_schema.columns"]
+    assert own[:6] == ["table_name", "column_name", "datatype", "arraysize", "xtype", '"size"']
+    obscore = {r[1]: r for r in described if r[0] == "ivoa.obscore"}
+    assert obscore["s_ra"][2:6] == ("DOUBLE", "deg", "pos.eq.ra",
+                                    "obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1")
+    assert obscore["obs_id"][6:] == (1, 1)
+    with query_conn.cursor() as cur:
+        cur.execute("SELECT key_id, from_table, target_table FROM tap_schema.keys")
+        assert cur.fetchall() == [("observations_obscore", "lick.observations", "ivoa.obscore")]

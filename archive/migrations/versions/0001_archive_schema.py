@@ -1,4 +1,7 @@
-"""The archive schema: observations, programs, schedule, access grants, published views.
+"""The archive schema: observations, programs, schedule, access grants.
+
+The published views and TAP_SCHEMA are derived from archive.published and (re)made by
+archive.publish after every migration, so they are not part of any revision.
 
 Revision ID: 0001
 Revises:
@@ -9,7 +12,6 @@ from alembic import op
 
 from archive.config import get_settings
 from archive.pgsphere import SPoint, SPoly
-from archive.published import PUBLISHED_TABLES
 from archive.visibility import CURRENT_PRINCIPALS_SQL, PUBLIC_URL_SQL
 
 revision = "0001"
@@ -138,31 +140,18 @@ def upgrade() -> None:
 
     op.execute(CURRENT_PRINCIPALS_SQL)
     op.execute(PUBLIC_URL_SQL)
-    for table in PUBLISHED_TABLES:
-        op.execute(table.view_sql())
-    _grant()
-
-
-def _grant() -> None:
-    """The ingest role writes the archive tables; the query role reads the published views only."""
-    settings = get_settings()
-    ingest, query = f'"{settings.ingest_role}"', f'"{settings.query_role}"'
+    # The ingest role writes the archive tables; the query role reads only what archive.publish
+    # grants it (the published views).
+    ingest, query = f'"{get_settings().ingest_role}"', f'"{get_settings().query_role}"'
     op.execute(f"GRANT USAGE ON SCHEMA lick TO {ingest}, {query}")
     op.execute(f"GRANT USAGE ON SCHEMA ivoa TO {query}")
-    op.execute("REVOKE ALL ON ALL TABLES IN SCHEMA lick FROM PUBLIC")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON lick.observation, lick.program, "
                f"lick.program_observer, lick.schedule, lick.access_grant TO {ingest}")
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA lick TO {ingest}")
-    for table in PUBLISHED_TABLES:
-        op.execute(f"GRANT SELECT ON {table.qualified_name} TO {query}")
 
 
 def downgrade() -> None:
-    for table in reversed(PUBLISHED_TABLES):
-        op.execute(f"DROP VIEW {table.qualified_name}")
-    op.execute("DROP FUNCTION lick.public_url()")
-    op.execute("DROP FUNCTION lick.current_principals()")
-    for name in ("access_grant", "schedule", "program_observer", "program", "observation"):
-        op.drop_table(name, schema="lick")
-    op.execute("DROP SCHEMA ivoa")
-    op.execute("DROP SCHEMA lick")
+    # CASCADE takes the derived views along.
+    op.execute("DROP SCHEMA IF EXISTS tap_schema CASCADE")
+    op.execute("DROP SCHEMA ivoa CASCADE")
+    op.execute("DROP SCHEMA lick CASCADE")
