@@ -55,6 +55,7 @@ class Settings:
     debug: bool
     ingest_url: str
     ingest_token: str
+    celery_queue: str
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
@@ -99,4 +100,5 @@ def get_settings() -> Settings:
         debug=_env(values, "LICK_DEBUG", "0") == "1",
         ingest_url=_env(values, "LICK_INGEST_URL", "http://127.0.0.1:8001").rstrip("/"),
         ingest_token=_env(values, "LICK_INGEST_TOKEN", ""),
+        celery_queue=_env(values, "LICK_CELERY_QUEUE", "lick"),
     )

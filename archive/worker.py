@@ -10,6 +10,7 @@ from archive.config import get_settings
 
 app = Celery("lick", broker=get_settings().redis_url, include=["ingest.tasks"])
 app.conf.update(
+    task_default_queue=get_settings().celery_queue,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -7,11 +7,17 @@ migrated with the real migrations, and dropped at the end. Settings point every 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
-os.environ["LICK_DB_NAME"] = f"lick_test_{uuid.uuid4().hex[:8]}"
+_SESSION = uuid.uuid4().hex[:8]
+os.environ["LICK_DB_NAME"] = f"lick_test_{_SESSION}"
+os.environ["LICK_CELERY_QUEUE"] = f"lick_test_{_SESSION}"
+os.environ["LICK_ARCHIVE_ROOT"] = _ARCHIVE_ROOT = tempfile.mkdtemp(prefix=f"lick_archive_{_SESSION}_")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 
 from archive.config import get_settings  # noqa: E402  (after the environment is set)
@@ -27,6 +33,14 @@ def archive_db():
         yield name
     finally:
         drop_test_database(name)
+
+
+@pytest.fixture(scope="session")
+def archive_root():
+    """The session's archive root (an empty temporary tree that every component is pointed at)."""
+    root = Path(_ARCHIVE_ROOT)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +73,38 @@ def query_conn(archive_db):
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(archive_db, tmp_path_factory):
+    """A real Celery worker process on the real Redis, consuming this session's own queue."""
+    import subprocess
+    import sys
+    import time
+
+    import redis
+
+    settings = get_settings()
+    try:
+        redis.Redis.from_url(settings.redis_url).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {settings.redis_url} is not reachable ({exc}); run scripts/setup.sh")
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = dict(os.environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "archive.worker", "worker", "--pool", "prefork",
+         "--concurrency", "2", "--queues", settings.celery_queue, "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while "ready" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
