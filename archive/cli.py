@@ -97,6 +97,22 @@ def ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--database", help="database to fill (default: the configured one)")
+    p.add_argument("--proprietary", type=float, default=0.3, help="fraction still proprietary")
+    p.add_argument("--seed", type=int, default=7)
+
+
+@command("fill-bench-rows", "append metadata rows directly, for benchmarks (no FITS files)", _bench_args)
+def fill_bench_rows(args: argparse.Namespace) -> int:
+    from archive.benchrows import fill
+
+    fill(args.rows, dbname=args.database, seed=args.seed, proprietary=args.proprietary)
+    print(f"appended {args.rows} rows")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     parser = argparse.ArgumentParser(prog="lick-admin", description=__doc__.splitlines()[0])

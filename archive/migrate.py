@@ -56,11 +56,14 @@ def migrate_archive(revision: str = "head", url: str | None = None) -> Iterator[
 
 
 def migrate_django() -> Iterator[str]:
+    import os
+
     import django
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     django.setup()
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())

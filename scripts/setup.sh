@@ -205,6 +205,24 @@ if [ $LOCAL_DB = 1 ]; then
     did "marked lick_template as a template"
   fi
   ensure_database "$DB_NAME" lick_template
+  # Spatial indexes must keep working under the access filter (shared/known_traps.md, item 7).
+  LEAKY_SQL="SELECT count(*) FROM pg_proc WHERE NOT proleakproof AND proname IN ($(
+    sed -n 's/^ALTER FUNCTION \([a-z_]*\)(.*/'"'"'\1'"'"'/p' "$REPO/scripts/leakproof.sql" | paste -sd,))"
+  for db in lick_template "$DB_NAME"; do
+    if [ "$(psql_su -d "$db" -tAc "$LEAKY_SQL")" = 0 ]; then
+      skip "pgsphere index operators are LEAKPROOF in $db"
+    else
+      psql_su -d "$db" -f "$REPO/scripts/leakproof.sql" >/dev/null || die "could not mark pgsphere functions LEAKPROOF in $db"
+      did "marked the pgsphere index operators LEAKPROOF in $db"
+    fi
+  done
+  # Users' queries are short and many: JIT compilation costs more than it saves.
+  if [ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = '$QUERY' AND 'jit=off' = ANY (s.setconfig)")" = 1 ]; then
+    skip "JIT is off for role $QUERY"
+  else
+    psql_su -d postgres -c "ALTER ROLE \"$QUERY\" SET jit = off" >/dev/null
+    did "turned JIT off for role $QUERY"
+  fi
 else
   skip "database host $DB_HOST is remote: roles, database and pg_sphere are the DBA's job there"
 fi

@@ -236,3 +236,32 @@ def test_tap_schema_describes_exactly_the_published_columns(query_conn):
     with query_conn.cursor() as cur:
         cur.execute("SELECT key_id, from_table, target_table FROM tap_schema.keys")
         assert cur.fetchall() == [("observations_obscore", "lick.observations", "ivoa.obscore")]
+
+
+def test_cone_through_the_access_filter_still_uses_the_gist_index(archive_db, query_conn):
+    """pgsphere's operators are LEAKPROOF (scripts/leakproof.sql), so the index survives the barrier."""
+    with query_conn.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN SELECT obs_id FROM lick.observations "
+                    "WHERE pos <@ scircle(spoint(radians(150), radians(20)), radians(0.5))")
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "observation_pos_gist" in plan, plan
+
+
+def test_a_failing_expression_never_sees_hidden_rows(archive_db, owner_conn, query_conn):
+    """A CAST that would fail on a hidden row's value must not run on it (security barrier)."""
+    future = datetime.now(timezone.utc) + timedelta(days=30)
+    _insert_observation(owner_conn, "2020-01/01/nickel/d20", datetime(2020, 1, 1, tzinfo=timezone.utc))
+    hidden = _insert_observation(owner_conn, "2026-01/01/nickel/d21", future)
+    with owner_conn.cursor() as cur:
+        cur.execute("UPDATE lick.observation SET target_name = '42'")
+        cur.execute("UPDATE lick.observation SET target_name = 'SECRET-TARGET' WHERE id = %s", (hidden,))
+    owner_conn.commit()
+    try:
+        with query_conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM lick.observations WHERE CAST(target_name AS integer) = 42")
+            assert cur.fetchone()[0] == 1
+    finally:
+        with owner_conn.cursor() as cur:
+            cur.execute("DELETE FROM lick.observation")
+        owner_conn.commit()

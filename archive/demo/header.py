@@ -92,9 +92,11 @@ def _parse(text: str) -> _Card:
 def _format_value(card: _Card, value: object, floats: FloatStyle) -> str:
     if isinstance(value, str):
         inner = value.replace("'", "''")
-        if card.is_string:
+        if not card.is_string:
+            inner = inner.ljust(8)
+        elif card.width >= 8:  # shorter template strings ('OBJECT', 'kastb') were written unpadded
             inner = inner.rjust(card.width) if card.right_justified else inner.ljust(card.width)
-        return f"'{inner.ljust(8)}'"
+        return f"'{inner}'"
     if isinstance(value, bool):
         text = "T" if value else "F"
     elif isinstance(value, int | np.integer):
@@ -137,6 +139,11 @@ class HeaderTemplate:
 
     def has(self, keyword: str) -> bool:
         return keyword in self._positions
+
+    def number(self, keyword: str) -> float:
+        """The numeric value of a template card, e.g. BITPIX."""
+        card = self.cards[self._positions[keyword][0]]
+        return float(card.text[10:].split("/")[0])
 
     def render(self, values: Mapping[str, object]) -> list[str]:
         """The header's cards (without END) with ``values`` applied.

@@ -17,6 +17,7 @@ programs share it; ``observers`` are user names joined by ``;`` (a list in the J
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from collections.abc import Iterator
@@ -160,14 +161,21 @@ class Schedule:
             yield from self.nights[key]
 
     def write(self, root: Path) -> tuple[Path, Path]:
+        """``schedule.csv`` and ``schedule.json`` at ``root``; an unchanged file is not touched."""
         rows = [slot.row() for slot in self]
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "observers": ";".join(row["observers"])} for row in rows)
         csv_path, json_path = root / "schedule.csv", root / "schedule.json"
-        with csv_path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows({**row, "observers": ";".join(row["observers"])} for row in rows)
-        json_path.write_text(json.dumps({"slots": rows}, indent=1) + "\n")
+        _write_if_changed(csv_path, text.getvalue())
+        _write_if_changed(json_path, json.dumps({"slots": rows}, indent=1) + "\n")
         return csv_path, json_path
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def build_schedule(seed: int, first: date, last: date) -> Schedule:

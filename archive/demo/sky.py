@@ -7,6 +7,7 @@ fraction of a degree, which is all an airmass card needs.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -32,6 +33,7 @@ class Target:
     ra: float  # degrees, ICRS
     dec: float
     kind: str  # standard | galaxy | cluster | field | rvstar | transient
+    year: int | None = None  # transients: the year of discovery
 
     @classmethod
     def at(cls, name: str, ra: str, dec: str, kind: str) -> Target:
@@ -88,6 +90,19 @@ TARGETS: tuple[Target, ...] = (
     Target.at("G_258-33", "18:21:35.3", "+37:21:25", "rvstar"),
 )
 BENCHMARK_FIELD = next(t for t in TARGETS if t.name == "F150+20")
+
+
+def transients(seed: int, first_year: int, last_year: int, per_year: int = 12) -> tuple[Target, ...]:
+    """Made-up supernovae, named the IAU way (``SN 2023abc``), visible from Lick."""
+    rng = random.Random(f"transients:{seed}")
+    found = []
+    for year in range(first_year, last_year + 1):
+        for _ in range(per_year):
+            letters = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=3))
+            prefix = rng.choice(("SN ", "SN", "AT"))
+            ra, dec = rng.uniform(0, 360), math.degrees(math.asin(rng.uniform(-0.45, 0.95)))
+            found.append(Target(f"{prefix}{year}{letters}", ra, dec, "transient", year))
+    return tuple(found)
 
 
 def mjd(moment: datetime) -> float:
