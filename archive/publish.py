@@ -52,9 +52,10 @@ def tap_schema_rows() -> dict[str, list[dict]]:
             "table_type": "view" if table.is_view else "table", "utype": table.utype,
             "description": table.description, "table_index": index})
         for position, c in enumerate(table.columns):
+            datatype, arraysize, xtype = c.votable
             rows["columns"].append({
-                "table_name": table.qualified_name, "column_name": c.name, "datatype": c.datatype,
-                "arraysize": c.arraysize, "xtype": c.xtype, "size": None,
+                "table_name": table.qualified_name, "column_name": c.name, "datatype": datatype,
+                "arraysize": arraysize, "xtype": xtype, "size": c.size,
                 "description": c.description, "utype": c.utype, "unit": c.unit, "ucd": c.ucd,
                 "indexed": _flag(c.indexed), "principal": _flag(c.principal), "std": _flag(c.std),
                 "column_index": position})

@@ -12,6 +12,27 @@ from dataclasses import dataclass
 from archive.visibility import VISIBLE_ROWS
 
 
+# ADQL 2.1 §3 and DALI 1.1 §3.3: how each ADQL type is serialised in VOTable, as
+# (datatype, arraysize, xtype). REGION is an STC-S string (ObsCore 1.1 s_region practice,
+# shared/ivoa_checklist.md §9 O8).
+VOTABLE_TYPES: dict[str, tuple[str, str | None, str | None]] = {
+    "SMALLINT": ("short", None, None),
+    "INTEGER": ("int", None, None),
+    "BIGINT": ("long", None, None),
+    "REAL": ("float", None, None),
+    "DOUBLE": ("double", None, None),
+    "BOOLEAN": ("boolean", None, None),
+    "CHAR": ("char", None, None),
+    "VARCHAR": ("char", "*", None),
+    "CLOB": ("char", "*", "adql:clob"),
+    "TIMESTAMP": ("char", "*", "timestamp"),
+    "POINT": ("double", "2", "point"),
+    "CIRCLE": ("double", "3", "circle"),
+    "POLYGON": ("double", "*", "polygon"),
+    "REGION": ("char", "*", "adql:region"),
+}
+
+
 @dataclass(frozen=True)
 class PublishedColumn:
     name: str
@@ -21,11 +42,21 @@ class PublishedColumn:
     unit: str | None = None
     ucd: str | None = None
     utype: str | None = None
-    xtype: str | None = None
     principal: bool = False
     indexed: bool = False
     std: bool = False
-    arraysize: str | None = None
+
+    @property
+    def votable(self) -> tuple[str, str | None, str | None]:
+        """(datatype, arraysize, xtype) of this column in VOTable, TAP_SCHEMA and VOSI."""
+        return VOTABLE_TYPES[self.datatype]
+
+    @property
+    def size(self) -> int | None:
+        """TAP 1.1 §4.3 "size": the integer part of arraysize, NULL for scalars and '*'."""
+        arraysize = self.votable[1]
+        digits = arraysize.rstrip("*") if arraysize else ""
+        return int(digits) if digits.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -99,8 +130,7 @@ OBSCORE = PublishedTable(
                  "Char.SpatialAxis.Coverage.Bounds.Extent.diameter",
                  "Diameter of the field of view", unit="deg", principal=True),
         _obscore("s_region", "o.s_region", "REGION", "pos.outline;obs.field",
-                 "Char.SpatialAxis.Coverage.Support.Area", "Footprint on the sky",
-                 xtype="adql:REGION", indexed=True),
+                 "Char.SpatialAxis.Coverage.Support.Area", "Footprint on the sky", indexed=True),
         _obscore("s_resolution", "NULL::double precision", "DOUBLE", "pos.angResolution",
                  "Char.SpatialAxis.Resolution.Refval.value",
                  "Spatial resolution (seeing limited; not recorded)", unit="arcsec"),
@@ -145,8 +175,7 @@ OBSCORE = PublishedTable(
                  "Provenance.ObsConfig.Instrument.name", "Instrument", principal=True,
                  indexed=True),
         _obscore("obs_release_date", "o.obs_release_date", "TIMESTAMP", "time.release",
-                 "Curation.releaseDate", "When the data became or become public",
-                 xtype="timestamp", indexed=True),
+                 "Curation.releaseDate", "When the data became or become public", indexed=True),
     ),
 )
 
@@ -173,10 +202,9 @@ OBSERVATIONS = PublishedTable(
               "science, bias, dark, flat, arc, focus or unknown", ucd="meta.code.class",
               principal=True, indexed=True),
         _lick("observing_night", "o.observing_night::timestamp", "TIMESTAMP",
-              "Local date at the start of the night (noon to noon, UTC-8)", ucd="time.epoch;obs",
-              xtype="timestamp", principal=True, indexed=True),
+              "Local date at the start of the night (noon to noon, UTC-8)", ucd="time.epoch;obs", principal=True, indexed=True),
         _lick("date_obs", "o.date_obs::timestamp", "TIMESTAMP", "Start of the exposure, UTC",
-              ucd="time.start;obs.exposure", xtype="timestamp", principal=True),
+              ucd="time.start;obs.exposure", principal=True),
         _lick("t_min", "o.t_min", "DOUBLE", "Start of the exposure, MJD (UTC)", unit="d",
               ucd="time.start;obs.exposure", indexed=True),
         _lick("exptime", "o.t_exptime", "DOUBLE", "Exposure time", unit="s",
@@ -187,8 +215,7 @@ OBSERVATIONS = PublishedTable(
               principal=True),
         _lick("s_dec", "o.s_dec", "DOUBLE", "ICRS declination", unit="deg", ucd="pos.eq.dec;meta.main",
               principal=True),
-        _lick("pos", "o.pos", "POINT", "Position as an ADQL point", unit="deg", ucd="pos.eq",
-              xtype="point", indexed=True),
+        _lick("pos", "o.pos", "POINT", "Position as an ADQL point", unit="deg", ucd="pos.eq", indexed=True),
         _lick("airmass", "o.airmass", "DOUBLE", "Airmass", ucd="obs.airMass"),
         _lick("filters", "o.filters", "VARCHAR", "Filters in the beam", ucd="instr.filter"),
         _lick("grating", "o.grating", "VARCHAR", "Grating", ucd="instr.setup"),
@@ -205,7 +232,7 @@ OBSERVATIONS = PublishedTable(
         _lick("ingest_flags", "o.ingest_flags", "INTEGER", "Problems found and repaired at ingest (bits)",
               ucd="meta.code.qual"),
         _lick("obs_release_date", "o.obs_release_date", "TIMESTAMP", "When the data become public",
-              ucd="time.release", xtype="timestamp", principal=True, indexed=True),
+              ucd="time.release", principal=True, indexed=True),
         _lick("header", "o.header", "CLOB", "The full primary FITS header, one card a line",
               ucd="meta.fits"),
     ),
@@ -283,6 +310,17 @@ PUBLISHED_KEYS = (
     PublishedKey("observations_obscore", "lick.observations", "ivoa.obscore",
                  (("obs_publisher_did", "obs_publisher_did"),),
                  "Each Lick observation is one ObsCore row"),
+    # TAP 1.1 §4.4: TAP_SCHEMA's own keys.
+    PublishedKey("tables_schema", "tap_schema.tables", "tap_schema.schemas",
+                 (("schema_name", "schema_name"),), "The schema of each table"),
+    PublishedKey("columns_table", "tap_schema.columns", "tap_schema.tables",
+                 (("table_name", "table_name"),), "The table of each column"),
+    PublishedKey("keys_from", "tap_schema.keys", "tap_schema.tables",
+                 (("from_table", "table_name"),), "The table a key starts from"),
+    PublishedKey("keys_target", "tap_schema.keys", "tap_schema.tables",
+                 (("target_table", "table_name"),), "The table a key points to"),
+    PublishedKey("key_columns_key", "tap_schema.key_columns", "tap_schema.keys",
+                 (("key_id", "key_id"),), "The key of each key column"),
 )
 
 PUBLISHED_VIEWS: tuple[PublishedTable, ...] = (OBSCORE, OBSERVATIONS)

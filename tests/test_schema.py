@@ -230,12 +230,16 @@ def test_tap_schema_describes_exactly_the_published_columns(query_conn):
     own = [r[1] for r in described if r[0] == "tap_schema.columns"]
     assert own[:6] == ["table_name", "column_name", "datatype", "arraysize", "xtype", '"size"']
     obscore = {r[1]: r for r in described if r[0] == "ivoa.obscore"}
-    assert obscore["s_ra"][2:6] == ("DOUBLE", "deg", "pos.eq.ra",
+    assert obscore["s_ra"][2:6] == ("double", "deg", "pos.eq.ra",
                                     "obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1")
     assert obscore["obs_id"][6:] == (1, 1)
     with query_conn.cursor() as cur:
         cur.execute("SELECT key_id, from_table, target_table FROM tap_schema.keys")
-        assert cur.fetchall() == [("observations_obscore", "lick.observations", "ivoa.obscore")]
+        assert ("observations_obscore", "lick.observations", "ivoa.obscore") in cur.fetchall()
+        cur.execute("SELECT datatype, arraysize, xtype, \"size\" FROM tap_schema.columns "
+                    "WHERE table_name = 'ivoa.obscore' AND column_name IN ('s_region', 'obs_release_date') "
+                    "ORDER BY column_name")
+        assert cur.fetchall() == [("char", "*", "timestamp", None), ("char", "*", "adql:region", None)]
 
 
 def test_cone_through_the_access_filter_still_uses_the_gist_index(archive_db, query_conn):
