@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "vo_services",
+    "vo_services.tap",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,11 @@
 """URL map of the public VO services."""
-from django.urls import path
+from django.urls import include, path
 
 from vo_services import views
+from vo_services.tap import views as tap_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tap", tap_views.index),  # the TAP base URL itself, without a slash
+    path("tap/", include("vo_services.tap.urls")),
 ]

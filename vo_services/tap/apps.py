@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TapConfig(AppConfig):
+    name = "vo_services.tap"
+    label = "tap"
+    verbose_name = "TAP service"
