@@ -25,8 +25,8 @@ else
   die "not root and no sudo: run as root, or install sudo and give this user sudo rights"
 fi
 as_root() { "${SUDO[@]}" "$@"; }
-as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+as_postgres() {  # from /, which the postgres user can always enter
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -u postgres "$@"); fi
 }
 
 command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script supports Debian and Ubuntu"
@@ -212,7 +212,7 @@ if [ $LOCAL_DB = 1 ]; then
     if [ "$(psql_su -d "$db" -tAc "$LEAKY_SQL")" = 0 ]; then
       skip "pgsphere index operators are LEAKPROOF in $db"
     else
-      psql_su -d "$db" -f "$REPO/scripts/leakproof.sql" >/dev/null || die "could not mark pgsphere functions LEAKPROOF in $db"
+      psql_su -d "$db" <"$REPO/scripts/leakproof.sql" >/dev/null || die "could not mark pgsphere functions LEAKPROOF in $db"
       did "marked the pgsphere index operators LEAKPROOF in $db"
     fi
   done
