@@ -8,7 +8,8 @@ from celery import Celery
 
 from archive.config import get_settings
 
-app = Celery("lick", broker=get_settings().redis_url, include=["ingest.tasks"])
+app = Celery("lick", broker=get_settings().redis_url,
+             include=["ingest.tasks", "vo_services.tap.tasks"])
 app.conf.update(
     task_default_queue=get_settings().celery_queue,
     task_acks_late=True,
@@ -23,5 +24,8 @@ app.conf.update(
     beat_schedule={
         "requeue-stale-ingest-notifications": {
             "task": "ingest.tasks.requeue_stale_notifications", "schedule": 60.0},
+        "recover-stuck-jobs": {"task": "vo_services.tap.tasks.recover_stuck_jobs", "schedule": 30.0},
+        "requeue-lost-jobs": {"task": "vo_services.tap.tasks.requeue_lost_jobs", "schedule": 60.0},
+        "destroy-expired-jobs": {"task": "vo_services.tap.tasks.destroy_expired_jobs", "schedule": 300.0},
     },
 )

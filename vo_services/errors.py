@@ -5,7 +5,7 @@ DALI 1.1 §4.2 and §4.4.2: the document is a VOTable whose RESOURCE type="resul
 """
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
 

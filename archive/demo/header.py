@@ -79,7 +79,10 @@ def _parse(text: str) -> _Card:
             break
         inner = text[start + 1:end]
         right = inner.startswith(" ") and not inner.endswith(" ")
-        value_end, is_string, width = end + 1, True, len(inner)
+        # A fixed-width field is padded ('Rich              ', '    Stanley Browne'); a value
+        # written as it came ('Pinhole-100um', 'OBJECT') only gets the FITS minimum of 8.
+        width = len(inner) if inner != inner.strip() else min(len(inner), 8)
+        value_end, is_string = end + 1, True
     else:
         slash = text.find("/", 10)
         value_end = slash if slash >= 0 else len(text.rstrip())

@@ -90,7 +90,7 @@ class Camera:
             "DATE-OBS": iso(start, self.time_decimals),
             "DATE-BEG": iso(start, self.time_decimals),
             "DATE-END": iso(end, self.time_decimals),
-            "EXPTIME": exposure.exptime,
+            "EXPTIME": float(exposure.exptime),
             "OBSTYPE": "DARK" if exposure.frame_type in ("bias", "dark") else "OBJECT",
             "OBJECT": exposure.object,
             "OBSERVER": exposure.observer,
@@ -99,7 +99,7 @@ class Camera:
         ha = hour_angle(exposure.ra, start)
         alt = altitude(exposure.ra, exposure.dec, end if self.airmass_at_end else start)
         values.update(self.coords.cards(exposure.ra, exposure.dec, ha))
-        values["AIRMASS"] = round(airmass(alt), 3)
+        values["AIRMASS"] = airmass(alt)
         if self.celestial_wcs:
             values.update({"CRVAL1": exposure.ra, "CRVAL2": exposure.dec,
                            "CRVAL1S": exposure.ra, "CRVAL2S": exposure.dec})
@@ -177,7 +177,7 @@ KAST = Setup(
 # --- Nickel ----------------------------------------------------------------------------------
 
 NICKEL_DIRECT_CAMERA = Camera("nickel_direct", "Nickel Direct", "nickel", "nickel_direct_2.hdr.txt",
-                              "d{n}.fits", (64, 64), "image", coords=CoordStyle(dec_pad="0"))
+                              "d{n}.fits", (64, 64), "image")
 NICKEL_SPECTROGRAPH_CAMERA = Camera(
     "nickel_spectrograph", "Nickel Spectrograph", "nickel", "nickel_spectrograph_2.hdr.txt",
     "spec{n}.fits", (16, 256), "spectrum", floats=NEWCAM_2007,

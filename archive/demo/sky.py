@@ -99,6 +99,8 @@ def transients(seed: int, first_year: int, last_year: int, per_year: int = 12) -
     for year in range(first_year, last_year + 1):
         for _ in range(per_year):
             letters = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=3))
+            # Frame-type readers look for 'hg' (Nickel) and 'arc' in OBJECT; a supernova should not.
+            letters = letters.replace("hg", "hk").replace("arc", "ark")
             prefix = rng.choice(("SN ", "SN", "AT"))
             ra, dec = rng.uniform(0, 360), math.degrees(math.asin(rng.uniform(-0.45, 0.95)))
             found.append(Target(f"{prefix}{year}{letters}", ra, dec, "transient", year))

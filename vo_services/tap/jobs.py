@@ -93,14 +93,24 @@ def set_destruction(job: Job, value: str, save: bool = True) -> None:
 
 def run(job: Job) -> None:
     """PENDING (or HELD) to QUEUED, then hand the job to a Celery worker."""
-    from vo_services.tap.tasks import run_job
-
     if job.phase in ACTIVE_PHASES or job.phase == Phase.COMPLETED:
         return  # running it again changes nothing (taplint runs jobs twice)
-    if not set_phase(job.id, (Phase.PENDING, Phase.HELD), Phase.QUEUED):
+    if not set_phase(job.id, (Phase.PENDING, Phase.HELD), Phase.QUEUED, heartbeat=djtz.now()):
         raise JobStateError(f"job {job.id} is {job.phase}: only a PENDING job can be run")
-    result = run_job.apply_async((job.id,), soft_time_limit=job.execution_duration or None,
-                                 time_limit=(job.execution_duration + 30) if job.execution_duration else None)
+    enqueue(job)
+
+
+def enqueue(job: Job) -> None:
+    """Send a QUEUED job to the workers. Sending it twice is harmless: only one run can move it
+    from QUEUED to EXECUTING. If the broker is down, requeue_lost_jobs sends it later."""
+    from vo_services.tap.tasks import run_job
+
+    duration = job.execution_duration or limits.ASYNC_EXECUTION_S.hard
+    try:
+        result = run_job.apply_async((job.id,), soft_time_limit=duration, time_limit=duration + 30)
+    except Exception as exc:  # noqa: BLE001  (kombu raises many kinds of connection errors)
+        log.warning("job %s queued but not sent to the workers yet: %s", job.id, exc)
+        return
     Job.objects.filter(id=job.id).update(task_id=result.id)
 
 

@@ -1,0 +1,90 @@
+"""Result columns and how each ADQL type is declared in VOTable.
+
+The ADQL → VOTable mapping (ADQL 2.1 §3, DALI 1.1 §3.3) lives once, in
+:data:`archive.published.VOTABLE_TYPES`; TAP_SCHEMA, VOSI and these FIELDs all read it, so a
+result's FIELD always agrees with the column's TAP_SCHEMA row (TAP 1.1 §3.2).
+
+One rule for text: VARCHAR, CHAR and CLOB values are written exactly as the mapping declares
+them. With ``char`` (VOTable 1.4 §2.1: ASCII), characters outside ASCII survive only where the
+container is Unicode (TABLEDATA, CSV, TSV, JSON); binary serialisations (BINARY2, FITS) write
+them as ``?`` rather than UTF-8 bytes, which astropy cannot decode in a ``char`` column
+(pyvo#346, astroquery#2916). Declare ``unicodeChar`` in the mapping, or on a Field, and every
+serialisation carries them (BINARY2 as UTF-16, VOTable 1.4 §2.1).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from archive.published import VOTABLE_TYPES, PublishedColumn
+
+TEXT_TYPES = frozenset({"CHAR", "VARCHAR", "CLOB"})
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One result column: its name, ADQL type and IVOA metadata.
+
+    ``arraysize`` and ``xtype`` default to the ADQL type's; set them for CHAR(n) (``"n"``) or
+    VARCHAR(n) (``"n*"``). ``votable_datatype`` overrides the VOTable datatype, e.g.
+    ``unicodeChar`` for text that must keep non-ASCII characters in BINARY2.
+    """
+
+    name: str
+    datatype: str
+    arraysize: str | None = None
+    xtype: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    description: str | None = None
+    id: str | None = None
+    votable_datatype: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.datatype.upper() not in VOTABLE_TYPES:
+            raise ValueError(f"column {self.name}: no VOTable serialisation for ADQL type {self.datatype}")
+        object.__setattr__(self, "datatype", self.datatype.upper())
+
+    @classmethod
+    def from_column(cls, column: PublishedColumn, name: str | None = None) -> "Field":
+        """The FIELD of a published column, optionally under the alias the query gave it."""
+        return cls(name=name or column.name.strip('"'), datatype=column.datatype,
+                   unit=column.unit, ucd=column.ucd, utype=column.utype,
+                   description=column.description)
+
+    @property
+    def votable(self) -> tuple[str, str | None, str | None]:
+        """(datatype, arraysize, xtype) as written in the FIELD element."""
+        datatype, arraysize, xtype = VOTABLE_TYPES[self.datatype]
+        if self.datatype == "CHAR" and self.arraysize is None:
+            arraysize = "*"  # CHAR of unknown length; VOTable 1.4 §2.2: no arraysize means one char
+        return (self.votable_datatype or datatype, self.arraysize or arraysize, self.xtype or xtype)
+
+    @property
+    def fixed_length(self) -> int | None:
+        """The element count of a fixed arraysize ("2", "16"), None for scalars and "*" sizes."""
+        arraysize = self.votable[1]
+        return int(arraysize) if arraysize and arraysize.isdigit() else None
+
+
+def xml_ids(fields: Iterable[Field]) -> list[str]:
+    """A valid, unique XML ID per field (XML 1.0 NCName; VOTable 1.4 §3.1), from its name.
+
+    Names are kept verbatim in ``name``; only the ID is mangled, and only when it must be.
+    """
+    ids: list[str] = []
+    seen: set[str] = set()
+    for field in fields:
+        candidate = field.id or _NOT_NAME_CHAR.sub("_", field.name)
+        if not re.match(r"[A-Za-z_]", candidate):
+            candidate = "_" + candidate
+        unique, n = candidate, 1
+        while unique in seen:
+            n += 1
+            unique = f"{candidate}_{n}"
+        seen.add(unique)
+        ids.append(unique)
+    return ids
