@@ -51,7 +51,7 @@ def tap_schema_rows() -> dict[str, list[dict]]:
             "schema_name": table.schema, "table_name": table.qualified_name,
             "table_type": "view" if table.is_view else "table", "utype": table.utype,
             "description": table.description, "table_index": index})
-        for position, c in enumerate(table.columns):
+        for position, c in enumerate(table.public_columns):
             datatype, arraysize, xtype = c.votable
             rows["columns"].append({
                 "table_name": table.qualified_name, "column_name": c.name, "datatype": datatype,

@@ -45,6 +45,9 @@ class PublishedColumn:
     principal: bool = False
     indexed: bool = False
     std: bool = False
+    # In the view for the query translator (the indexed position behind POINT(s_ra, s_dec)),
+    # but not described to users: not in TAP_SCHEMA, VOSI or SELECT *.
+    hidden: bool = False
 
     @property
     def votable(self) -> tuple[str, str | None, str | None]:
@@ -71,6 +74,11 @@ class PublishedTable:
     @property
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def public_columns(self) -> tuple[PublishedColumn, ...]:
+        """The columns users see described (TAP_SCHEMA, VOSI, SELECT *)."""
+        return tuple(c for c in self.columns if not c.hidden)
 
     def view_sql(self) -> str:
         """CREATE VIEW statement; the view filters by the access rule of :mod:`archive.visibility`.
@@ -176,6 +184,8 @@ OBSCORE = PublishedTable(
                  indexed=True),
         _obscore("obs_release_date", "o.obs_release_date", "TIMESTAMP", "time.release",
                  "Curation.releaseDate", "When the data became or become public", indexed=True),
+        PublishedColumn("pos", "o.pos", "POINT", "(s_ra, s_dec) as an indexed point", hidden=True,
+                        indexed=True),
     ),
 )
 

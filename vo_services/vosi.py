@@ -104,7 +104,7 @@ def _table(table: PublishedTable, detail: bool, cls=_VOSITable):
         table_type="view" if table.is_view else "table",
         description=table.description,
         utype=table.utype,
-        column=[_column(c) for c in table.columns] if detail else [],
+        column=[_column(c) for c in table.public_columns] if detail else [],
         foreign_key=[ForeignKey(target_table=k.target_table, description=k.description,
                                 fk_column=[FKColumn(from_column=f, target_column=t) for f, t in k.columns])
                      for k in keys] if detail else [],

@@ -1,0 +1,75 @@
+"""Column values as text, for the text serialisations (TABLEDATA, CSV, TSV).
+
+DALI 1.1 §3.3 fixes how the extended types read as text: a point is ``"ra dec"``, a circle
+``"ra dec radius"``, a polygon its vertices' coordinates separated by blanks, a timestamp ISO
+8601. VOTable 1.4 §6 spells non-finite floats ``NaN``, ``+Inf``, ``-Inf``; here NaN is null, so
+it becomes the empty string like every null.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+from vo_services.votable import values
+from vo_services.votable.fields import Field
+
+# XML 1.0 §2.2: these code points may not appear in a document at all, not even escaped.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_REPLACEMENTS = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+
+
+def xml_text(value: str) -> str:
+    """Escape character data; characters XML cannot carry become U+FFFD."""
+    if _XML_SPECIAL.search(value) is None:
+        return value
+    return _XML_SPECIAL.sub(lambda m: _XML_REPLACEMENTS.get(m.group(), "\ufffd"), value)
+
+
+def xml_attribute(value: str) -> str:
+    return xml_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _float_text(value) -> str:
+    if value is None:
+        return ""
+    value = float(value)
+    if math.isfinite(value):
+        return repr(value)
+    if value != value:
+        return ""
+    return "+Inf" if value > 0 else "-Inf"
+
+
+def _int_text(value) -> str:
+    return "" if value is None else str(int(value))
+
+
+def _bool_text(value) -> str:
+    return "" if value is None else ("T" if value else "F")
+
+
+def _numbers_text(numbers) -> str:
+    return "" if numbers is None else " ".join(map(_float_text, numbers))
+
+
+def _string_text(value) -> str:
+    return "" if value is None else value
+
+
+def text_cells(field: Field) -> Callable[[Sequence], list[str]]:
+    """The function turning a batch's column of driver values into text cells, nulls empty."""
+    kind = field.datatype
+    if kind in ("REAL", "DOUBLE"):
+        return lambda column: list(map(_float_text, column))
+    if kind in ("SMALLINT", "INTEGER", "BIGINT"):
+        return lambda column: list(map(_int_text, column))
+    convert = values.converter(field)
+    if kind == "BOOLEAN":
+        one = _bool_text
+    elif kind in ("POINT", "CIRCLE", "POLYGON"):
+        one = _numbers_text
+    else:
+        one = _string_text
+    return lambda column: list(map(one, convert(column)))

@@ -1,0 +1,151 @@
+"""The VOTable 1.4 result document around the rows, streamed as bytes.
+
+DALI 1.1 §4.4: one ``RESOURCE type="results"`` whose ``INFO name="QUERY_STATUS"`` comes before
+the TABLE. §4.4.1: overflow is reported by a second QUERY_STATUS INFO after the TABLE, since it
+is known only once the rows are written (pyvo looks for it there). §4.4.2: an error after the
+rows began closes the TABLE and appends an ERROR INFO in the same place, so the document stays
+well-formed and complete; an error before the first row gives a plain error document.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from vo_services.votable import binary2
+from vo_services.votable.cells import text_cells, xml_attribute, xml_text
+from vo_services.votable.errors import error_document
+from vo_services.votable.fields import TEXT_TYPES, Field, xml_ids
+from vo_services.votable.rows import Batch, RowLimit
+
+VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace (§1)
+HEADER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    f'<VOTABLE version="1.4" xmlns="{VOTABLE_NS}" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    f'xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/v1.4">\n'
+)
+
+Info = tuple[str, str] | tuple[str, str, str]  # (name, value) or (name, value, content)
+
+
+def info_element(name: str, value: str, content: str | None = None) -> str:
+    attrs = f'name="{xml_attribute(name)}" value="{xml_attribute(value)}"'
+    if content:
+        return f"<INFO {attrs}>{xml_text(content)}</INFO>\n"
+    return f"<INFO {attrs}/>\n"
+
+
+def field_element(field: Field, xml_id: str) -> str:
+    datatype, arraysize, xtype = field.votable
+    attrs = [("name", field.name), ("ID", xml_id), ("datatype", datatype), ("arraysize", arraysize),
+             ("xtype", xtype), ("unit", field.unit), ("ucd", field.ucd), ("utype", field.utype)]
+    text = " ".join(f'{k}="{xml_attribute(v)}"' for k, v in attrs if v)
+    if field.description:
+        return f"<FIELD {text}>\n<DESCRIPTION>{xml_text(field.description)}</DESCRIPTION>\n</FIELD>\n"
+    return f"<FIELD {text}/>\n"
+
+
+class _Serialization:
+    """How the rows of a TABLE are written: the DATA opening, each batch, the closing."""
+
+    opening: str
+    closing: str
+
+    def rows(self, batch: Batch) -> bytes:
+        raise NotImplementedError
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class TableData(_Serialization):
+    """VOTable 1.4 §5.1 TABLEDATA: escaped text, an empty TD for null."""
+
+    opening = "<DATA><TABLEDATA>\n"
+    closing = "</TABLEDATA></DATA>\n"
+
+    def __init__(self, fields: Sequence[Field]):
+        self.cells = [text_cells(f) for f in fields]
+        self.escape = [f.datatype in TEXT_TYPES or f.datatype == "REGION" for f in fields]
+
+    def rows(self, batch: Batch) -> bytes:
+        columns = [cells(column) for cells, column in zip(self.cells, zip(*batch))]
+        columns = [list(map(xml_text, column)) if escape else column
+                   for column, escape in zip(columns, self.escape)]
+        return "".join(["<TR><TD>" + "</TD><TD>".join(row) + "</TD></TR>\n"
+                        for row in zip(*columns)]).encode("utf-8")
+
+
+class Binary2(_Serialization):
+    """VOTable 1.4 §5.4 BINARY2 in a base64 STREAM."""
+
+    opening = '<DATA><BINARY2><STREAM encoding="base64">\n'
+    closing = "</STREAM></BINARY2></DATA>\n"
+
+    def __init__(self, fields: Sequence[Field]):
+        self.encoder = binary2.RowEncoder(fields)
+        self.base64 = binary2.Base64Stream()
+
+    def rows(self, batch: Batch) -> bytes:
+        return self.base64.feed(self.encoder.encode(batch))
+
+    def flush(self) -> bytes:
+        return self.base64.close()
+
+
+SERIALIZATIONS: dict[str, Callable[[Sequence[Field]], _Serialization]] = {
+    "TABLEDATA": TableData,
+    "BINARY2": Binary2,
+}
+
+
+def write_votable(
+    fields: Sequence[Field],
+    batches: Iterable[Batch],
+    *,
+    serialization: str = "BINARY2",
+    maxrec: int | None = None,
+    infos: Iterable[Info] = (),
+    extra_resources: Iterable[str] = (),
+    describe_error: Callable[[BaseException], str] = str,
+) -> Iterator[bytes]:
+    """The result document as a stream of bytes chunks, one or more per batch.
+
+    ``batches`` yields lists of row tuples (``cursor.fetchmany``); at most ``maxrec`` rows are
+    written. ``infos`` are extra INFO elements placed after QUERY_STATUS (QUERY, request
+    details; DALI 1.1 §4.4.3). ``extra_resources`` are pre-rendered RESOURCE elements written
+    after the results resource (DataLink service descriptors). An exception from ``batches``
+    ends the document with QUERY_STATUS=ERROR carrying ``describe_error(exc)``.
+    """
+    writer = SERIALIZATIONS[serialization.upper()](fields)
+    limited = RowLimit(batches, maxrec)
+    rows = iter(limited)
+    try:
+        first = next(rows, None)
+    except Exception as exc:  # nothing written yet: a plain DALI error document
+        yield error_document(describe_error(exc))
+        return
+    extras = list(extra_resources)
+    head = [HEADER, '<RESOURCE type="results">\n', info_element("QUERY_STATUS", "OK")]
+    head += [info_element(*info) for info in infos]
+    head.append("<TABLE>\n")
+    head += [field_element(f, i) for f, i in zip(fields, xml_ids(fields))]
+    head.append(writer.opening)
+    yield "".join(head).encode("utf-8")
+
+    failure: str | None = None
+    try:
+        if first is not None:
+            yield writer.rows(first)
+            for batch in rows:
+                yield writer.rows(batch)
+    except Exception as exc:
+        failure = describe_error(exc)
+    tail = [writer.flush().decode("ascii"), writer.closing, "</TABLE>\n"]
+    if failure is not None:
+        tail.append(info_element("QUERY_STATUS", "ERROR", failure or "error while writing rows"))
+    elif limited.overflow:
+        tail.append(info_element("QUERY_STATUS", "OVERFLOW"))
+    tail.append("</RESOURCE>\n")
+    tail += extras
+    tail.append("</VOTABLE>\n")
+    yield "".join(tail).encode("utf-8")
