@@ -105,7 +105,7 @@ if [ $LOCAL_DB = 1 ]; then
   SQLFILE=/usr/share/postgresql/$PG_MAJOR/extension/pg_sphere--1.2.0.sql
   if [ -f "$SQLFILE" ] && grep -q 'PROCEDURE  = spoint_subset_smoc' "$SQLFILE" \
       && grep -Pzoq 'CREATE OPERATOR @ \(\s*LEFTARG\s*=\s*(bigint|spoint),\s*RIGHTARG\s*=\s*smoc' "$SQLFILE"; then
-    as_root python3 "$REPO/scripts/patch_pgsphere.py" "$SQLFILE" || die "could not patch $SQLFILE"
+    as_root python3 "$REPO/scripts/patch_pgsphere.py" "$SQLFILE" >/dev/null || die "could not patch $SQLFILE"
     did "removed the obsolete smoc '@' operators from ${SQLFILE##*/}"
   else
     skip "pgsphere script needs no patch"
