@@ -20,19 +20,25 @@ os.environ["LICK_CELERY_QUEUE"] = f"lick_test_{_SESSION}"
 os.environ["LICK_ARCHIVE_ROOT"] = _ARCHIVE_ROOT = tempfile.mkdtemp(prefix=f"lick_archive_{_SESSION}_")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 
-from archive.config import get_settings  # noqa: E402  (after the environment is set)
+import django  # noqa: E402  (after the environment is set)
+
+django.setup()  # so that test modules may import models
+
+from archive.config import get_settings  # noqa: E402
 from archive.testdb import create_test_database, drop_test_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def archive_db():
+def archive_db(django_db_blocker):
     """The migrated test database's name; created once per session, dropped afterwards."""
     name = get_settings().db_name
-    create_test_database(name)
+    with django_db_blocker.unblock():
+        create_test_database(name)
     try:
         yield name
     finally:
-        drop_test_database(name)
+        with django_db_blocker.unblock():
+            drop_test_database(name)
 
 
 @pytest.fixture(scope="session")

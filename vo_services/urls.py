@@ -9,3 +9,6 @@ urlpatterns = [
     path("tap", tap_views.index),  # the TAP base URL itself, without a slash
     path("tap/", include("vo_services.tap.urls")),
 ]
+
+handler404 = "vo_services.views.not_found"
+handler500 = "vo_services.views.server_error"

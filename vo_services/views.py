@@ -21,3 +21,16 @@ def home(request: HttpRequest) -> HttpResponse:
             ("DataLink", f"{base}/datalink/links"),
         ],
     })
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """DALI §4.2: VO clients get a VOTable error document, not an HTML page."""
+    from vo_services.errors import error_response
+
+    return error_response(f"no such resource: {request.path}", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from vo_services.errors import error_response
+
+    return error_response("internal error in the service; it has been logged", 500)

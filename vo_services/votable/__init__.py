@@ -1,0 +1,13 @@
+"""Result encoders: the VOTable writer (BINARY2, TABLEDATA), CSV, TSV, FITS and JSON.
+
+Each encoder takes the result's :class:`Field` list and an iterable of row batches (lists of
+tuples, as ``cursor.fetchmany`` returns them) and yields ``bytes`` chunks in bounded memory;
+:func:`resolve` picks the encoder a RESPONSEFORMAT asks for.
+"""
+from vo_services.votable.document import write_votable
+from vo_services.votable.errors import error_document
+from vo_services.votable.fields import Field
+from vo_services.votable.formats import FORMATS, OutputFormat, UnknownFormat, output_formats, resolve
+
+__all__ = ["FORMATS", "Field", "OutputFormat", "UnknownFormat", "error_document", "output_formats",
+           "resolve", "write_votable"]
