@@ -6,6 +6,9 @@ from vo_services.tap import async_views, views
 urlpatterns = [
     path("", views.index),
     path("availability", views.availability),
+    path("capabilities", views.capabilities),
+    path("sync", views.sync),
+    path("sync/", views.sync),
     path("tables", views.tables),
     path("tables/<str:name>", views.table),
     path("examples", views.examples),

@@ -1,13 +1,21 @@
 """TAP 1.1 endpoints: thin views over the domain modules."""
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import itertools
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from archive.config import get_settings
 from vo_services import vosi
+from vo_services.dali import DaliParams
+from vo_services.errors import error_response
+from vo_services.identity import principals_for
+from vo_services.tap import limits
 from vo_services.tap.examples import EXAMPLES
+from vo_services.tap.execution import QueryFailed, TapRequest, TapUsageError, prepare, stream
 
 XML = "text/xml; charset=utf-8"
 
@@ -47,3 +55,32 @@ def table(request: HttpRequest, name: str) -> HttpResponse:
 def examples(request: HttpRequest) -> HttpResponse:
     return render(request, "tap/examples.html", {"examples": EXAMPLES},
                   content_type="application/xhtml+xml; charset=utf-8")
+
+
+@require_safe
+def capabilities(request: HttpRequest) -> HttpResponse:
+    from vo_services.tap.capabilities import capabilities_xml
+
+    return HttpResponse(capabilities_xml(tap_base()), content_type=XML)
+
+
+@csrf_exempt
+def sync(request: HttpRequest) -> HttpResponse:
+    """TAP 1.1 §2.1: run the query and stream its result; errors are VOTable documents (§3.3)."""
+    from vo_services.tap.adql import AdqlError
+
+    if request.method not in ("GET", "POST"):
+        return error_response(f"{request.method} is not allowed on /sync; use GET or POST", 405)
+    try:
+        tap_request = TapRequest.from_params(DaliParams.from_request(request))
+        prepared = prepare(tap_request)
+    except (TapUsageError, AdqlError) as exc:
+        return error_response(str(exc), 400)
+    chunks = stream(prepared, principals_for(request), limits.SYNC_EXECUTION_S.default)
+    try:
+        first = next(chunks)
+    except QueryFailed as exc:
+        return error_response(str(exc), 400)
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type=tap_request.content_type)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,165 @@
+"""Running a TAP query, for /sync and for async jobs alike.
+
+One path: DALI parameters to a :class:`TapRequest`, ADQL to SQL (:mod:`vo_services.tap.adql`),
+the SQL run by :func:`vo_services.query.query_session` from a server-side cursor, and the rows
+streamed through the encoder of the requested format in constant memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import psycopg2
+
+from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.query import query_session
+from vo_services.tap import limits
+from vo_services.votable import Field, OutputFormat, UnknownFormat, resolve
+
+FETCH_ROWS = 20_000
+LANGS = {"ADQL", "ADQL-2.0", "ADQL-2.1"}  # TAP 1.1 §2.7.1; every variant behaves alike
+
+
+class TapUsageError(ValueError):
+    """A request the service refuses before running anything (HTTP 400)."""
+
+
+class QueryFailed(Exception):
+    """The database refused or aborted the query; the message is safe to show the user."""
+
+
+@dataclass(frozen=True)
+class TapRequest:
+    query: str
+    lang: str
+    output: OutputFormat
+    content_type: str
+    maxrec: int
+    run_id: str | None = None
+    uploads: tuple[str, ...] = ()
+
+    @classmethod
+    def from_params(cls, params: DaliParams) -> "TapRequest":
+        """TAP 1.1 §2.7: LANG, QUERY, RESPONSEFORMAT (or FORMAT), MAXREC, RUNID, UPLOAD.
+
+        Unknown parameters are ignored (§2.7); TAP 1.0's REQUEST=doQuery is accepted.
+        """
+        try:
+            request = params.get("REQUEST")
+            if request is not None and request != "doQuery":
+                raise TapUsageError(f"REQUEST must be doQuery (or absent), not '{request}'")
+            lang = params.get("LANG") or "ADQL"
+            if lang.upper() not in LANGS:
+                raise TapUsageError(f"LANG '{lang}' is not supported; use ADQL (ADQL-2.0 or ADQL-2.1)")
+            query = params.get("QUERY")
+            if not query or not query.strip():
+                raise TapUsageError("the QUERY parameter is missing or empty")
+            if len(query.encode()) > limits.MAX_QUERY_BYTES:
+                raise TapUsageError(f"QUERY is longer than {limits.MAX_QUERY_BYTES} bytes")
+            output, content_type = resolve(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
+            maxrec = limits.OUTPUT_ROWS.clamp(params.integer("MAXREC"))
+        except (DaliParameterError, UnknownFormat) as exc:
+            raise TapUsageError(str(exc)) from None
+        return cls(query=query, lang=lang, output=output, content_type=content_type, maxrec=maxrec,
+                   run_id=params.get("RUNID"), uploads=tuple(params.getlist("UPLOAD")))
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    request: TapRequest
+    sql: str
+    fields: tuple[Field, ...]
+    infos: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def prepare(request: TapRequest) -> PreparedQuery:
+    """Translate the ADQL; raises :class:`~vo_services.tap.adql.AdqlError` with a position."""
+    from vo_services.tap.adql import translate
+    from vo_services.tap.catalog import catalog
+
+    translated = translate(request.query, catalog(), maxrec=request.maxrec)
+    fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
+                         unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
+                   for c in translated.columns)
+    return PreparedQuery(request, translated.sql, fields, (("QUERY", request.query),))
+
+
+def _describe(exc: BaseException) -> str:
+    """A database error as the user should read it: PostgreSQL's message, never internals."""
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        return "the query took longer than the time allowed and was cancelled"
+    if isinstance(exc, psycopg2.Error):
+        message = (exc.pgerror or str(exc)).strip().splitlines()
+        return message[0].removeprefix("ERROR:").strip() if message else "the query failed"
+    return str(exc) or exc.__class__.__name__
+
+
+def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: float = 60.0,
+           on_backend: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    """The encoded result. The query runs, and its first rows arrive, before the first chunk is
+    yielded, so a failing query raises :class:`QueryFailed` from the first ``next()``, while the
+    caller can still answer with an error document and a 4xx status."""
+    request = prepared.request
+    with query_session(principals, timeout_s) as conn:
+        if on_backend is not None:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                on_backend(cur.fetchone()[0])
+        cursor = conn.cursor(name="tap_result")
+        cursor.itersize = FETCH_ROWS
+        try:
+            if request.maxrec == 0:
+                first: list = []  # DALI §3.4.4: metadata only, the query need not run
+            else:
+                cursor.execute(prepared.sql)
+                first = cursor.fetchmany(FETCH_ROWS)
+        except psycopg2.Error as exc:
+            raise QueryFailed(_describe(exc)) from None
+
+        def batches() -> Iterator[list]:
+            if first:
+                yield first
+                while rows := cursor.fetchmany(FETCH_ROWS):
+                    yield rows
+
+        yield from request.output(prepared.fields, batches(), maxrec=request.maxrec,
+                                  infos=prepared.infos, describe_error=_describe)
+
+
+class JobFailed(Exception):
+    """An async job that cannot produce a result; the message becomes its error summary."""
+
+
+def run_to_file(job) -> dict:
+    """Run an async job's query into its result file; returns the job fields to record.
+
+    The result is written to a temporary file and renamed into place only when complete.
+    """
+    from vo_services.tap.adql import AdqlError
+    from vo_services.identity import principals_of
+    from vo_services.tap.models import Job
+    from vo_services.tap.results import partial_path, publish
+
+    try:
+        request = TapRequest.from_params(DaliParams((name, value) for name, value in job.parameters))
+        prepared = prepare(request)
+    except (TapUsageError, AdqlError) as exc:
+        raise JobFailed(str(exc)) from None
+    temporary, final = partial_path(job, request.output.extension)
+
+    def record_backend(pid: int) -> None:
+        Job.objects.filter(id=job.id).update(backend_pid=pid)
+
+    try:
+        with temporary.open("wb") as out:
+            for chunk in stream(prepared, principals_of(job.owner), job.execution_duration or
+                                limits.ASYNC_EXECUTION_S.hard, on_backend=record_backend):
+                out.write(chunk)
+    except QueryFailed as exc:
+        temporary.unlink(missing_ok=True)
+        raise JobFailed(str(exc)) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return {"result_file": final.name, "result_size": publish(temporary, final),
+            "result_mime": request.content_type}
