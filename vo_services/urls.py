@@ -2,12 +2,14 @@
 from django.urls import include, path
 
 from vo_services import views
+from vo_services.scs.views import cone_search
 from vo_services.tap import views as tap_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tap", tap_views.index),  # the TAP base URL itself, without a slash
     path("tap/", include("vo_services.tap.urls")),
+    path("scs", cone_search),
 ]
 
 handler404 = "vo_services.views.not_found"
