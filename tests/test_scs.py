@@ -73,3 +73,13 @@ def test_votlint_finds_nothing_wrong(live_server, cone_rows, tmp_path):
     out = subprocess.run(["stilts", "votlint", f"votable={path}"], capture_output=True, text=True, timeout=120)
     problems = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line or "WARNING" in line]
     assert problems == [], "\n".join(problems)
+
+
+def test_capabilities_declare_the_cone_search(client):
+    root = ET.fromstring(client.get("/scs/capabilities").content)
+    cone = [c for c in root.findall("capability") if c.get("standardID") == "ivo://ivoa.net/std/ConeSearch"]
+    assert len(cone) == 1
+    assert cone[0].get("{http://www.w3.org/2001/XMLSchema-instance}type") == "cs:ConeSearch"
+    assert float(cone[0].findtext("maxSR")) == 10.0
+    assert cone[0].find("testQuery/ra") is not None
+    assert client.get("/scs/availability").status_code == 200

@@ -2,14 +2,16 @@
 from django.urls import include, path
 
 from vo_services import views
-from vo_services.scs.views import cone_search
+from vo_services.scs import views as scs_views
 from vo_services.tap import views as tap_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tap", tap_views.index),  # the TAP base URL itself, without a slash
     path("tap/", include("vo_services.tap.urls")),
-    path("scs", cone_search),
+    path("scs", scs_views.cone_search),
+    path("scs/capabilities", scs_views.capabilities),
+    path("scs/availability", scs_views.availability),
 ]
 
 handler404 = "vo_services.views.not_found"

@@ -58,3 +58,16 @@ def cone_search(request: HttpRequest) -> HttpResponse:
     except psycopg2.Error as exc:
         return scs_error(f"the search failed: {str(exc).strip().splitlines()[0]}")
     return StreamingHttpResponse(stream, content_type=CONTENT_TYPE)
+
+
+def capabilities(request: HttpRequest) -> HttpResponse:
+    from archive.config import get_settings
+    from vo_services.scs.capabilities import capabilities_xml
+
+    return HttpResponse(capabilities_xml(f"{get_settings().public_url}/scs"), content_type="text/xml")
+
+
+def availability(request: HttpRequest) -> HttpResponse:
+    from vo_services.vosi import availability_xml
+
+    return HttpResponse(availability_xml(), content_type="text/xml")
