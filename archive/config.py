@@ -56,6 +56,7 @@ class Settings:
     ingest_url: str
     ingest_token: str
     celery_queue: str
+    sendfile: str  # '', 'x-sendfile' (Apache) or 'x-accel' (nginx): who sends file bytes
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
@@ -101,4 +102,5 @@ def get_settings() -> Settings:
         ingest_url=_env(values, "LICK_INGEST_URL", "http://127.0.0.1:8001").rstrip("/"),
         ingest_token=_env(values, "LICK_INGEST_TOKEN", ""),
         celery_queue=_env(values, "LICK_CELERY_QUEUE", "lick"),
+        sendfile=_env(values, "LICK_SENDFILE", ""),
     )

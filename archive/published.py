@@ -208,6 +208,8 @@ OBSERVATIONS = PublishedTable(
               ucd="meta.id;instr.tel", principal=True),
         _lick("instrument", "o.instrument", "VARCHAR", "Instrument (and arm) that took the frame",
               ucd="meta.id;instr", principal=True, indexed=True),
+        _lick("dataproduct_type", "o.dataproduct_type", "VARCHAR", "image or spectrum",
+              ucd="meta.code.class"),
         _lick("frame_type", "o.frame_type", "VARCHAR",
               "science, bias, dark, flat, arc, focus or unknown", ucd="meta.code.class",
               principal=True, indexed=True),

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from archive.demo.header import header_bytes, pad_data
-from archive.demo.instruments import SETUPS, Camera, Setup
+from archive.demo.instruments import SETUPS, Camera
 from archive.demo.night import Exposure, plan_night
 from archive.demo.pixels import frame_data
-from archive.demo.schedule import SETUPS_BY_TELESCOPE, Schedule, build_schedule
+from archive.demo.schedule import SETUPS_BY_TELESCOPE, Schedule, build_schedule, setups_in_service
 from archive.demo.sky import TARGETS, transients
 
 DEFAULT_START = date(2022, 8, 1)
@@ -75,7 +75,6 @@ class DemoSummary:
 class _Night:
     telescope: str
     night: date
-    setup: Setup
     frames: list[tuple[Exposure, Camera]]
     rng: random.Random
     scheduled: bool
@@ -104,16 +103,16 @@ def _choose_nights(schedule: Schedule, seed: int, nights: int | None, files: int
         if (nights is not None and len(chosen) >= nights) or (files is not None and total >= files):
             break
         slots = schedule.slots(telescope, night)
-        if not slots and draw.random() >= _UNSCHEDULED_USE:
+        if not slots and (draw.random() >= _UNSCHEDULED_USE or not setups_in_service(telescope, night)):
             continue
         rng = random.Random(f"night:{seed}:{telescope}:{night.isoformat()}")
-        setup = SETUPS[slots[0].program.setup if slots else rng.choice(SETUPS_BY_TELESCOPE[telescope])]
+        setup = SETUPS[slots[0].program.setup if slots else rng.choice(setups_in_service(telescope, night))]
         frames = [(exposure, camera) for exposure in plan_night(setup, night, slots, targets, rng)
                   for camera in setup.cameras]
         if files is not None:
             frames = frames[:files - total]
         total += len(frames)
-        chosen.append(_Night(telescope, night, setup, frames, rng, bool(slots)))
+        chosen.append(_Night(telescope, night, frames, rng, bool(slots)))
     return sorted(chosen, key=lambda n: (n.night, n.telescope))
 
 
@@ -151,10 +150,15 @@ def generate_demo(
 ) -> DemoSummary:
     """Write a demo archive under ``root`` and its schedule at ``root``.
 
-    Size it by ``nights`` (telescope-nights with data) or ``files`` (exact count); with neither,
-    ``DEFAULT_NIGHTS``. The calendar runs from ``start`` for ``years``. ``quirk_rate`` is the
-    share of files with a real-world defect the ingest path repairs (:data:`QUIRKS`);
-    ``corrupt_rate`` the share cut short so that no reader can open them (off by default).
+    Size it by ``nights`` (telescope-nights with data) or ``files`` (exact count; the last night
+    drawn is cut short); with neither, ``DEFAULT_NIGHTS``. The calendar runs from ``start`` for
+    ``years``. ``quirk_rate`` is the share of files with a real-world defect the ingest path
+    repairs (:data:`QUIRKS`); ``corrupt_rate`` the share cut short so that no reader can open
+    them (off by default).
+
+    Running again with the same arguments leaves every file untouched. Other arguments write a
+    different archive, and files of the old one that the new one lacks stay: start from an empty
+    ``root`` then.
     """
     if nights is None and files is None:
         nights = DEFAULT_NIGHTS
@@ -172,7 +176,8 @@ def generate_demo(
         for index, (exposure, camera) in enumerate(night.frames):
             name, number = _file_name(camera, exposure, counters, night.rng)
             relative = f"{night.night:%Y-%m}/{night.night:%d}/{camera.directory}/{name}"
-            pixels = np.random.default_rng([seed, night.night.toordinal(), telescopes.index(night.telescope), index])
+            pixels = np.random.default_rng(
+                [seed, night.night.toordinal(), telescopes.index(night.telescope), index])
             content, quirk = _frame_bytes(camera, exposure, number, pixels, quirk_rate, corrupt_rate)
             path = root / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,8 +204,10 @@ def _frame_bytes(camera: Camera, exposure: Exposure, number: int, rng: np.random
         cards.update(dict.fromkeys(_COORDINATE_CARDS))
     elif quirk == "nul_byte":
         cards["OBSERVER"] = f"{exposure.observer}\x00"
-    header = header_bytes(camera.template.render(cards), end=quirk != "missing_end")
-    data = frame_data(rng, camera.shape, camera.dataproduct, exposure.frame_type, exposure.exptime, camera.bitpix)
+    fmt = camera.format(exposure.night)
+    header = header_bytes(fmt.template.render(cards), end=quirk != "missing_end")
+    data = frame_data(rng, camera.shape, camera.dataproduct, exposure.frame_type, exposure.exptime,
+                      fmt.bitpix, fmt.bzero)
     content = header + pad_data(data.tobytes())
     if quirk == "missing_end":
         # Without END no reader can tell where the data would start (astropy's

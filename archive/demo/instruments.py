@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from archive.demo.header import NEWCAM, NEWCAM_2007, SHARCS, FloatStyle, HeaderTemplate, template
@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 def iso(moment: datetime, decimals: int) -> str:
     """``2019-05-03T04:22:58.46``: the NEWCAM style has 2 decimals, ShARCS 3."""
+    unit = 10 ** (6 - decimals)  # microseconds per last digit
+    moment += timedelta(microseconds=unit // 2)  # round, carrying into the seconds
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if decimals:
-        text += f"{moment.microsecond / 1e6:.{decimals}f}"[1:]
-    return text
+    return f"{text}.{moment.microsecond // unit:0{decimals}d}" if decimals else text
 
 
 @dataclass(frozen=True)
@@ -38,36 +38,29 @@ class CoordStyle:
     ha_decimals: int = 2
     dec_pad: str = "0"
     ha_pad: str = ""
+    ha_signed: bool = False  # '+00:17:32.7' in the 2006 Kast headers
 
     def cards(self, ra: float, dec: float, ha: float) -> dict[str, str]:
         return {
             "RA": sexagesimal(ra / 15.0, decimals=self.ra_decimals),
             "DEC": sexagesimal(dec, decimals=self.dec_decimals, pad=self.dec_pad),
-            "HA": sexagesimal(ha, decimals=self.ha_decimals, pad=self.ha_pad),
+            "HA": sexagesimal(ha, decimals=self.ha_decimals, pad=self.ha_pad, signed=self.ha_signed),
         }
 
 
 @dataclass(frozen=True)
-class Camera:
-    """One stream of files: template, file names, data shape and the cards only it has."""
+class HeaderFormat:
+    """How a camera's software wrote headers from ``since`` on: the sample and its value styles."""
 
-    key: str
-    name: str
-    directory: str
     template_file: str
-    file_name: str  # str.format pattern with ``n`` (frame number) and ``prefix``
-    shape: tuple[int, int]  # numpy order: (NAXIS2, NAXIS1)
-    dataproduct: str  # "spectrum" | "image"
+    since: date = date.min
     floats: FloatStyle = NEWCAM
     coords: CoordStyle = CoordStyle()
     time_decimals: int = 2
-    #: Whether CRVAL1/2 are sky coordinates (2018+ NEWCAM, ShARCS) or pixel origins (2007 Nickel).
+    #: Whether CRVAL1/2 are sky coordinates (2018+ NEWCAM, ShARCS) or pixel origins (older NEWCAM).
     celestial_wcs: bool = True
-    #: Airmass at the end of the exposure (APF) rather than at the start.
-    airmass_at_end: bool = False
-    extra: Callable[[Exposure, int], dict[str, object]] | None = None
-    #: Where a night's frame numbers start: observers reset the counter, or forget to.
-    first_numbers: tuple[int, ...] = (1, 1, 1, 100, 1001)
+    #: 2006-2012 NEWCAM wrote DATE-STA/DATE-END in local PST (DATE-OBS stayed UTC).
+    local_start_end: bool = False
 
     @property
     def template(self) -> HeaderTemplate:
@@ -77,8 +70,34 @@ class Camera:
     def bitpix(self) -> int:
         return int(self.template.number("BITPIX"))
 
+    @property
+    def bzero(self) -> float:
+        return self.template.number("BZERO") if self.template.has("BZERO") else 0.0
+
+
+@dataclass(frozen=True)
+class Camera:
+    """One stream of files: header formats over the years, file names, data shape, own cards."""
+
+    key: str
+    name: str
+    directory: str
+    formats: tuple[HeaderFormat, ...]  # oldest first
+    file_name: str  # str.format pattern with ``n`` (frame number) and ``prefix``
+    shape: tuple[int, int]  # numpy order: (NAXIS2, NAXIS1)
+    dataproduct: str  # "spectrum" | "image"
+    #: Airmass at the end of the exposure (APF) rather than at the start.
+    airmass_at_end: bool = False
+    extra: Callable[[Exposure, int], dict[str, object]] | None = None
+    #: Where a night's frame numbers start: observers reset the counter, or forget to.
+    first_numbers: tuple[int, ...] = (1, 1, 1, 100, 1001)
+
+    def format(self, night: date) -> HeaderFormat:
+        return [f for f in self.formats if f.since <= night][-1]
+
     def cards(self, exposure: Exposure, number: int) -> dict[str, object]:
         """The values that change from frame to frame; the template supplies the rest."""
+        fmt = self.format(exposure.night)
         start, end = exposure.start, exposure.end
         readout = end + timedelta(seconds=1.5)
         values: dict[str, object] = {
@@ -86,21 +105,26 @@ class Camera:
             "DATASEC": f"[1:{self.shape[1]},1:{self.shape[0]}]",
             "OBSNUM": number,
             "TSEC": int(readout.timestamp()), "TUSEC": readout.microsecond,
-            "DATE": iso(readout, self.time_decimals),
-            "DATE-OBS": iso(start, self.time_decimals),
-            "DATE-BEG": iso(start, self.time_decimals),
-            "DATE-END": iso(end, self.time_decimals),
+            "DATE": iso(readout, fmt.time_decimals),
+            "DATE-OBS": iso(start, fmt.time_decimals),
+            "DATE-BEG": iso(start, fmt.time_decimals),
+            "DATE-END": iso(end, fmt.time_decimals),
+            "TIME": iso(start, 1)[11:],
             "EXPTIME": float(exposure.exptime),
+            "EXPOSURE": round(exposure.exptime),
             "OBSTYPE": "DARK" if exposure.frame_type in ("bias", "dark") else "OBJECT",
             "OBJECT": exposure.object,
             "OBSERVER": exposure.observer,
             "EQUINOXU": start.year + (start.timetuple().tm_yday - 1) / 365.25,
         }
+        if fmt.local_start_end:
+            values["DATE-STA"] = iso(start - timedelta(hours=8), 1)
+            values["DATE-END"] = iso(end - timedelta(hours=8), 1)
         ha = hour_angle(exposure.ra, start)
         alt = altitude(exposure.ra, exposure.dec, end if self.airmass_at_end else start)
-        values.update(self.coords.cards(exposure.ra, exposure.dec, ha))
+        values.update(fmt.coords.cards(exposure.ra, exposure.dec, ha))
         values["AIRMASS"] = airmass(alt)
-        if self.celestial_wcs:
+        if fmt.celestial_wcs:
             values.update({"CRVAL1": exposure.ra, "CRVAL2": exposure.dec,
                            "CRVAL1S": exposure.ra, "CRVAL2S": exposure.dec})
         values.update(exposure.cards)
@@ -144,6 +168,8 @@ class Setup:
 # --- Kast ------------------------------------------------------------------------------------
 
 _KAST_LAMPS = {f"LAMPSTA{c}": "off" for c in "12345ABCDEFGHIJK"}
+#: He, Hg-Cd, Neon and Ar: the usual Kast arc set.
+_KAST_ARCS = {"LAMPSTAF": "on", "LAMPSTAG": "on", "LAMPSTAJ": "on", "LAMPSTAD": "on"}
 
 
 def _kast_night(rng: random.Random) -> dict[str, object]:
@@ -156,8 +182,25 @@ def _kast_night(rng: random.Random) -> dict[str, object]:
     }
 
 
-KAST_BLUE = Camera("kast_blue", "Kast Blue", "shane", "kast_blue_1.hdr.txt", "b{n}.fits", (16, 256), "spectrum")
-KAST_RED = Camera("kast_red", "Kast Red", "shane", "kast_red_1.hdr.txt", "r{n}.fits", (16, 256), "spectrum")
+#: The 2006-2012 NEWCAM style: right-justified strings, ``%f`` numbers, no sky WCS.
+_NEWCAM_2012 = {"floats": NEWCAM_2007, "celestial_wcs": False, "local_start_end": True,
+                "coords": CoordStyle(ra_decimals=1, ha_decimals=1, ha_pad="0")}
+_NEWCAM_SINCE = date(2008, 7, 1)  # approximate: the 2006-2007 samples are KAST, the 2012 ones NEWCAM
+#: Before NEWCAM, the KAST program: INSTRUME='KAST', SPSIDE, EXPOSURE, no lamp cards.
+_KAST_PROGRAM = {"time_decimals": 1, "celestial_wcs": False,
+                 "coords": CoordStyle(ra_decimals=1, ha_decimals=1, ha_pad="0", ha_signed=True)}
+_MODERN = date(2018, 1, 1)  # the samples from 2018 on have the sky WCS and two OBSTYPE cards
+
+KAST_BLUE = Camera("kast_blue", "Kast Blue", "shane", (
+    HeaderFormat("kast_blue_2.hdr.txt", **_KAST_PROGRAM),
+    HeaderFormat("kast_blue_3.hdr.txt", since=_NEWCAM_SINCE, **_NEWCAM_2012),
+    HeaderFormat("kast_blue_1.hdr.txt", since=_MODERN),
+), "b{n}.fits", (16, 256), "spectrum")
+KAST_RED = Camera("kast_red", "Kast Red", "shane", (
+    HeaderFormat("kast_red_4.hdr.txt", **_KAST_PROGRAM),
+    HeaderFormat("kast_red_2.hdr.txt", since=_NEWCAM_SINCE, **_NEWCAM_2012),
+    HeaderFormat("kast_red_1.hdr.txt", since=_MODERN),
+), "r{n}.fits", (16, 256), "spectrum")
 
 KAST = Setup(
     key="kast", telescope="Shane", cameras=(KAST_BLUE, KAST_RED),
@@ -165,29 +208,21 @@ KAST = Setup(
         CalStep("bias", ("bias", "Bias", "biases"), 0, 10),
         CalStep("flat", ("dome flat", "flat", "domeflat blue"), 15, 5, {"LAMPSTA5": "on"}),
         CalStep("flat", ("dome flat", "flat", "domeflat red"), 4, 5, {"LAMPSTA2": "on"}),
-        CalStep("arc", ("arc", "arcs", "HeHgCd NeAr"), 20, 3,
-                {"LAMPSTAF": "on", "LAMPSTAG": "on", "LAMPSTAJ": "on", "LAMPSTAD": "on"}),
+        CalStep("arc", ("arc", "arcs", "HeHgCd arc"), 20, 3, _KAST_ARCS),
     ),
-    morning=(CalStep("arc", ("arc", "arcs morning"), 20, 1,
-                     {"LAMPSTAF": "on", "LAMPSTAG": "on", "LAMPSTAJ": "on", "LAMPSTAD": "on"}),),
+    morning=(CalStep("arc", ("arc", "arcs morning"), 20, 1, _KAST_ARCS),),
     exptimes={"standard": (30, 180), "galaxy": (600, 1800), "transient": (300, 1800), "field": (300, 1200)},
     visit=(1, 3), readout=45, acquire=300, idle=_KAST_LAMPS, night_config=_kast_night,
 )
 
 # --- Nickel ----------------------------------------------------------------------------------
 
-NICKEL_DIRECT_CAMERA = Camera("nickel_direct", "Nickel Direct", "nickel", "nickel_direct_2.hdr.txt",
-                              "d{n}.fits", (64, 64), "image")
-NICKEL_SPECTROGRAPH_CAMERA = Camera(
-    "nickel_spectrograph", "Nickel Spectrograph", "nickel", "nickel_spectrograph_2.hdr.txt",
-    "spec{n}.fits", (16, 256), "spectrum", floats=NEWCAM_2007,
-    coords=CoordStyle(ra_decimals=1, ha_decimals=1, ha_pad="0"), celestial_wcs=False,
-    extra=lambda exposure, number: {
-        # 2006-2007 NEWCAM wrote DATE-STA/DATE-END in local PST, DATE-OBS in UTC.
-        "DATE-STA": iso(exposure.start - timedelta(hours=8), 1),
-        "DATE-END": iso(exposure.end - timedelta(hours=8), 1),
-    },
-)
+NICKEL_DIRECT_CAMERA = Camera("nickel_direct", "Nickel Direct", "nickel",
+                              (HeaderFormat("nickel_direct_2.hdr.txt"),), "d{n}.fits", (64, 64), "image")
+#: Only 2006-2007 spectrograph headers are known, so every year gets that style.
+NICKEL_SPECTROGRAPH_CAMERA = Camera("nickel_spectrograph", "Nickel Spectrograph", "nickel",
+                                    (HeaderFormat("nickel_spectrograph_2.hdr.txt", **_NEWCAM_2012),),
+                                    "spec{n}.fits", (16, 256), "spectrum")
 
 
 def _filters(*names: str) -> tuple[CalStep, ...]:
@@ -243,9 +278,9 @@ def _sharcs_cards(exposure: Exposure, number: int) -> dict[str, object]:
     }
 
 
-SHARCS_CAMERA = Camera("sharcs", "ShaneAO/ShARCS", "AO", "sharcs_1.hdr.txt", "s{n:04d}.fits", (32, 32), "image",
-                       floats=SHARCS, coords=CoordStyle(ha_pad="0"), time_decimals=3, extra=_sharcs_cards,
-                       first_numbers=(0, 0, 1))
+_SHARCS_FORMAT = HeaderFormat("sharcs_1.hdr.txt", floats=SHARCS, coords=CoordStyle(ha_pad="0"), time_decimals=3)
+SHARCS_CAMERA = Camera("sharcs", "ShaneAO/ShARCS", "AO", (_SHARCS_FORMAT,), "s{n:04d}.fits", (32, 32), "image",
+                       extra=_sharcs_cards, first_numbers=(0, 0, 1))
 
 SHARCS_SETUP = Setup(
     key="sharcs", telescope="Shane", cameras=(SHARCS_CAMERA,),
@@ -274,8 +309,9 @@ def _apf_cards(exposure: Exposure, number: int) -> dict[str, object]:
     return values
 
 
-APF_CAMERA = Camera("apf", "APF Levy", "APF", "apf_1.hdr.txt", "{prefix}{n}.fits", (32, 128), "spectrum",
-                    coords=CoordStyle(ra_decimals=1, dec_pad=" ", ha_decimals=1, ha_pad=" "),
+_APF_FORMAT = HeaderFormat("apf_1.hdr.txt",
+                           coords=CoordStyle(ra_decimals=1, dec_pad=" ", ha_decimals=1, ha_pad=" "))
+APF_CAMERA = Camera("apf", "APF Levy", "APF", (_APF_FORMAT,), "{prefix}{n}.fits", (32, 128), "spectrum",
                     airmass_at_end=True, extra=_apf_cards, first_numbers=(100, 178, 236, 512))
 
 _APF_IDLE = {"HALOGEN1": "Off", "HALOGEN2": "Off", "THORIUM1": "Off", "THORIUM2": "Off",

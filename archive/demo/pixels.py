@@ -46,12 +46,12 @@ def _image(rng: np.random.Generator, shape: tuple[int, int], frame_type: str, ex
 
 
 def frame_data(rng: np.random.Generator, shape: tuple[int, int], dataproduct: str, frame_type: str,
-               exptime: float, bitpix: int) -> np.ndarray:
-    """The frame's pixels in the file's on-disk form: big-endian, int16 offset by BZERO=32768
-    (NEWCAM stores unsigned counts that way) or float32 (ShARCS, no bias offset)."""
+               exptime: float, bitpix: int, bzero: float = 0.0) -> np.ndarray:
+    """The frame's pixels in the file's on-disk form, big-endian: float32 (ShARCS) or int16 less
+    the header's BZERO (32768 for NEWCAM's unsigned counts, -64 for the 2006 Kast program)."""
     make = _spectrum if dataproduct == "spectrum" else _image
     signal = make(rng, shape, frame_type, exptime)
     counts = signal + rng.normal(0, 5, shape) + np.sqrt(np.maximum(signal, 0)) * rng.standard_normal(shape)
     if bitpix == -32:
         return counts.astype(">f4")
-    return (np.clip(counts + BIAS_LEVEL, 0, 65535) - 32768).astype(">i2")
+    return np.clip(counts + BIAS_LEVEL - bzero, -32768, 32767).astype(">i2")

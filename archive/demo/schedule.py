@@ -45,6 +45,9 @@ SETUPS_BY_TELESCOPE = {
     "Nickel": ("nickel_direct", "nickel_direct", "nickel_direct", "nickel_spectrograph"),
     "APF": ("apf",),
 }
+#: Modes that did not always exist: ShaneAO/ShARCS was commissioned in spring 2014, the APF
+#: began regular observing in 2013.
+_IN_SERVICE = {"sharcs": date(2014, 8, 1), "apf": date(2013, 8, 1)}
 _LETTER = {"Shane": "S", "Nickel": "N", "APF": "A"}
 _PROGRAMS_PER_SEMESTER = {"Shane": 8, "Nickel": 5, "APF": 3}
 #: Share of nights nobody is scheduled on (engineering, shutdowns); data can still appear.
@@ -106,6 +109,13 @@ def semester(night: date) -> str:
     return f"{night.year if night.month >= 8 else night.year - 1}B"
 
 
+def setups_in_service(telescope: str, night: date) -> tuple[str, ...]:
+    """The observing modes a program on ``telescope`` could use in the semester of ``night``."""
+    label = semester(night)
+    start = date(int(label[:4]), 2 if label.endswith("A") else 8, 1)
+    return tuple(s for s in SETUPS_BY_TELESCOPE[telescope] if _IN_SERVICE.get(s, date.min) <= start)
+
+
 def _semester_end(label: str) -> date:
     year = int(label[:4])
     return date(year, 7, 31) if label.endswith("A") else date(year + 1, 1, 31)
@@ -121,10 +131,12 @@ def _people(rng: random.Random, count: int = 40) -> list[Observer]:
     return list(people.values())
 
 
-def _program(rng: random.Random, telescope: str, label: str, number: int, people: list[Observer]) -> Program:
+def _program(rng: random.Random, telescope: str, night: date, number: int, people: list[Observer]) -> Program:
+    label = semester(night)
     team = tuple(rng.sample(people, rng.choice((1, 1, 2, 2, 3))))
     if telescope == "APF":
-        card = f"{rng.choice(('ucb', 'ucsc', 'ucla', 'ucsd'))}-{''.join(rng.choices('abcdefghijklmnoprstuvwy', k=3))}"
+        campus = rng.choice(("ucb", "ucsc", "ucla", "ucsd"))
+        card = f"{campus}-{''.join(rng.choices('abcdefghijklmnoprstuvwy', k=3))}"
     elif rng.random() < 0.5:
         card = ", ".join(o.last_name for o in team)
     else:
@@ -136,7 +148,7 @@ def _program(rng: random.Random, telescope: str, label: str, number: int, people
         program_id=f"{label}_{_LETTER[telescope]}{number:03d}",
         title=rng.choice(_TOPICS),
         telescope=telescope,
-        setup=rng.choice(SETUPS_BY_TELESCOPE[telescope]),
+        setup=rng.choice(setups_in_service(telescope, night)),
         observers=team,
         release_date=release,
         cover_id=rng.randrange(3000, 9999),
@@ -190,8 +202,11 @@ def build_schedule(seed: int, first: date, last: date) -> Schedule:
         night = first
         while night <= last:
             label = semester(night)
+            if not setups_in_service(telescope, night):
+                night += timedelta(days=1)
+                continue
             if label not in programs:
-                programs[label] = [_program(rng, telescope, label, i + 1, people)
+                programs[label] = [_program(rng, telescope, night, i + 1, people)
                                    for i in range(_PROGRAMS_PER_SEMESTER[telescope])]
                 left = 0
             pool = programs[label]

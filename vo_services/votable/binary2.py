@@ -17,6 +17,7 @@ import numpy as np
 
 from vo_services.votable import values
 from vo_services.votable.fields import Field
+from vo_services.votable.rows import columns_of, null_mask
 
 _NUMERIC_DTYPES = {"SMALLINT": ">i2", "INTEGER": ">i4", "BIGINT": ">i8", "REAL": ">f4", "DOUBLE": ">f8"}
 _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
@@ -56,7 +57,7 @@ def _numeric(dtype: str) -> Callable[[Sequence], Cells]:
             array = np.array(column, dtype=dtype)
             null = np.isnan(array) if kind == "f" else np.zeros(len(array), bool)
         except (TypeError, ValueError):
-            null = np.fromiter((v is None for v in column), bool, len(column))
+            null = null_mask(list(column))
             filler = float("nan") if kind == "f" else 0
             array = np.array([filler if v is None else v for v in column], dtype=dtype)
             if kind == "f":
@@ -76,7 +77,7 @@ def _tuples(width: int, convert: Callable) -> Callable[[Sequence], Cells]:
 
     def encode(column: Sequence) -> Cells:
         converted = convert(column)
-        null = np.fromiter((v is None for v in converted), bool, len(converted))
+        null = null_mask(converted)
         array = np.array([empty if v is None else v for v in converted], dtype=">f8").reshape(-1, width)
         return Cells(null, _as_bytes(array))
 
@@ -86,7 +87,7 @@ def _tuples(width: int, convert: Callable) -> Callable[[Sequence], Cells]:
 def _polygons(convert: Callable) -> Callable[[Sequence], Cells]:
     def encode(column: Sequence) -> Cells:
         converted = convert(column)
-        null = np.fromiter((v is None for v in converted), bool, len(converted))
+        null = null_mask(converted)
         counts = np.fromiter((0 if v is None else len(v) for v in converted), np.int64, len(converted))
         flat = np.fromiter(chain.from_iterable(v for v in converted if v), float, int(counts.sum()))
         return Cells(null, _counts(counts), flat.astype(">f8").view(np.uint8), counts * 8)
@@ -103,7 +104,7 @@ def _strings(convert: Callable, wide: bool, length: int | None) -> Callable[[Seq
 
     def encode(column: Sequence) -> Cells:
         strings = convert(column)
-        null = np.fromiter((s is None for s in strings), bool, len(strings))
+        null = null_mask(strings)
         if null.any():
             strings = ["" if s is None else s for s in strings]
         if length is not None:
@@ -150,7 +151,7 @@ class RowEncoder:
         n = len(rows)
         if n == 0:
             return b""
-        columns = list(zip(*rows))
+        columns = columns_of(rows, len(self.encoders))
         cells = [encode(column) for encode, column in zip(self.encoders, columns)]
         flags = np.packbits(np.stack([c.null for c in cells], axis=1), axis=1)
         if all(c.payload is None for c in cells):

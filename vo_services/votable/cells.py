@@ -11,6 +11,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from vo_services.votable import values
 from vo_services.votable.fields import Field
 
@@ -29,6 +31,21 @@ def xml_text(value: str) -> str:
 
 def xml_attribute(value: str) -> str:
     return xml_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _floats_text(column: Sequence) -> list[str]:
+    """Shortest round-tripping decimal (``repr``) of each value; NaN and None empty."""
+    array = np.array(column, dtype=float)  # None becomes NaN
+    cells = list(map(float.__repr__, array.tolist()))
+    for i in np.flatnonzero(~np.isfinite(array)):
+        cells[i] = _float_text(array[i])
+    return cells
+
+
+def _ints_text(column: Sequence) -> list[str]:
+    if None in column:
+        return list(map(_int_text, column))
+    return list(map(str, column))
 
 
 def _float_text(value) -> str:
@@ -54,22 +71,26 @@ def _numbers_text(numbers) -> str:
     return "" if numbers is None else " ".join(map(_float_text, numbers))
 
 
-def _string_text(value) -> str:
-    return "" if value is None else value
-
-
 def text_cells(field: Field) -> Callable[[Sequence], list[str]]:
     """The function turning a batch's column of driver values into text cells, nulls empty."""
     kind = field.datatype
     if kind in ("REAL", "DOUBLE"):
-        return lambda column: list(map(_float_text, column))
+        return _floats_text
     if kind in ("SMALLINT", "INTEGER", "BIGINT"):
-        return lambda column: list(map(_int_text, column))
+        return _ints_text
     convert = values.converter(field)
     if kind == "BOOLEAN":
         one = _bool_text
     elif kind in ("POINT", "CIRCLE", "POLYGON"):
         one = _numbers_text
     else:
-        one = _string_text
+        return lambda column: [("" if v is None else v) for v in convert(column)]
     return lambda column: list(map(one, convert(column)))
+
+
+def row_template(count: int, opening: str, separator: str, closing: str) -> str:
+    """A ``str.format`` template for one row of ``count`` cells.
+
+    ``"".join(map(template.format, *columns))`` builds a batch's text without a tuple per row.
+    """
+    return opening + separator.join(["{}"] * count) + closing

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from vo_services.votable import binary2
-from vo_services.votable.cells import text_cells, xml_attribute, xml_text
+from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text
 from vo_services.votable.errors import error_document
 from vo_services.votable.fields import TEXT_TYPES, Field, xml_ids
-from vo_services.votable.rows import Batch, RowLimit
+from vo_services.votable.rows import Batch, RowLimit, columns_of
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace (§1)
 HEADER = (
@@ -66,13 +66,13 @@ class TableData(_Serialization):
     def __init__(self, fields: Sequence[Field]):
         self.cells = [text_cells(f) for f in fields]
         self.escape = [f.datatype in TEXT_TYPES or f.datatype == "REGION" for f in fields]
+        self.template = row_template(len(fields), "<TR><TD>", "</TD><TD>", "</TD></TR>\n")
 
     def rows(self, batch: Batch) -> bytes:
-        columns = [cells(column) for cells, column in zip(self.cells, zip(*batch))]
+        columns = [cells(column) for cells, column in zip(self.cells, columns_of(batch, len(self.cells)))]
         columns = [list(map(xml_text, column)) if escape else column
                    for column, escape in zip(columns, self.escape)]
-        return "".join(["<TR><TD>" + "</TD><TD>".join(row) + "</TD></TR>\n"
-                        for row in zip(*columns)]).encode("utf-8")
+        return "".join(map(self.template.format, *columns)).encode("utf-8")
 
 
 class Binary2(_Serialization):

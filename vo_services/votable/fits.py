@@ -22,7 +22,7 @@ from astropy.io import fits
 
 from vo_services.votable import values
 from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit
+from vo_services.votable.rows import Batch, RowLimit, columns_of
 
 BLOCK = 2880
 _NUMERIC = {  # ADQL type: (TFORM letter, numpy dtype, TNULL)
@@ -92,7 +92,7 @@ def write_fits(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int
     limited = RowLimit(batches, maxrec)
     with tempfile.TemporaryFile() as spool:
         for batch in limited:
-            pickle.dump([c.spool(col) for c, col in zip(columns, zip(*batch))], spool,
+            pickle.dump([c.spool(col) for c, col in zip(columns, columns_of(batch, len(columns)))], spool,
                         protocol=pickle.HIGHEST_PROTOCOL)
         dtype = np.dtype([(f"c{i}", c.tform[1]) for i, c in enumerate(columns)])
         yield fits.PrimaryHDU().header.tostring().encode("ascii")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from vo_services.votable import values
 from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit
+from vo_services.votable.rows import Batch, RowLimit, columns_of
 
 
 def _metadata(field: Field) -> dict:
@@ -47,7 +47,7 @@ def write_json(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int
     status: dict = {"status": "OK"}
     try:
         for batch in limited:
-            rows = zip(*(c(column) for c, column in zip(columns, zip(*batch))))
+            rows = zip(*(c(column) for c, column in zip(columns, columns_of(batch, len(columns)))))
             yield separator + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
             separator = b",\n"
     except Exception as exc:

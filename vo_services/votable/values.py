@@ -102,6 +102,16 @@ def text(value) -> str | None:
     return str(value)
 
 
+_STR_OR_NONE = {str, type(None)}
+
+
+def texts(column: Sequence) -> list:
+    """A text column as str or None; the driver already gives str, so usually a no-op."""
+    if set(map(type, column)) <= _STR_OR_NONE:
+        return column if isinstance(column, list) else list(column)
+    return [text(v) for v in column]
+
+
 def boolean(value) -> bool | None:
     return None if value is None else bool(value)
 
@@ -112,9 +122,6 @@ _CONVERTERS: dict[str, Callable] = {
     "POLYGON": polygon,
     "REGION": region,
     "TIMESTAMP": timestamp,
-    "CHAR": text,
-    "VARCHAR": text,
-    "CLOB": text,
     "BOOLEAN": boolean,
 }
 
@@ -123,6 +130,8 @@ NUMERIC_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE"})
 
 def converter(field: Field) -> Converter:
     """The column converter for a field; numeric columns are returned as they are (a list)."""
+    if field.datatype in ("CHAR", "VARCHAR", "CLOB"):
+        return texts
     one = _CONVERTERS.get(field.datatype)
     if one is None:
         return list

@@ -1,0 +1,110 @@
+"""DataLink 1.1 {links}: what a user can fetch for each observation, as rows of a links table.
+
+For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
+(``#preview``), the FITS header as text (``#detached-header``) and the calibration frames of the
+same night and set-up (``#calibration``: ``#bias``, ``#flat``, ``#arc`` frames are
+``#calibration`` links). IDs the caller may not see are answered exactly like IDs that do not
+exist (``NotFoundFault``), so nothing leaks. Everything is looked up through the published
+views, under the caller's identity.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archive.config import get_settings
+from vo_services.query import query_session
+from vo_services.votable import Field
+
+MAX_IDS = 1000
+CALIBRATION_TYPES = ("bias", "flat", "arc", "dark")
+
+
+@dataclass(frozen=True)
+class Link:
+    id: str
+    access_url: str | None
+    service_def: str | None
+    error_message: str | None
+    description: str
+    semantics: str
+    content_type: str | None
+    content_length: int | None
+    content_qualifier: str | None = None
+    link_authorized: bool | None = None
+
+    def row(self) -> tuple:
+        return (self.id, self.access_url, self.service_def, self.error_message, self.description,
+                self.semantics, self.content_type, self.content_length, self.content_qualifier,
+                self.link_authorized)
+
+
+# DataLink 1.1 §3.2: the columns by name, with their UCDs.
+FIELDS = (
+    Field("ID", "VARCHAR", ucd="meta.id;meta.main"),
+    Field("access_url", "VARCHAR", ucd="meta.ref.url"),
+    Field("service_def", "VARCHAR", ucd="meta.ref"),
+    Field("error_message", "VARCHAR", ucd="meta.code.error"),
+    Field("description", "VARCHAR", ucd="meta.note"),
+    Field("semantics", "VARCHAR", ucd="meta.code"),
+    Field("content_type", "VARCHAR", ucd="meta.code.mime"),
+    Field("content_length", "BIGINT", unit="byte", ucd="phys.size;meta.file"),
+    Field("content_qualifier", "VARCHAR", ucd="meta.code.class"),
+    Field("link_authorized", "BOOLEAN", ucd="meta.code"),
+)
+
+_LOOKUP = """
+SELECT obs_publisher_did, obs_id, dataproduct_type, telescope, instrument, frame_type,
+       observing_night, grating, grism, slit, dichroic, filters, file_size, target_name
+FROM lick.observations WHERE obs_publisher_did = ANY (%s)
+"""
+
+_CALIBRATIONS = """
+SELECT obs_id, frame_type, file_size, target_name FROM lick.observations
+WHERE telescope = %s AND instrument = %s AND observing_night = %s AND frame_type = ANY (%s)
+  AND grating IS NOT DISTINCT FROM %s AND grism IS NOT DISTINCT FROM %s
+  AND dichroic IS NOT DISTINCT FROM %s
+  AND (frame_type IN ('bias', 'dark') OR filters IS NOT DISTINCT FROM %s)
+ORDER BY frame_type, obs_id
+"""
+
+
+def service_urls() -> dict[str, str]:
+    base = get_settings().public_url
+    return {"download": f"{base}/datalink/download", "preview": f"{base}/datalink/preview",
+            "header": f"{base}/datalink/header"}
+
+
+def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
+    """The links of every ID, the rows of one ID together and in the order the IDs came (§2.1.1)."""
+    urls = service_urls()
+    with query_session(principals) as conn, conn.cursor() as cur:
+        cur.execute(_LOOKUP, (list(ids),))
+        found = {row[0]: row for row in cur.fetchall()}
+        links: list[Link] = []
+        for id_ in ids:
+            row = found.get(id_)
+            if row is None:
+                links.append(Link(id_, None, None, f"NotFoundFault: {id_} is not an observation of this "
+                                  "archive, or not one you may see", "", "#this", None, None))
+                continue
+            (_, obs_id, product, telescope, instrument, frame_type, night, grating, grism, slit,
+             dichroic, filters, size, target) = row
+            qualifier = f"#{product}"
+            links += [
+                Link(id_, f"{urls['download']}/{obs_id}", None, None,
+                     f"The FITS file ({instrument}, {frame_type}, {target or 'no target'})", "#this",
+                     "application/fits", size, qualifier, True),
+                Link(id_, f"{urls['preview']}/{obs_id}", None, None, "A PNG quick-look of the data",
+                     "#preview", "image/png", None, None, True),
+                Link(id_, f"{urls['header']}/{obs_id}", None, None, "The primary FITS header as text",
+                     "#detached-header", "text/plain", None, None, True),
+            ]
+            if frame_type == "science":
+                cur.execute(_CALIBRATIONS, (telescope, instrument, night, list(CALIBRATION_TYPES),
+                                            grating, grism, dichroic, filters))
+                for cal_id, cal_type, cal_size, cal_target in cur.fetchall():
+                    links.append(Link(id_, f"{urls['download']}/{cal_id}", None, None,
+                                      f"A {cal_type} frame of the same night and set-up ({cal_target or cal_type})",
+                                      "#calibration", "application/fits", cal_size, None, True))
+    return links

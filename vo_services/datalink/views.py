@@ -1,0 +1,61 @@
+"""DataLink endpoints: /datalink/links (DataLink 1.1 §2), and the file services it points to."""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from archive.config import get_settings
+from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.datalink.files import locate_one
+from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
+from vo_services.datalink.transfer import file_response
+from vo_services.errors import error_response
+from vo_services.identity import principals_for
+from vo_services.votable import write_votable
+
+LINKS_MIME = "application/x-votable+xml;content=datalink"  # DataLink 1.1 §3.3
+STANDARD_ID = "ivo://ivoa.net/std/DataLink#links-1.1"
+
+
+@csrf_exempt
+def links(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "POST"):
+        return error_response(f"UsageFault: {request.method} is not allowed; use GET or POST", 405)
+    params = DaliParams.from_request(request)
+    try:
+        fmt = (params.get("RESPONSEFORMAT") or "").split(";")[0].strip().lower()
+    except DaliParameterError as exc:
+        return error_response(f"UsageFault: {exc}", 400)
+    # DataLink 1.1 §2.1.2: VOTable is the format; MIME parameters do not matter.
+    if fmt not in ("", "votable", "application/x-votable+xml", "text/xml"):
+        return error_response(f"UsageFault: RESPONSEFORMAT '{fmt}' is not supported; use votable", 400)
+    ids = [i.strip() for i in params.getlist("ID") if i.strip()]
+    if len(ids) > MAX_IDS:
+        return error_response(f"UsageFault: at most {MAX_IDS} IDs per request, not {len(ids)}", 400)
+    rows = [link.row() for link in links_for(ids, principals_for(request))]
+    document = write_votable(FIELDS, [rows] if rows else [], serialization="TABLEDATA",
+                             infos=[("standardID", STANDARD_ID)])
+    return StreamingHttpResponse(document, content_type=LINKS_MIME)
+
+
+def _not_found(obs_id: str) -> HttpResponse:
+    # The same answer for a file that does not exist and one the caller may not see.
+    return error_response(f"NotFoundFault: no observation {obs_id} that you may see", 404)
+
+
+def download(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """One file: ETag, Last-Modified, Content-Disposition and single-range requests (RFC 9110 §14)."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(f"UsageFault: {request.method} is not allowed; use GET", 405)
+    found = locate_one(obs_id, principals_for(request))
+    if found is None or not found.path.is_file():
+        return _not_found(obs_id)
+    return file_response(request, found, get_settings().sendfile)
+
+
+def header(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """The primary header as text, one card a line (``#detached-header``)."""
+    found = locate_one(obs_id, principals_for(request))
+    if found is None:
+        return _not_found(obs_id)
+    return HttpResponse(found.header + "\n", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,109 @@
+"""What a query may name: the published tables and their columns, with their IVOA metadata.
+
+The translator asks a catalogue for tables by (schema, name) with the names already normalised
+as PostgreSQL does (regular identifiers folded to lower case, delimited ones as written), so a
+catalogue whose names are lower case — ours, by convention — matches ADQL's case-insensitive
+regular identifiers and keeps delimited identifiers case-sensitive.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .types import SqlType
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    datatype: str  # ADQL type: SMALLINT INTEGER BIGINT REAL DOUBLE CHAR VARCHAR CLOB TIMESTAMP ...
+    arraysize: str | None = None
+    xtype: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    description: str | None = None
+
+    @property
+    def type(self) -> SqlType:
+        return SqlType(self.datatype)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A table users may query.
+
+    ``sql_schema``/``sql_name`` say which PostgreSQL relation serves it (by default the same
+    names). ``point_columns`` maps a pair of (longitude, latitude) columns to a column holding
+    the same position as a GiST-indexed ``spoint``: ``POINT(ra, dec)`` over these columns is
+    translated to that column, so the spatial index answers CONTAINS and DISTANCE. The point
+    column need not be published.
+    """
+
+    schema: str
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    sql_schema: str | None = None
+    sql_name: str | None = None
+    point_columns: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def sql_parts(self) -> tuple[str, str]:
+        return self.sql_schema or self.schema, self.sql_name or self.name
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+class TableSource(Protocol):
+    """Anything that finds tables: :class:`Catalog`, or a wrapper adding TAP_UPLOAD tables."""
+
+    def table(self, schema: str | None, name: str) -> TableInfo | None:
+        """The table ``schema.name``; with ``schema`` None, the only table of that name."""
+
+
+# Until archive.published declares them: pairs of published columns whose position is also
+# stored, GiST-indexed, in an spoint column of the same relation.
+INDEXED_POINTS: dict[tuple[str, str], dict[tuple[str, str], str]] = {
+    ("lick", "observations"): {("s_ra", "s_dec"): "pos"},
+}
+
+
+class Catalog:
+    """The tables of this service, looked up by normalised (lower-case) names."""
+
+    def __init__(self, tables: Iterable[TableInfo]):
+        self._tables = {(t.schema, t.name): t for t in tables}
+
+    def table(self, schema: str | None, name: str) -> TableInfo | None:
+        if schema is not None:
+            return self._tables.get((schema, name))
+        matches = [t for (_, table_name), t in self._tables.items() if table_name == name]
+        return matches[0] if len(matches) == 1 else None
+
+    def __iter__(self):
+        return iter(self._tables.values())
+
+    @classmethod
+    def from_published(cls) -> Catalog:
+        """The archive's published views and TAP_SCHEMA, from :mod:`archive.published`."""
+        from archive.published import PUBLISHED_TABLES
+
+        tables = []
+        for published in PUBLISHED_TABLES:
+            columns = []
+            for c in published.columns:
+                _datatype, arraysize, xtype = c.votable
+                columns.append(ColumnInfo(
+                    name=c.name.strip('"'), datatype=c.datatype, arraysize=arraysize,
+                    xtype=xtype, unit=c.unit, ucd=c.ucd, utype=c.utype,
+                    description=c.description))
+            tables.append(TableInfo(
+                published.schema, published.name, tuple(columns),
+                point_columns=INDEXED_POINTS.get((published.schema, published.name), {})))
+        return cls(tables)

@@ -1,0 +1,443 @@
+"""ADQL text to the typed tree of :mod:`.ast`: lark's LALR(1) parser with a tree-building callback.
+
+The transformer runs inside the parser (lark calls it on every reduction), so no intermediate
+parse tree is built and nothing recurses over the input: a long query costs time proportional to
+its length, and its length is bounded. Errors from lark are turned into :class:`AdqlSyntaxError`
+with a position and the expected input in words.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
+
+from . import ast
+from .errors import AdqlSyntaxError
+from .reserved import AGGREGATE_NAMES, FUNCTION_NAMES, GEOMETRY_TYPES, RESERVED_WORDS
+
+MAX_QUERY_LENGTH = 100_000  # characters; TAP's limit on the QUERY parameter
+MAX_DEPTH = 100  # nesting of the tree; deeper queries are rejected before anything recurses
+
+_GRAMMAR = (Path(__file__).parent / "grammar.lark").read_text()
+_DECLARED = set(" ".join(re.findall(r"^%declare (.+)$", _GRAMMAR, re.MULTILINE)).split())
+
+
+def _keyword_type(word: str) -> str | None:
+    """The token type of a reserved word; None for an ordinary name."""
+    if word in FUNCTION_NAMES:
+        return "FUNCTION_NAME"
+    if word in GEOMETRY_TYPES:
+        return "GEOMETRY_TYPE"
+    if word in AGGREGATE_NAMES:
+        return "AGGREGATE_NAME"
+    for name in (word, "_" + word):
+        if name in _DECLARED:
+            return name
+    return "RESERVED_WORD" if word in RESERVED_WORDS else None
+
+
+_KEYWORD_TYPES = {w: _keyword_type(w) for w in RESERVED_WORDS | {"OFFSET", "TOP"}}
+
+
+class _Keywords(PostLex):
+    """Gives reserved words their keyword type (see grammar.lark)."""
+
+    # The contextual lexer must always be able to lex words and numbers, whatever the parser
+    # expects: the parser, not the lexer, decides what is out of place.
+    always_accept = ("REGULAR_IDENTIFIER", "UNSIGNED_INTEGER", "DECIMAL", "HEX")
+
+    def process(self, stream):
+        for token in stream:
+            if token.type == "REGULAR_IDENTIFIER":
+                keyword = _KEYWORD_TYPES.get(token.upper())
+                if keyword:
+                    token.type = keyword
+            yield token
+
+
+def _pos(item) -> ast.Position | None:
+    if isinstance(item, Token):
+        return ast.Position(item.line, item.column)
+    return getattr(item, "pos", None)
+
+
+def _first_pos(*items) -> ast.Position | None:
+    return next((p for p in map(_pos, items) if p is not None), None)
+
+
+def _unquote(text: str, quote: str) -> str:
+    return text[1:-1].replace(quote * 2, quote)
+
+
+class _TreeBuilder(Transformer):
+    """One method per grammar rule (or alias); each returns an :mod:`.ast` node."""
+
+    # Statements and queries
+
+    def start(self, children):
+        return children[0]
+
+    def statement(self, children):
+        with_, body = children
+        return ast.Query(body, with_ or (), pos=body.pos)
+
+    def with_clause(self, children):
+        return tuple(children)
+
+    def common_table(self, children):
+        name, query = children
+        return ast.CommonTable(name, query, pos=name.pos)
+
+    def query_expr(self, children):
+        body, order_by, offset = children
+        if order_by is None and offset is None:
+            return body
+        if body.order_by or body.offset is not None:
+            raise _error(_first_pos(*order_by or (), offset),
+                         "a parenthesised query with its own ORDER BY or OFFSET cannot take "
+                         "another one; move it inside the parentheses")
+        return replace(body, order_by=order_by or (), offset=offset.value if offset else None)
+
+    def set_operation(self, children):
+        left, op, all_, right = children
+        return ast.SetOperation(op.upper(), left, right, all=all_ is not None, pos=left.pos)
+
+    def subquery(self, children):
+        return children[0]
+
+    def select(self, children):
+        keyword, quantifier, top, items, from_, where, group_by, having = children
+        return ast.Select(
+            items=items, from_=from_, distinct=quantifier == "DISTINCT",
+            top=int(top) if top is not None else None, where=where, group_by=group_by or (),
+            having=having, pos=_pos(keyword))
+
+    def set_quantifier(self, children):
+        return children[0].upper()
+
+    def top(self, children):
+        return children[0]
+
+    def select_all(self, children):
+        return (ast.AllColumns(pos=_pos(children[0])),)
+
+    def select_list(self, children):
+        return tuple(children)
+
+    def derived_column(self, children):
+        expr, alias = children
+        return ast.SelectItem(expr, alias, pos=expr.pos)
+
+    def qualified_star(self, children):
+        names, _star = children
+        return ast.AllColumns(names, pos=names[0].pos)
+
+    def from_clause(self, children):
+        return tuple(children)
+
+    def table(self, children):
+        names, alias = children
+        if len(names) > 3:
+            raise _error(names[0].pos, f"'{ast.dotted(names)}' is not a table name: "
+                                       "at most catalog.schema.table")
+        return ast.TableRef(names, alias, pos=names[0].pos)
+
+    def derived_table(self, children):
+        query, alias = children
+        return ast.DerivedTable(query, alias, pos=query.pos)
+
+    def joined_table(self, children):
+        left, natural, join_type, keyword, right, spec = children
+        condition, using = spec if spec else (None, ())
+        if spec is None and natural is None:
+            raise _error(_pos(keyword), "JOIN needs a condition: ON ... or USING (...), "
+                                        "or write NATURAL JOIN")
+        if spec is not None and natural is not None:
+            raise _error(_pos(keyword), "a NATURAL JOIN cannot also have ON or USING")
+        return ast.Join(left, right, kind=join_type or "INNER", natural=natural is not None,
+                        condition=condition, using=using, pos=left.pos)
+
+    def join_type(self, children):
+        return children[0].upper()
+
+    def join_on(self, children):
+        return children[0], ()
+
+    def join_using(self, children):
+        return None, tuple(children)
+
+    def where(self, children):
+        return children[0]
+
+    def having(self, children):
+        return children[0]
+
+    def group_by(self, children):
+        return tuple(children)
+
+    def order_by(self, children):
+        return tuple(children)
+
+    def order_item(self, children):
+        expr, direction = children
+        return ast.OrderItem(expr, descending=direction is not None and direction.upper() == "DESC",
+                             pos=expr.pos)
+
+    def offset(self, children):
+        return ast.NumberLiteral(str(children[0]), pos=_pos(children[0]))
+
+    # Conditions
+
+    def or_(self, children):
+        return self._bool_op("OR", children)
+
+    def and_(self, children):
+        return self._bool_op("AND", children)
+
+    @staticmethod
+    def _bool_op(op, children):
+        operands = []
+        for child in children:  # flatten a AND b AND c: long chains must not nest deeply
+            operands.extend(child.operands if isinstance(child, ast.BoolOp) and child.op == op
+                            else (child,))
+        return ast.BoolOp(op, tuple(operands), pos=operands[0].pos)
+
+    def not_(self, children):
+        keyword, operand = children
+        return ast.Not(operand, pos=_pos(keyword))
+
+    def comparison(self, children):
+        left, op, right = children
+        return ast.Comparison("<>" if op == "!=" else str(op), left, right, pos=left.pos)
+
+    def between(self, children):
+        operand, negated, low, high = children
+        return ast.Between(operand, low, high, negated=negated is not None, pos=operand.pos)
+
+    def in_list(self, children):
+        operand, negated, *items = children
+        return ast.InList(operand, tuple(items), negated=negated is not None, pos=operand.pos)
+
+    def in_subquery(self, children):
+        operand, negated, query = children
+        return ast.InQuery(operand, query, negated=negated is not None, pos=operand.pos)
+
+    def like(self, children):
+        operand, negated, keyword, pattern = children
+        return ast.Like(operand, pattern, negated=negated is not None,
+                        case_insensitive=keyword.upper() == "ILIKE", pos=operand.pos)
+
+    def is_null(self, children):
+        operand, negated, _null = children
+        return ast.IsNull(operand, negated=negated is not None, pos=operand.pos)
+
+    def exists(self, children):
+        keyword, query = children
+        return ast.Exists(query, pos=_pos(keyword))
+
+    # Values
+
+    def binary(self, children):
+        left, op, right = children
+        return ast.Binary(str(op), left, right, pos=left.pos)
+
+    def unary(self, children):
+        op, operand = children
+        return ast.Unary(str(op), operand, pos=_pos(op))
+
+    def column_ref(self, children):
+        names = children[0]
+        if len(names) > 4:
+            raise _error(names[0].pos, f"'{ast.dotted(names)}' is not a column name: "
+                                       "at most catalog.schema.table.column")
+        return ast.ColumnRef(names, pos=names[0].pos)
+
+    def function_call(self, children):
+        name, *args = children
+        return ast.FunctionCall(name.upper(), tuple(a for a in args if a is not None),
+                                pos=_pos(name))
+
+    def udf_call(self, children):
+        name, *args = children
+        return ast.UdfCall(name.lower(), tuple(a for a in args if a is not None), pos=_pos(name))
+
+    def aggregate(self, children):
+        name = children[0]
+        if len(children) == 2:  # COUNT(*)
+            return ast.Aggregate("COUNT", None, pos=_pos(name))
+        _, quantifier, arg = children
+        return ast.Aggregate(name.upper(), arg, distinct=quantifier == "DISTINCT", pos=_pos(name))
+
+    def cast(self, children):
+        keyword, operand, target = children
+        return ast.Cast(operand, target, pos=_pos(keyword))
+
+    def cast_type(self, children):
+        name = children[0].upper()
+        length = int(children[1]) if len(children) > 1 and children[1] is not None else None
+        return ast.TypeName(name, length, pos=_pos(children[0]))
+
+    def case(self, children):
+        keyword, operand, *whens, default = children
+        return ast.Case(operand, tuple(whens), default, pos=_pos(keyword))
+
+    def when(self, children):
+        return tuple(children)
+
+    def scalar_subquery(self, children):
+        query = children[0]
+        return ast.ScalarQuery(query, pos=query.pos)
+
+    def string(self, children):
+        token = children[0]
+        return ast.StringLiteral(_unquote(token, "'"), pos=_pos(token))
+
+    def integer(self, children):
+        return ast.NumberLiteral(str(children[0]), pos=_pos(children[0]))
+
+    def decimal(self, children):
+        return ast.NumberLiteral(str(children[0]), pos=_pos(children[0]))
+
+    def hex(self, children):
+        return ast.HexLiteral(str(children[0]), pos=_pos(children[0]))
+
+    def null(self, children):
+        return ast.NullLiteral(pos=_pos(children[0]))
+
+    def names(self, children):
+        if len(children) == 1:
+            return (children[0],)
+        chain, name = children
+        return chain + (name,)
+
+    def identifier(self, children):
+        token = children[0]
+        if token.type == "DELIMITED_IDENTIFIER":
+            name = _unquote(token, '"')
+            if "\0" in name:
+                raise _error(_pos(token), "a name cannot contain a NUL character")
+            return ast.Identifier(name, delimited=True, pos=_pos(token))
+        return ast.Identifier(str(token), pos=_pos(token))
+
+
+def _error(pos: ast.Position | None, message: str) -> AdqlSyntaxError:
+    return AdqlSyntaxError(message, pos.line if pos else None, pos.column if pos else None)
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(_GRAMMAR, parser="lalr", lexer="contextual", postlex=_Keywords(),
+                transformer=_TreeBuilder(), maybe_placeholders=True, propagate_positions=False)
+
+
+def parse(query: str, max_length: int = MAX_QUERY_LENGTH, max_depth: int = MAX_DEPTH) -> ast.Query:
+    """The tree of one ADQL 2.1 statement; :class:`AdqlSyntaxError` if it is not one."""
+    if len(query) > max_length:
+        raise AdqlSyntaxError(f"the query is {len(query)} characters long; at most {max_length} "
+                              "are accepted")
+    if not query.strip():
+        raise AdqlSyntaxError("the query is empty")
+    try:
+        tree = _lark().parse(query)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, query) from None
+    except AdqlSyntaxError:
+        raise
+    depth = max(d for _, d in ast.walk(tree)) if max_depth else 0
+    if depth > max_depth:
+        raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
+                              "are accepted")
+    return tree
+
+
+# Error messages --------------------------------------------------------------------------------
+
+_EXPRESSION_STARTS = {"REGULAR_IDENTIFIER", "UNSIGNED_INTEGER", "STRING", "FUNCTION_NAME"}
+
+_WORDS = {
+    "REGULAR_IDENTIFIER": "a name", "DELIMITED_IDENTIFIER": None, "STRING": "a string",
+    "UNSIGNED_INTEGER": "an integer", "DECIMAL": "a number", "HEX": None,
+    "FUNCTION_NAME": "a function", "GEOMETRY_TYPE": "POINT, CIRCLE, POLYGON", "AGGREGATE_NAME": None,
+    "COMP_OP": "a comparison", "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'",
+    "SEMICOLON": "';'", "CONCAT": "'||'", "BIT_OR": "'|'", "BIT_XOR": "'^'", "BIT_AND": "'&'",
+    "BIT_NOT": "'~'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "$END": "the end of the query", "RESERVED_WORD": None,
+}
+
+
+def _expected_words(expected: set[str]) -> str:
+    if _EXPRESSION_STARTS <= expected:
+        return "a column name or expression"
+    if expected <= {"REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER"}:
+        return "a name"
+    words = sorted({_WORDS.get(name, name.lstrip("_")) for name in expected} - {None},
+                   key=lambda w: (w == "the end of the query", not w.isupper(), w))
+    if len(words) > 12:
+        words = words[:11] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(token: Token, name_expected: bool) -> str:
+    if token.type == "$END":
+        return "the end of the query"
+    if name_expected and token.upper() in RESERVED_WORDS:
+        return f"'{token}', a reserved word (write \"{token.lower()}\" to use it as a name)"
+    if token.type in ("REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER", "STRING", "UNSIGNED_INTEGER",
+                      "DECIMAL", "HEX") or token.type.lstrip("_") != token.upper():
+        return f"'{token}'"
+    return token.upper()  # a keyword
+
+
+def _syntax_error(exc: UnexpectedInput, query: str) -> AdqlSyntaxError:
+    if isinstance(exc, UnexpectedCharacters):
+        char = query[exc.pos_in_stream]
+        if char == "'":
+            message = "this string has no closing quote (')"
+        elif char == '"':
+            message = 'this name has no closing double quote (")'
+        else:
+            message = f"unexpected character {char!r}"
+        return AdqlSyntaxError(message, exc.line, exc.column)
+    if isinstance(exc, UnexpectedEOF):
+        return AdqlSyntaxError(f"the query ends too early: expected {_expected_words(exc.expected)}")
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    before = query[:exc.pos_in_stream].rstrip() if token.type != "$END" else query.rstrip()
+    if token.type != "$END" and before.endswith(";"):
+        return AdqlSyntaxError("only one statement is allowed: nothing may follow ';'",
+                               token.line, token.column)
+    if token.type == "_WITH":
+        return AdqlSyntaxError("WITH can only begin the whole query, not a subquery or a part "
+                               "of UNION, EXCEPT or INTERSECT (ADQL 2.1 §4.5)", token.line,
+                               token.column)
+    expected = _parser_expected(exc)
+    found = _found(token, token.type == "RESERVED_WORD" or expected <= {
+        "REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER"})
+    message = f"expected {_expected_words(expected)}, found {found}"
+    function = re.search(r"([A-Za-z][A-Za-z0-9_]*)$", before)
+    if exc.expected == {"LPAR"} and function and function.group(1).upper() in RESERVED_WORDS:
+        word = function.group(1)
+        message += (f" ({word.upper()} is a function and a reserved word: write "
+                    f"\"{word.lower()}\" to use it as a name)")
+    if token.type == "$END":
+        return AdqlSyntaxError(message, *_end_position(query))
+    return AdqlSyntaxError(message, token.line, token.column)
+
+
+def _parser_expected(exc: UnexpectedToken) -> set[str]:
+    """What the parser (not the contextual lexer, which also always lexes names) would accept."""
+    try:
+        actions = exc.state.parse_conf.parse_table.states[exc.state.position]
+    except AttributeError:
+        return set(exc.expected)
+    return {name for name in actions if name.isupper() or name[0] in "_$"}  # terminals only
+
+
+def _end_position(query: str) -> tuple[int, int]:
+    lines = query.rstrip().split("\n")
+    return len(lines), len(lines[-1]) + 1
