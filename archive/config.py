@@ -51,6 +51,7 @@ class Settings:
     ivoa_authority: str
     proprietary_years: int
     results_dir: Path
+    preview_dir: Path
     secret_key: str
     debug: bool
     ingest_url: str
@@ -97,6 +98,7 @@ def get_settings() -> Settings:
         ivoa_authority=_env(values, "LICK_IVOA_AUTHORITY", "ivo://lick.ucolick.org/archive"),
         proprietary_years=int(_env(values, "LICK_PROPRIETARY_YEARS", "2")),
         results_dir=Path(_env(values, "LICK_RESULTS_DIR", str(var_dir / "results"))),
+        preview_dir=Path(_env(values, "LICK_PREVIEW_DIR", str(var_dir / "previews"))),
         secret_key=_env(values, "LICK_SECRET_KEY", "insecure-development-key-change-me"),
         debug=_env(values, "LICK_DEBUG", "0") == "1",
         ingest_url=_env(values, "LICK_INGEST_URL", "http://127.0.0.1:8001").rstrip("/"),

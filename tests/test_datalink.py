@@ -104,3 +104,23 @@ def test_datalinklint_is_clean(live_server, night, tmp_path):
     out = subprocess.run(["stilts", "datalinklint", url], capture_output=True, text=True, timeout=180)
     problems = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith(("E(", "W("))]
     assert problems == [], out.stdout + out.stderr
+
+
+def test_previews_are_pngs_of_the_data(client, night, tmp_path):
+    import numpy as np
+    from astropy.io import fits
+
+    from vo_services.datalink.previews import make_preview
+
+    image = tmp_path / "image.fits"
+    fits.PrimaryHDU(np.random.default_rng(1).normal(100, 10, (300, 200)).astype("f4")).writeto(image)
+    spectrum = tmp_path / "spectrum.fits"
+    fits.PrimaryHDU(np.tile(np.linspace(0, 1, 500), (20, 1)).astype("f4")).writeto(spectrum)
+    for path, kind in ((image, "image"), (spectrum, "spectrum")):
+        data = make_preview(path, kind)
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in data[-12:]
+    served = client.get("/datalink/preview/1998-07/07/shane/r1")
+    # the sample's data section is all zeros: still a valid PNG, or a clear NotFoundFault
+    assert served.status_code in (200, 404)
+    assert served["Content-Type"] == ("image/png" if served.status_code == 200 else "application/x-votable+xml")
+    assert client.get("/datalink/preview/1998-07/07/shane/r3").status_code == 404  # proprietary

@@ -16,6 +16,7 @@ urlpatterns = [
     path("datalink/links", datalink_views.links),
     path("datalink/download/<path:obs_id>", datalink_views.download),
     path("datalink/header/<path:obs_id>", datalink_views.header),
+    path("datalink/preview/<path:obs_id>", datalink_views.preview),
 ]
 
 handler404 = "vo_services.views.not_found"

@@ -27,6 +27,7 @@ class ArchiveFile:
     mtime: datetime
     checksum: str | None
     header: str
+    dataproduct_type: str
 
     @property
     def name(self) -> str:
@@ -50,10 +51,11 @@ def locate(obs_ids: list[str], principals) -> dict[str, ArchiveFile]:
     root = get_settings().archive_root
     o = observation.c
     with engine("owner").connect() as conn:
-        rows = conn.execute(select(o.obs_id, o.file_path, o.file_size, o.file_mtime, o.checksum, o.header)
+        rows = conn.execute(select(o.obs_id, o.file_path, o.file_size, o.file_mtime, o.checksum, o.header,
+                                   o.dataproduct_type)
                             .where(o.obs_id.in_(sorted(allowed))))
         return {r.obs_id: ArchiveFile(r.obs_id, r.file_path, root / r.file_path, r.file_size, r.file_mtime,
-                                      r.checksum, r.header) for r in rows}
+                                      r.checksum, r.header, r.dataproduct_type) for r in rows}
 
 
 def locate_one(obs_id: str, principals) -> ArchiveFile | None:

@@ -59,3 +59,19 @@ def header(request: HttpRequest, obs_id: str) -> HttpResponse:
     if found is None:
         return _not_found(obs_id)
     return HttpResponse(found.header + "\n", content_type="text/plain; charset=utf-8")
+
+
+def preview(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """A PNG quick-look (``#preview``), made on first request and cached."""
+    from vo_services.datalink.previews import NoPreview, cached_preview
+
+    found = locate_one(obs_id, principals_for(request))
+    if found is None or not found.path.is_file():
+        return _not_found(obs_id)
+    try:
+        data = cached_preview(get_settings().preview_dir, obs_id, found.path, found.dataproduct_type)
+    except NoPreview as exc:
+        return error_response(f"NotFoundFault: no preview of {obs_id}: {exc}", 404)
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
