@@ -13,6 +13,7 @@ import json
 from sqlalchemy import Connection, text
 
 from archive.config import get_settings
+from archive.visibility import URL_QUOTE_SQL
 from archive.published import (
     PUBLISHED_KEYS, PUBLISHED_TABLES, PUBLISHED_VIEWS, SCHEMA_DESCRIPTIONS, TAP_SCHEMA_TABLES,
     PublishedTable,
@@ -31,7 +32,7 @@ def _tap_schema_ddl() -> list[str]:
 
 def _view_ddl() -> list[str]:
     statements = [f"DROP VIEW IF EXISTS {t.qualified_name}" for t in PUBLISHED_VIEWS]
-    return statements + [t.view_sql() for t in PUBLISHED_VIEWS]
+    return statements + [URL_QUOTE_SQL] + [t.view_sql() for t in PUBLISHED_VIEWS]
 
 
 def _flag(value: bool) -> int:

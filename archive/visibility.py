@@ -20,6 +20,14 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$
 """
 
+URL_QUOTE_SQL = """
+CREATE OR REPLACE FUNCTION lick.url_quote(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(replace(replace(replace(value, '%', '%25'), '&', '%26'), '#', '%23'),
+                   '+', '%2B'), ' ', '%20')
+$$
+"""
+
 VISIBLE_ROWS = (
     "(o.obs_release_date <= now() OR EXISTS ("
     "SELECT 1 FROM lick.access_grant g "

@@ -83,3 +83,13 @@ def test_capabilities_declare_the_cone_search(client):
     assert float(cone[0].findtext("maxSR")) == 10.0
     assert cone[0].find("testQuery/ra") is not None
     assert client.get("/scs/availability").status_code == 200
+
+
+def test_results_carry_a_datalink_service_descriptor(client, cone_rows):
+    root = ET.fromstring(b"".join(client.get("/scs?RA=150&DEC=20&SR=0.1").streaming_content))
+    service = [r for r in root.iter(f"{VOT}RESOURCE") if r.get("utype") == "adhoc:service"]
+    assert len(service) == 1
+    params = {p.get("name"): p for p in service[0].iter(f"{VOT}PARAM")}
+    assert params["standardID"].get("value") == "ivo://ivoa.net/std/DataLink#links-1.1"
+    field_ids = {f.get("ID") for f in root.iter(f"{VOT}FIELD")}
+    assert params["ID"].get("ref") in field_ids

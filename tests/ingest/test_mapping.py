@@ -165,3 +165,52 @@ def mapped_samples(sample_archive):
 def test_archive_paths(rel_path, obs_id, night, directory):
     where = ArchivePath.parse(rel_path)
     assert (where.obs_id, where.night, where.directory) == (obs_id, night, directory)
+
+
+def test_hamilton_best_effort_from_the_documented_keywords():
+    header = fits.Header([
+        ("SIMPLE", True), ("NAXIS", 2), ("NAXIS1", 4160), ("NAXIS2", 4136),
+        ("DSENSOR", "e2v CCD203-82 4kx4k thin"), ("PLATENAM", "640:5.0"), ("DFILTNAM", "cuso4"),
+        ("LAMPPOS", "Thorium-Argon"), ("OBJECT", "arcs"), ("EXPTIME", 30.0),
+        ("DATE-OBS", "2014-06-10"), ("UT", "04:12:33.5"), ("RA", "16:41:41.6"), ("DEC", "+36:27:41"),
+        ("OBSERVER", "Hamspec team")])
+    meta = map_header(header, "2014-06/09/shane/d2001.fits")
+    assert (meta.telescope, meta.instrument, meta.dataproduct_type) == ("Shane", "Hamilton", "spectrum")
+    assert (meta.frame_type, meta.decker, meta.filters) == ("arc", "640:5.0", "cuso4")
+    assert meta.date_obs == datetime(2014, 6, 10, 4, 12, 33, 500000, tzinfo=timezone.utc)
+    assert meta.s_ra == pytest.approx((16 + 41 / 60 + 41.6 / 3600) * 15)
+    assert meta.em_min is None and meta.ingest_flags == 0
+
+
+def test_gzip_files_map_to_an_obs_id_without_both_suffixes(samples, tmp_path):
+    import gzip
+
+    sample = samples["kast_red_8"]
+    path = tmp_path / "2012-01/18/shane/r1002.fits.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(sample.cards + b" " * (-len(sample.cards) % 2880)))
+    meta = map_file(path, tmp_path)
+    assert (meta.obs_id, meta.file_path) == ("2012-01/18/shane/r1002", "2012-01/18/shane/r1002.fits.gz")
+    assert meta.instrument == "Kast Red"
+
+
+@pytest.mark.parametrize("sta, end, obs, expected, converted", [
+    ("2006-12-06T21:09:01.0", "2006-12-06T21:09:03.0", "2006-12-07T05:09:04.77", "2006-12-07T05:09:01", True),
+    ("2007-03-30T03:35:33.0", "2007-03-30T03:35:35.0", "2007-03-30T10:35:36.52", "2007-03-30T10:35:33", True),
+    ("2012-01-19T00:54:12", "2012-01-19T00:54:15", "2012-01-19T00:54:16.31", "2012-01-19T00:54:12", False),
+    ("2012-01-19T03:00:00", "2012-01-19T03:00:02", "2012-01-19T00:54:16.31", "2012-01-19T00:54:14.31", False),
+])
+def test_date_sta_in_local_time_is_converted_by_the_readout_time(sta, end, obs, expected, converted):
+    header = fits.Header([("SIMPLE", True), ("VERSION", "nickel_direct"), ("EXPTIME", 2.0),
+                          ("OBSTYPE", "OBJECT"), ("OBJECT", "m67"), ("DATE-STA", sta),
+                          ("DATE-END", end), ("DATE-OBS", obs)])
+    meta = map_header(header, "2012-01/18/nickel/d1.fits")
+    start = datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
+    assert abs((meta.date_obs - start).total_seconds()) < 0.01
+    assert (F.LOCAL_TIME_CONVERTED in F(meta.ingest_flags)) == converted
+
+
+def test_sharcs_exposure_falls_back_to_itime_times_coadds(samples):
+    cards = replaced(replaced(samples["sharcs_3"].cards, "TRUITIME", None), "COADDONE", None)
+    meta = mapped(cards, samples["sharcs_3"].rel_path)
+    assert meta.t_exptime == pytest.approx(4.0)  # ITIME = 4000 ms, COADDS = 1

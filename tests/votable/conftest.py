@@ -10,7 +10,7 @@ import pytest
 
 from vo_services.votable.fields import Field
 
-LONG_TEXT = "SIMPLE  =                    T / long header card\n" * 2000  # ~100 kB, a CLOB
+LONG_TEXT = "\n".join(["SIMPLE  =                    T / long header card"] * 2000)  # ~100 kB CLOB
 FIELDS = [
     Field("id", "BIGINT", ucd="meta.id;meta.main", description="row number"),
     Field("small", "SMALLINT"),

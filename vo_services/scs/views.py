@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from vo_services.dali import DaliParams
+from vo_services.datalink.descriptor import descriptors_for
 from vo_services.identity import principals_for
 from vo_services.query import query_session
 from vo_services.scs.cone import Cone, ConeError
@@ -50,7 +51,8 @@ def cone_search(request: HttpRequest) -> HttpResponse:
                 first = cursor.fetchmany(10_000)
             yield b""  # the query ran: from here on, errors end the document (DALI §4.4.2)
             batches = itertools.chain([first], iter(lambda: cursor.fetchmany(10_000), [])) if first else iter(())
-            yield from write_votable(cone.fields, batches, serialization="TABLEDATA", maxrec=maxrec)
+            yield from write_votable(cone.fields, batches, serialization="TABLEDATA", maxrec=maxrec,
+                                     extra_resources=descriptors_for(cone.fields))
 
     stream = chunks()
     try:

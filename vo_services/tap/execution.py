@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import psycopg2
 
 from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.datalink.descriptor import descriptors_for
 from vo_services.query import query_session
 from vo_services.tap import limits
 from vo_services.votable import Field, OutputFormat, UnknownFormat, resolve
@@ -123,7 +124,8 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
                     yield rows
 
         yield from request.output(prepared.fields, batches(), maxrec=request.maxrec,
-                                  infos=prepared.infos, describe_error=_describe)
+                                  infos=prepared.infos, describe_error=_describe,
+                                  extra_resources=descriptors_for(prepared.fields))
 
 
 class JobFailed(Exception):

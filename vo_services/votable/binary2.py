@@ -8,7 +8,7 @@ assignment per column, so no Python code runs per cell except to encode strings.
 """
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -147,19 +147,20 @@ class RowEncoder:
         self.encoders = [cell_encoder(f) for f in fields]
         self.flag_bytes = (len(fields) + 7) // 8
 
-    def encode(self, rows: Sequence[Sequence]) -> bytes:
+    def encode(self, rows: Sequence[Sequence]) -> np.ndarray:
+        """The rows' BINARY2 bytes, as a uint8 array (a buffer; no copy into ``bytes``)."""
         n = len(rows)
         if n == 0:
-            return b""
+            return np.zeros(0, np.uint8)
         columns = columns_of(rows, len(self.encoders))
         cells = [encode(column) for encode, column in zip(self.encoders, columns)]
         flags = np.packbits(np.stack([c.null for c in cells], axis=1), axis=1)
         if all(c.payload is None for c in cells):
-            return np.concatenate([flags] + [c.block for c in cells], axis=1).tobytes()
+            return np.concatenate([flags] + [c.block for c in cells], axis=1).ravel()
         return self._scatter(n, flags, cells)
 
     @staticmethod
-    def _scatter(n: int, flags: np.ndarray, cells: list[Cells]) -> bytes:
+    def _scatter(n: int, flags: np.ndarray, cells: list[Cells]) -> np.ndarray:
         """Place each column's bytes at its per-row offset in one output buffer."""
         row_sizes = np.full(n, flags.shape[1], np.int64)
         for c in cells:
@@ -190,22 +191,36 @@ class RowEncoder:
             position += c.sizes
         if pending:
             place_pending()
-        return out.tobytes()
+        return out
 
 
 class Base64Stream:
     """base64 of a byte stream that arrives in pieces: only whole 3-byte groups are encoded
-    until the end, so the pieces' encodings concatenate into the encoding of the whole."""
+    until the end, so the pieces' encodings concatenate into the encoding of the whole.
+
+    Pieces are encoded in place (no copy of a batch to prepend the previous one's remainder):
+    the remainder is completed from the new piece's first bytes and encoded on its own.
+    """
 
     def __init__(self) -> None:
         self._carry = b""
 
-    def feed(self, data: bytes) -> bytes:
-        data = self._carry + data
-        cut = len(data) - len(data) % 3
-        self._carry = data[cut:]
-        return base64.b64encode(data[:cut]) + b"\n" if cut else b""
+    def feed(self, data) -> list[bytes]:
+        view = memoryview(data).cast("B")
+        chunks = []
+        if self._carry:
+            take = min(3 - len(self._carry), len(view))
+            self._carry += bytes(view[:take])
+            view = view[take:]
+            if len(self._carry) < 3:
+                return []
+            chunks.append(binascii.b2a_base64(self._carry, newline=False))
+        cut = len(view) - len(view) % 3
+        self._carry = bytes(view[cut:])
+        if cut:
+            chunks.append(binascii.b2a_base64(view[:cut]))
+        return chunks
 
     def close(self) -> bytes:
         tail, self._carry = self._carry, b""
-        return base64.b64encode(tail) + b"\n" if tail else b""
+        return binascii.b2a_base64(tail) if tail else b""

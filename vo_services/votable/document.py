@@ -50,7 +50,7 @@ class _Serialization:
     opening: str
     closing: str
 
-    def rows(self, batch: Batch) -> bytes:
+    def rows(self, batch: Batch) -> list[bytes]:
         raise NotImplementedError
 
     def flush(self) -> bytes:
@@ -72,7 +72,7 @@ class TableData(_Serialization):
         columns = [cells(column) for cells, column in zip(self.cells, columns_of(batch, len(self.cells)))]
         columns = [list(map(xml_text, column)) if escape else column
                    for column, escape in zip(columns, self.escape)]
-        return "".join(map(self.template.format, *columns)).encode("utf-8")
+        return ["".join(map(self.template.format, *columns)).encode("utf-8")]
 
 
 class Binary2(_Serialization):
@@ -85,7 +85,7 @@ class Binary2(_Serialization):
         self.encoder = binary2.RowEncoder(fields)
         self.base64 = binary2.Base64Stream()
 
-    def rows(self, batch: Batch) -> bytes:
+    def rows(self, batch: Batch) -> list[bytes]:
         return self.base64.feed(self.encoder.encode(batch))
 
     def flush(self) -> bytes:
@@ -135,9 +135,9 @@ def write_votable(
     failure: str | None = None
     try:
         if first is not None:
-            yield writer.rows(first)
+            yield from writer.rows(first)
             for batch in rows:
-                yield writer.rows(batch)
+                yield from writer.rows(batch)
     except Exception as exc:
         failure = describe_error(exc)
     tail = [writer.flush().decode("ascii"), writer.closing, "</TABLE>\n"]

@@ -1,0 +1,39 @@
+"""The DataLink service descriptor embedded in TAP and cone search results (DataLink 1.1 §4).
+
+With it, TOPCAT and Aladin offer each row's links: the descriptor names the {links} endpoint and
+takes its ID parameter from the row's ``obs_publisher_did`` column (§4.3, ``ref`` to the FIELD).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archive.config import get_settings
+from vo_services.votable import Field
+from vo_services.votable.cells import xml_attribute
+from vo_services.votable.fields import xml_ids
+
+ID_COLUMN = "obs_publisher_did"
+
+
+def service_descriptor(field_id: str) -> str:
+    url = f"{get_settings().public_url}/datalink/links"
+    return (
+        '<RESOURCE type="meta" utype="adhoc:service" ID="datalink_service" name="DataLink">\n'
+        "<DESCRIPTION>Links to the file, its preview, header and calibration frames</DESCRIPTION>\n"
+        '<PARAM name="standardID" datatype="char" arraysize="*" '
+        'value="ivo://ivoa.net/std/DataLink#links-1.1"/>\n'
+        f'<PARAM name="accessURL" datatype="char" arraysize="*" value="{xml_attribute(url)}"/>\n'
+        '<PARAM name="contentType" datatype="char" arraysize="*" '
+        'value="application/x-votable+xml;content=datalink"/>\n'
+        '<GROUP name="inputParams">\n'
+        f'<PARAM name="ID" datatype="char" arraysize="*" value="" ref="{field_id}" ucd="meta.id;meta.main"/>\n'
+        "</GROUP>\n</RESOURCE>\n"
+    )
+
+
+def descriptors_for(fields: Sequence[Field]) -> list[str]:
+    """The descriptor when the result has an obs_publisher_did column, else nothing."""
+    for field, field_id in zip(fields, xml_ids(fields)):
+        if field.name.lower() == ID_COLUMN:
+            return [service_descriptor(field_id)]
+    return []
