@@ -113,6 +113,52 @@ def fill_bench_rows(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reapply_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--night", help="only this observing night (YYYY-MM-DD)")
+    p.add_argument("--telescope", choices=("Shane", "Nickel", "APF"), help="only this telescope")
+
+
+@command("reapply-access", "decide access again from the stored rows, e.g. after a schedule change",
+         _reapply_args)
+def reapply_access(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from ingest.pipeline import reapply_access as reapply
+
+    try:
+        night = date.fromisoformat(args.night) if args.night else None
+    except ValueError:
+        raise AdminError(f"--night must be a date like 2019-05-02, not '{args.night}'") from None
+    print(f"access decided again for {reapply(night=night, telescope=args.telescope)} file(s)")
+    return 0
+
+
+def _failures_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--retry", action="store_true", help="ingest the failed files again")
+
+
+@command("failures", "list files that could not be ingested, with the reason; --retry them", _failures_args)
+def failures(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from archive.db import engine
+    from archive.schema import ingest_failure
+    from ingest.pipeline import batches, ingest_batch
+
+    with engine("ingest").connect() as conn:
+        rows = conn.execute(select(ingest_failure).order_by(ingest_failure.c.file_path)).all()
+    for row in rows:
+        print(f"{row.file_path}\t{row.attempts} attempt(s)\t{row.reason}")
+    print(f"{len(rows)} failed file(s)")
+    if args.retry and rows:
+        from archive.config import get_settings
+
+        root = get_settings().archive_root
+        for batch in batches([root / r.file_path for r in rows]):
+            print("retry: " + ingest_batch(batch, root=root, force=True).summary())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     parser = argparse.ArgumentParser(prog="lick-admin", description=__doc__.splitlines()[0])

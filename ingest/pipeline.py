@@ -129,3 +129,44 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
         record_failures(conn, report.failed)
         clear_failures(conn, [item.meta.file_path for item in items] + gone)
     return report
+
+
+@dataclass(frozen=True)
+class StoredMeta:
+    """The columns of a stored row that the access rules read."""
+
+    file_path: str
+    telescope: str
+    instrument: str
+    frame_type: str
+    observing_night: object
+    date_obs: datetime | None
+
+
+def reapply_access(*, night=None, telescope: str | None = None, root: Path | None = None) -> int:
+    """Decide access again from the stored rows (after a schedule change): no file is read."""
+    from sqlalchemy import select, update
+
+    from archive.schema import access_grant, observation
+    from ingest.store import replace_grants
+
+    root = root or get_settings().archive_root
+    o = observation.c
+    query = select(o.id, o.file_path, o.telescope, o.instrument, o.frame_type, o.observing_night, o.date_obs)
+    if night is not None:
+        query = query.where(o.observing_night == night)
+    if telescope is not None:
+        query = query.where(o.telescope == telescope)
+    count = 0
+    with engine("ingest").begin() as conn:
+        rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years), Overrides(root))
+        rows = conn.execute(query).all()
+        for batch in batches(rows):
+            decisions = {r.id: rules.decide(StoredMeta(r.file_path, r.telescope, r.instrument, r.frame_type,
+                                                       r.observing_night, r.date_obs)) for r in batch}
+            for row_id, decision in decisions.items():
+                conn.execute(update(observation).where(o.id == row_id)
+                             .values(obs_release_date=decision.release_date))
+            replace_grants(conn, {row_id: d.grants for row_id, d in decisions.items()})
+            count += len(batch)
+    return count

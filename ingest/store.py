@@ -77,14 +77,17 @@ def upsert(conn: Connection, items: Sequence[Ingestable]) -> dict[str, int]:
     stmt = stmt.on_conflict_do_update(index_elements=["file_path"], set_=updated).returning(
         observation.c.id, observation.c.file_path)
     ids = {r.file_path: r.id for r in conn.execute(stmt, rows)}
-    conn.execute(delete(access_grant).where(access_grant.c.observation_id.in_(list(ids.values()))))
-    grants = [
-        {"observation_id": ids[item.meta.file_path], "principal": g.principal, "reason": g.reason}
-        for item in items for g in item.access.grants
-    ]
-    if grants:
-        conn.execute(access_grant.insert(), grants)
+    replace_grants(conn, {ids[item.meta.file_path]: item.access.grants for item in items})
     return ids
+
+
+def replace_grants(conn: Connection, grants: dict[int, Sequence]) -> None:
+    """Make each observation's grants exactly the given ones."""
+    conn.execute(delete(access_grant).where(access_grant.c.observation_id.in_(list(grants))))
+    rows = [{"observation_id": row_id, "principal": g.principal, "reason": g.reason}
+            for row_id, row_grants in grants.items() for g in row_grants]
+    if rows:
+        conn.execute(access_grant.insert(), rows)
 
 
 def withdraw(conn: Connection, file_paths: Sequence[str]) -> int:

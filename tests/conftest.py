@@ -81,36 +81,54 @@ def query_conn(archive_db):
         conn.close()
 
 
+class CeleryWorker:
+    """A real Celery worker process on the real Redis, consuming this session's own queue."""
+
+    def __init__(self, log):
+        self.log = log
+        self.process = None
+
+    def start(self) -> None:
+        import subprocess
+        import sys
+        import time
+
+        queue = get_settings().celery_queue
+        self.log.write_text("")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "archive.worker", "worker", "--pool", "prefork",
+             "--concurrency", "2", "--queues", queue, "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env=dict(os.environ), stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while "ready" not in self.log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                pytest.fail(f"the Celery worker did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.process = None
+
+
 @pytest.fixture(scope="session")
 def celery_worker(archive_db, tmp_path_factory):
-    """A real Celery worker process on the real Redis, consuming this session's own queue."""
-    import subprocess
-    import sys
-    import time
-
     import redis
 
-    settings = get_settings()
     try:
-        redis.Redis.from_url(settings.redis_url).ping()
+        redis.Redis.from_url(get_settings().redis_url).ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis at {settings.redis_url} is not reachable ({exc}); run scripts/setup.sh")
-    log = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = dict(os.environ)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "archive.worker", "worker", "--pool", "prefork",
-         "--concurrency", "2", "--queues", settings.celery_queue, "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while "ready" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        pytest.fail(f"Redis at {get_settings().redis_url} is not reachable ({exc}); run scripts/setup.sh")
+    worker = CeleryWorker(tmp_path_factory.mktemp("celery") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()

@@ -153,3 +153,37 @@ def test_broken_override_fails_closed(schedule, tmp_path):
     rules = AccessRules(schedule, overrides=_overrides(tmp_path, {"override.access": "r5*.fits maybe\n"}))
     decision = rules.decide(Meta("2019-05/02/shane/r55.fits"))
     assert decision.failed and "line 1" in decision.rule and not decision.is_public_now
+
+
+def test_reapply_access_after_a_schedule_change(archive_db, archive_root, tmp_path):
+    """A file ingested as public becomes proprietary when its night is scheduled afterwards."""
+    import shutil
+
+    from ingest.pipeline import ingest_batch, reapply_access
+    from tests.ingest.samples import load_samples, write_sample
+
+    sample = next(s for s in load_samples() if s.key == "kast_red_1")
+    path = write_sample(sample, archive_root, rel_path="1997-03/04/shane/r9.fits")
+    try:
+        ingest_batch([path], root=archive_root)
+        rel = "1997-03/04/shane/r9.fits"
+        with engine("owner").connect() as conn:
+            telescope, night = conn.exec_driver_sql(
+                "SELECT telescope, observing_night FROM lick.observation WHERE file_path = %s", (rel,)).one()
+        schedule_file = tmp_path / "s.csv"
+        schedule_file.write_text("telescope,night,program_id,release_date\n"
+                                 f"{telescope},{night},1997A_X01,2099-01-01\n")
+        with engine("ingest").begin() as conn:
+            import_schedule(conn, read_schedule(schedule_file))
+        assert reapply_access(night=night) >= 1
+        with engine("owner").connect() as conn:
+            release, principals = conn.exec_driver_sql(
+                "SELECT o.obs_release_date, array_agg(g.principal) FROM lick.observation o "
+                "JOIN lick.access_grant g ON g.observation_id = o.id WHERE o.file_path = %s "
+                "GROUP BY o.obs_release_date", (rel,)).one()
+        assert release.year == 2099 and principals == ["program:1997A_X01"]
+    finally:
+        shutil.rmtree(archive_root / "1997-03", ignore_errors=True)
+        with engine("owner").begin() as conn:
+            conn.exec_driver_sql("DELETE FROM lick.observation WHERE file_path LIKE '1997-03/%%'")
+            conn.exec_driver_sql("DELETE FROM lick.schedule; DELETE FROM lick.program")

@@ -149,3 +149,21 @@ def test_watcher_sees_files_and_catches_up_after_a_restart(live_server, archive_
         finally:
             watcher.terminate()
             watcher.wait(timeout=20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_notified_while_the_worker_is_down_are_ingested_when_it_returns(
+        client, archive_root, tree, celery_worker):
+    celery_worker.stop()
+    try:
+        paths = _place(archive_root, 20, night="07")
+        with override_settings(ROOT_URLCONF="ingest.urls"):
+            posted = client.post("/notifications", {"paths": [p.relative_to(archive_root).as_posix() for p in paths]},
+                                 content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}")
+        assert posted.status_code == 202
+        time.sleep(2)
+        assert len(_rows("1999-01/07/")) == 0, "no worker: nothing ingested yet"
+    finally:
+        celery_worker.start()
+    assert _wait_for_rows("1999-01/07/", 20) == 20

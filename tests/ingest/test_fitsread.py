@@ -125,3 +125,15 @@ def test_a_corrupt_gzip_file_is_refused(samples, tmp_path):
 def test_a_text_file_of_cards_without_simple_needs_a_keyword_value_first():
     with pytest.raises(UnreadableFile, match="not a FITS file"):
         parse_header_bytes(card("hello world, this is not a header") * 36)
+
+
+def test_a_complete_data_section_is_not_flagged_even_when_end_starts_a_block(tmp_path):
+    cards = minimal(*[f"KEY{i:05d}= {i}" for i in range(33)])  # 36 cards: END opens block 2
+    cards = cards.replace(card("NAXIS   =                    0"),
+                          card("NAXIS   =                    1") + card("NAXIS1  =                   10"))[:36 * 80]
+    assert len(cards) == 2880
+    path = write_fits(tmp_path / "x.fits", cards, 10, end=True)
+    assert path.stat().st_size == 3 * 2880
+    assert read_primary_header(path).flags == F(0)
+    path.write_bytes(path.read_bytes()[:2 * 2880])  # the data block lost
+    assert read_primary_header(path).flags == F.DATA_TRUNCATED

@@ -1,0 +1,97 @@
+"""Fixtures of the ADQL translator tests: the published catalogue and a scratch pgsphere database.
+
+The database tests need PostgreSQL with pg_sphere; they are skipped, with the reason, only when
+that cannot be reached. ``ADQL_TEST_DSN`` chooses the server (default: the local one, as
+postgres). The scratch database holds a plain table for each published table, with the same
+columns and the indexed point columns the catalogue declares, so the generated SQL runs as is.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vo_services.tap.adql import Catalog
+from vo_services.tap.adql.types import SqlType
+from vo_services.tap.adql.validator import quote_identifier
+
+SCRATCH_DB = "adql_scratch"
+DSN = os.environ.get("ADQL_TEST_DSN", f"host=127.0.0.1 port=5432 user=postgres dbname={SCRATCH_DB}")
+
+# (s_ra, s_dec, s_region vertices) of the rows in the scratch tables.
+ROWS = [(150.0, 20.0), (150.2, 20.1), (10.0, -30.0), (359.9, 0.0), (0.05, 0.0)]
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog.from_published()
+
+
+def _connect():
+    import psycopg2
+
+    try:
+        return psycopg2.connect(DSN, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        if f"database \"{SCRATCH_DB}\" does not exist" not in str(exc):
+            raise
+    admin = psycopg2.connect(DSN.replace(f"dbname={SCRATCH_DB}", "dbname=postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {SCRATCH_DB}")
+    admin.close()
+    return psycopg2.connect(DSN, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pgsphere(catalog):
+    """A connection to the scratch database with the catalogue's tables; skip if unreachable."""
+    try:
+        conn = _connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")
+            cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_sphere'")
+            version = cur.fetchone()[0]
+        conn.commit()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no pgsphere to test on"
+        reason = f"PostgreSQL with pg_sphere is not reachable at {DSN!r}: {exc}".strip()
+        print(reason)
+        pytest.skip(reason)
+    with conn.cursor() as cur:
+        for table in catalog:
+            _create_table(cur, table)
+    conn.commit()
+    conn.pg_sphere_version = version
+    yield conn
+    conn.close()
+
+
+def _create_table(cur, table) -> None:
+    schema, name = (quote_identifier(p) for p in table.sql_parts)
+    columns = [f"{quote_identifier(c.name)} {_pg_type(c.datatype)}" for c in table.columns]
+    columns += [f"{quote_identifier(point)} spoint" for point in table.point_columns.values()
+                if table.column(point) is None]
+    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    cur.execute(f"DROP TABLE IF EXISTS {schema}.{name} CASCADE")
+    cur.execute(f"CREATE TABLE {schema}.{name} ({', '.join(columns)})")
+    for (ra_column, dec_column), point in table.point_columns.items():
+        cur.execute(f"CREATE INDEX ON {schema}.{name} USING gist ({quote_identifier(point)})")
+    if table.column("s_ra") is None:
+        return
+    region = table.column("s_region") is not None
+    for ra, dec in ROWS:
+        values = {"s_ra": ra, "s_dec": dec, "obs_id": f"obs-{ra}-{dec}"}
+        if region:
+            values["s_region"] = ("{(%rd,%rd),(%rd,%rd),(%rd,%rd),(%rd,%rd)}"
+                                  % (ra - .1, dec - .1, ra + .1, dec - .1, ra + .1, dec + .1,
+                                     ra - .1, dec + .1))
+        for point in table.point_columns.values():
+            values[point] = f"({ra}d,{dec}d)"
+        names = ", ".join(quote_identifier(n) for n in values)
+        cur.execute(f"INSERT INTO {schema}.{name} ({names}) VALUES "
+                    f"({', '.join(['%s'] * len(values))})", list(values.values()))
+
+
+def _pg_type(adql_type: str) -> str:
+    return {"REGION": "spoly", "TIMESTAMP": "timestamp", "CLOB": "text"}.get(
+        adql_type, SqlType(adql_type).pg)
