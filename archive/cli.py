@@ -52,7 +52,7 @@ def generate_demo(args: argparse.Namespace) -> int:
 
     root = Path(args.root) if args.root else get_settings().archive_root
     summary = generate(root, seed=args.seed, files=args.files)
-    print(summary)
+    print(summary.report())
     return 0
 
 

@@ -96,19 +96,7 @@ Logs are in var/log/. Stop with Ctrl-C.
 EOF
 
 if [ $CHECK = 1 ]; then
-  "$VENV/python" - "$BASE" <<'EOF'
-import sys, urllib.request
-base = sys.argv[1]
-failed = 0
-for path in ["/"]:  # each service adds its URL here as it lands
-    try:
-        with urllib.request.urlopen(base + path, timeout=10) as r:
-            print(f"  check {path}: HTTP {r.status}")
-    except Exception as exc:
-        print(f"  check {path}: FAILED ({exc})")
-        failed = 1
-sys.exit(failed)
-EOF
+  "$VENV/python" "$REPO/scripts/check_services.py" "$BASE"
   status=$?
   stop
   exit $status
