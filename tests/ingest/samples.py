@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SAMPLES = Path(os.environ.get("LICK_HEADER_SAMPLES", "/work/shared/lick_headers"))
+# ../shared/lick_headers beside the checkout, as on every developer machine and in CI.
+SAMPLES = Path(os.environ.get("LICK_HEADER_SAMPLES",
+                              Path(__file__).resolve().parents[3] / "shared" / "lick_headers"))
 BLOCK = 2880
 _SOURCE = re.compile(r"test_data/(\d{4}-\d{2})[_/](\d{2})[_/]([A-Za-z]+)[_/](?:good_\d{4}_\d{2}_\d{2}_)?"
                      r"([\w-]+?)(?:-no-coord|-no-date)?(?:-hdu0\.txt|\.fits)")
