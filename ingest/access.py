@@ -17,13 +17,13 @@ from __future__ import annotations
 import calendar
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 
+from ingest.nights import night_start
 from ingest.overrides import OverrideError, Overrides
 from ingest.schedule import Schedule, Slot
 
 NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
-LICK_STANDARD_TIME = timezone(timedelta(hours=-8))
 CALIBRATION_FRAMES = frozenset({"bias", "dark", "flat", "arc", "focus"})
 DEFAULT_PUBLIC_INSTRUMENTS = frozenset({"All Sky", "SkyCam 2", "APF Cam", "HamCam 1", "HamCam 2", "PF Cam"})
 DEFAULT_PUBLIC_SUFFIXES = frozenset({".jpg", ".jpeg", ".mpg", ".mp4"})
@@ -45,11 +45,6 @@ class AccessDecision:
     @property
     def is_public_now(self) -> bool:
         return self.release_date <= datetime.now(timezone.utc)
-
-
-def night_start(night: date) -> datetime:
-    """Noon, Lick standard time (UTC-8), of the observing night's date: when a night begins."""
-    return datetime.combine(night, time(12), LICK_STANDARD_TIME).astimezone(timezone.utc)
 
 
 def add_years(day: date, years: int) -> date:
