@@ -1,8 +1,8 @@
 """Reading the primary header of a FITS file: robustly, and only the header.
 
 Bulk ingest reads hundreds of thousands of files, so this module reads the 2880-byte header blocks
-itself, stops at the END card, and hands the cards to :meth:`astropy.io.fits.Header.fromstring`:
-the data section is never read and ``verify`` runs only for headers astropy cannot parse.
+itself, stops at the END card, and indexes the cards with :class:`~ingest.cards.HeaderCards`, which
+parses a value only when a mapping asks for it: the data section is never read.
 
 Real Lick files are messy, and a messy header is still worth a row. What can be repaired is
 repaired and recorded as an :class:`~ingest.flags.IngestFlag`:
@@ -23,13 +23,11 @@ import hashlib
 import io
 import os
 import re
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from astropy.io import fits
-
+from ingest.cards import HeaderCards
 from ingest.flags import IngestFlag
 
 BLOCK = 2880
@@ -62,7 +60,7 @@ class UnreadableFile(Exception):
 class PrimaryHeader:
     """The primary header as read, what was repaired, and the data shape it declares."""
 
-    header: fits.Header
+    header: HeaderCards
     flags: IngestFlag
     shape: tuple[int, ...]  # (NAXIS1, NAXIS2, ...); () for no data
     text: str = ""  # the cards as read and repaired, one a line, right-stripped, without END
@@ -167,7 +165,7 @@ def _is_card(card: bytes) -> bool:
     return len(card.translate(None, _PRINTABLE)) <= CARD // 4
 
 
-def _parse(data: bytes) -> tuple[fits.Header, IngestFlag, tuple[int, ...], int, str]:
+def _parse(data: bytes) -> tuple[HeaderCards, IngestFlag, tuple[int, ...], int, str]:
     """Repair the card bytes and parse them; returns header, flags, shape, data size and text."""
     flags = IngestFlag(0)
     clean = data.translate(_TO_SPACE)
@@ -187,36 +185,15 @@ def _parse(data: bytes) -> tuple[fits.Header, IngestFlag, tuple[int, ...], int, 
     named = [k for k in keywords if k not in _COMMENTARY]
     if len(set(named)) != len(named):
         flags |= IngestFlag.REPEATED_CARD
-    text = clean.decode("ascii")
-    lines = "\n".join(text[at:at + CARD].rstrip() for at in range(0, len(text), CARD))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            header = fits.Header.fromstring(text)
-        except Exception:  # noqa: BLE001  (astropy raises several types for malformed cards)
-            header = _card_by_card(text)
-            flags |= IngestFlag.VERIFY_FIXED
-        shape, declared, ok = _shape(header)
+    header = HeaderCards(clean.decode("ascii"))
+    lines = header.lines()
+    shape, declared, ok = _shape(header)
     if not ok:
         flags |= IngestFlag.BAD_CARD_VALUE
     return header, flags, shape, declared, lines
 
 
-def _card_by_card(text: str) -> fits.Header:
-    """A header from the cards astropy accepts one at a time, after a silent fix; the rest dropped."""
-    header = fits.Header()
-    for at in range(0, len(text), CARD):
-        try:
-            card = fits.Card.fromstring(text[at:at + CARD])
-            card.verify("silentfix")
-            str(card.value)  # parses the value now, so a hopeless card fails here
-            header.append(card, useblanks=False, bottom=True)
-        except Exception:  # noqa: BLE001
-            continue
-    return header
-
-
-def _shape(header: fits.Header) -> tuple[tuple[int, ...], int, bool]:
+def _shape(header: HeaderCards) -> tuple[tuple[int, ...], int, bool]:
     """(NAXIS1, ..., NAXISn), the data size in bytes they declare, and whether they made sense."""
     try:
         naxis = int(header.get("NAXIS", 0))

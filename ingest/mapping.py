@@ -24,6 +24,7 @@ from pathlib import Path
 
 from astropy.io import fits
 
+from ingest.cards import HeaderCards
 from ingest.fitsread import UnreadableFile, read_primary_header
 from ingest.flags import IngestFlag
 from ingest.instruments import INSTRUMENTS, UNKNOWN
@@ -117,8 +118,10 @@ def instrument_for(cards: Cards, where: ArchivePath) -> Instrument:
     return next((i for i in INSTRUMENTS if i.claims(cards, where)), UNKNOWN)
 
 
-def header_text(header: fits.Header) -> str:
+def header_text(header) -> str:
     """The header as stored: one card a line, right-stripped, without END."""
+    if isinstance(header, HeaderCards):
+        return header.lines()
     text = header.tostring(sep="\n", endcard=False, padding=False)
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
