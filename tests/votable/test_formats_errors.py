@@ -27,6 +27,8 @@ from vo_services.votable import FORMATS, UnknownFormat, error_document, output_f
     ("fits", "fits", "application/fits"),
     ("application/fits", "fits", "application/fits"),
     ("json", "json", "application/json"),
+    ("parquet", "parquet", "application/vnd.apache.parquet"),
+    ("application/x-parquet", "parquet", "application/x-parquet"),
 ])
 def test_resolve(value, name, content_type):
     fmt, answered = resolve(value)
@@ -53,6 +55,8 @@ def test_every_format_encodes():
     from vo_services.votable import Field
 
     for fmt in FORMATS:
+        if fmt.name == "parquet":
+            pytest.importorskip("pyarrow")
         data = b"".join(fmt([Field("n", "INTEGER")], [[(1,), (2,)]], maxrec=5))
         assert data
 

@@ -6,7 +6,6 @@ import io
 import json
 import math
 
-import numpy as np
 import pytest
 from astropy.table import Table
 
@@ -116,3 +115,36 @@ def test_fits_empty_result(tmp_path):
     path.write_bytes(b"".join(write_fits(FIELDS, [])))
     table = Table.read(path)
     assert len(table) == 0 and table.colnames == [f.name for f in FIELDS]
+
+
+def test_csv_error_midway_reraises_and_maxrec_zero_is_header_only():
+    def failing():
+        yield ROWS[:2]
+        raise RuntimeError("timeout")
+
+    chunks = write_csv(FIELDS[:2], failing())
+    assert next(chunks).startswith(b"id,small") and next(chunks).count(b"\r\n") == 2
+    with pytest.raises(RuntimeError, match="timeout"):
+        next(chunks)
+    assert b"".join(write_csv(FIELDS[:2], batches(), maxrec=0)) == b"id,small\r\n"
+
+
+def test_parquet_round_trip():
+    pq = pytest.importorskip("pyarrow.parquet")
+    from vo_services.votable.parquet import write_parquet
+
+    chunks = list(write_parquet(FIELDS, batches(), maxrec=20))
+    assert len(chunks) > 3  # one row group flushed per batch
+    data = b"".join(chunks)
+    table = pq.read_table(io.BytesIO(data))
+    assert table.column_names == [f.name for f in FIELDS] and table.num_rows == 20
+    first = table.slice(0, 1).to_pylist()[0]
+    assert first["observer"] == "Åke Wirén, Ōsaka 観測 😀"
+    assert first["pos"] == pytest.approx([350.0, 20.0])
+    assert first["outline"] == pytest.approx(expected_degrees(SPOLY))
+    assert first["date_obs"] == "2019-05-03T01:03:56.930"
+    assert table.schema.field("pos").metadata[b"xtype"] == b"point"
+    assert pq.ParquetFile(io.BytesIO(data)).metadata.metadata[b"QUERY_STATUS"] == b"OVERFLOW"
+    nulls = pq.read_table(io.BytesIO(b"".join(write_parquet(FIELDS, batches())))).slice(len(ROWS) - 2).to_pylist()
+    assert set(nulls[0].values()) == {None}
+    assert nulls[1]["ratio"] is None and nulls[1]["s_ra"] is None  # NaN is null

@@ -1,4 +1,5 @@
-"""Result encoders: the VOTable writer (BINARY2, TABLEDATA), CSV, TSV, FITS and JSON.
+"""Result encoders: the VOTable writer (BINARY2, TABLEDATA), CSV, TSV, FITS, JSON and
+Parquet.
 
 Each encoder takes the result's :class:`Field` list and an iterable of row batches (lists of
 tuples, as ``cursor.fetchmany`` returns them) and yields ``bytes`` chunks in bounded memory;

@@ -3,8 +3,8 @@
 VOTable 1.4 §5.4: each row starts with ceil(ncols/8) null-flag bytes (most significant bit
 first, one bit per column), followed by every cell in big-endian order, whether null or not;
 variable-length cells carry a 4-byte element count first. Fixed-width cells are written as
-whole numpy blocks; variable-length ones are scattered into place with one fancy-indexing
-assignment per column, so no Python code runs per cell except to encode strings.
+whole numpy blocks; variable-length ones are interleaved with them by boolean-mask assignment
+(:meth:`RowEncoder._scatter`), so no Python code runs per cell except to encode strings.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _numeric(dtype: str) -> Callable[[Sequence], Cells]:
             array = np.array(column, dtype=dtype)
             null = np.isnan(array) if kind == "f" else np.zeros(len(array), bool)
         except (TypeError, ValueError):
-            null = null_mask(list(column))
+            null = null_mask(column)
             filler = float("nan") if kind == "f" else 0
             array = np.array([filler if v is None else v for v in column], dtype=dtype)
             if kind == "f":
@@ -107,11 +107,9 @@ def _strings(convert: Callable, wide: bool, length: int | None) -> Callable[[Seq
         null = null_mask(strings)
         if null.any():
             strings = ["" if s is None else s for s in strings]
-        if length is not None:
-            encoded = np.array([s.encode(codec, errors) for s in strings], dtype=f"S{length * unit}")
-            padded = np.zeros(len(strings), dtype=f"S{length * unit}")
-            padded[:] = encoded
-            return Cells(null, _as_bytes(padded) if len(strings) else np.zeros((0, length * unit), np.uint8))
+        if length is not None:  # numpy pads with NULs and cuts longer values
+            return Cells(null, _as_bytes(np.array([s.encode(codec, errors) for s in strings],
+                                                  dtype=f"S{length * unit}")))
         joined = "".join(strings)
         if joined.isascii():  # one encode call for the whole column
             sizes = np.fromiter(map(len, strings), np.int64, len(strings)) * unit
@@ -145,7 +143,6 @@ class RowEncoder:
 
     def __init__(self, fields: Sequence[Field]):
         self.encoders = [cell_encoder(f) for f in fields]
-        self.flag_bytes = (len(fields) + 7) // 8
 
     def encode(self, rows: Sequence[Sequence]) -> np.ndarray:
         """The rows' BINARY2 bytes, as a uint8 array (a buffer; no copy into ``bytes``)."""
@@ -161,36 +158,34 @@ class RowEncoder:
 
     @staticmethod
     def _scatter(n: int, flags: np.ndarray, cells: list[Cells]) -> np.ndarray:
-        """Place each column's bytes at its per-row offset in one output buffer."""
-        row_sizes = np.full(n, flags.shape[1], np.int64)
-        for c in cells:
-            row_sizes += c.block.shape[1]
-            if c.sizes is not None:
-                row_sizes += c.sizes
-        out = np.empty(int(row_sizes.sum()), np.uint8)
-        position = np.cumsum(row_sizes) - row_sizes  # start of each row
-        pending: list[np.ndarray] = [flags]  # consecutive fixed-width blocks, placed together
+        """Interleave the fixed-width bytes and each variable-length payload, row by row.
 
-        def place_pending() -> None:
-            block = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
-            width = block.shape[1]
-            if width:
-                out[position[:, None] + np.arange(width)] = block
-                position[:] += width
-            pending.clear()
-
+        A row is a sequence of segments: runs of fixed-width cells (label 0) between the
+        payloads of variable-length cells (label k for the k-th). Labelling every output byte
+        with its segment's label turns the interleaving into one boolean-mask assignment per
+        source, each source already being in row order.
+        """
+        fixed = [flags]
+        payloads: list[np.ndarray] = []
+        segments: list[tuple[int, int | np.ndarray]] = []  # (label, byte length per row)
+        width = flags.shape[1]
         for c in cells:
-            pending.append(c.block)
-            if c.payload is None:
-                continue
-            place_pending()
-            total = len(c.payload)
-            if total:
-                starts = np.cumsum(c.sizes) - c.sizes  # of each row's piece within the payload
-                out[np.repeat(position - starts, c.sizes) + np.arange(total)] = c.payload
-            position += c.sizes
-        if pending:
-            place_pending()
+            fixed.append(c.block)
+            width += c.block.shape[1]
+            if c.payload is not None:
+                payloads.append(c.payload)
+                segments += [(0, width), (len(payloads), c.sizes)]
+                width = 0
+        segments.append((0, width))
+        lengths = np.empty((n, len(segments)), np.int64)
+        for j, (_, size) in enumerate(segments):
+            lengths[:, j] = size
+        labels = np.tile(np.array([label for label, _ in segments], np.uint8), n)
+        byte_labels = np.repeat(labels, lengths.ravel())
+        out = np.empty(len(byte_labels), np.uint8)
+        out[byte_labels == 0] = np.concatenate(fixed, axis=1).ravel()
+        for label, payload in enumerate(payloads, start=1):
+            out[byte_labels == label] = payload
         return out
 
 

@@ -71,8 +71,16 @@ def _numbers_text(numbers) -> str:
     return "" if numbers is None else " ".join(map(_float_text, numbers))
 
 
-def text_cells(field: Field) -> Callable[[Sequence], list[str]]:
-    """The function turning a batch's column of driver values into text cells, nulls empty."""
+def _fixed_numbers_text(width: int) -> Callable:
+    """A fixed-size array TD: null is ``NaN`` per element, as an empty TD is not an array of
+    ``width`` numbers (VOTable 1.4 §6; votlint rejects it)."""
+    null = " ".join(["NaN"] * width)
+    return lambda numbers: null if numbers is None else _numbers_text(numbers)
+
+
+def text_cells(field: Field, tabledata: bool = False) -> Callable[[Sequence], list[str]]:
+    """The function turning a batch's column of driver values into text cells, nulls empty
+    (in TABLEDATA, a null point or circle is NaNs, see :func:`_fixed_numbers_text`)."""
     kind = field.datatype
     if kind in ("REAL", "DOUBLE"):
         return _floats_text
@@ -81,6 +89,8 @@ def text_cells(field: Field) -> Callable[[Sequence], list[str]]:
     convert = values.converter(field)
     if kind == "BOOLEAN":
         one = _bool_text
+    elif kind in ("POINT", "CIRCLE") and tabledata:
+        one = _fixed_numbers_text(field.fixed_length)
     elif kind in ("POINT", "CIRCLE", "POLYGON"):
         one = _numbers_text
     else:

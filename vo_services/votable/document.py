@@ -64,7 +64,7 @@ class TableData(_Serialization):
     closing = "</TABLEDATA></DATA>\n"
 
     def __init__(self, fields: Sequence[Field]):
-        self.cells = [text_cells(f) for f in fields]
+        self.cells = [text_cells(f, tabledata=True) for f in fields]
         self.escape = [f.datatype in TEXT_TYPES or f.datatype == "REGION" for f in fields]
         self.template = row_template(len(fields), "<TR><TD>", "</TD><TD>", "</TD></TR>\n")
 

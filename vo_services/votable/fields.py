@@ -4,12 +4,13 @@ The ADQL → VOTable mapping (ADQL 2.1 §3, DALI 1.1 §3.3) lives once, in
 :data:`archive.published.VOTABLE_TYPES`; TAP_SCHEMA, VOSI and these FIELDs all read it, so a
 result's FIELD always agrees with the column's TAP_SCHEMA row (TAP 1.1 §3.2).
 
-One rule for text: VARCHAR, CHAR and CLOB values are written exactly as the mapping declares
-them. With ``char`` (VOTable 1.4 §2.1: ASCII), characters outside ASCII survive only where the
-container is Unicode (TABLEDATA, CSV, TSV, JSON); binary serialisations (BINARY2, FITS) write
-them as ``?`` rather than UTF-8 bytes, which astropy cannot decode in a ``char`` column
-(pyvo#346, astroquery#2916). Declare ``unicodeChar`` in the mapping, or on a Field, and every
-serialisation carries them (BINARY2 as UTF-16, VOTable 1.4 §2.1).
+One rule for text: a FIELD's datatype is what the mapping declares (``char`` today), because
+a result must agree with TAP_SCHEMA. ``char`` is ASCII (VOTable 1.4 §2.1), and astropy fails
+on any other byte in a binary ``char`` cell (pyvo#346, astroquery#2916), so in BINARY2 a
+character outside ASCII is written as ``?``; the Unicode containers (TABLEDATA, CSV, TSV,
+JSON) and FITS (UTF-8, which astropy and STIL read) keep it. A column declared
+``unicodeChar`` (in the mapping, or ``Field.votable_datatype``) keeps it in BINARY2 as well,
+as UTF-16.
 """
 from __future__ import annotations
 

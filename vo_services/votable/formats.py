@@ -18,6 +18,7 @@ from functools import partial
 from vo_services.votable.document import write_votable
 from vo_services.votable.fits import write_fits
 from vo_services.votable.jsonformat import write_json
+from vo_services.votable.parquet import write_parquet
 from vo_services.votable.text import write_csv, write_tsv
 
 Encoder = Callable[..., Iterator[bytes]]
@@ -54,6 +55,8 @@ FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat("tsv", "text/tab-separated-values", write_tsv, "tsv", aliases=("text/tsv",)),
     OutputFormat("fits", "application/fits", write_fits, "fits", aliases=("image/fits",)),
     OutputFormat("json", "application/json", write_json, "json"),
+    OutputFormat("parquet", "application/vnd.apache.parquet", write_parquet, "parquet",
+                 aliases=("application/x-parquet",)),
 )
 
 

@@ -125,9 +125,6 @@ _CONVERTERS: dict[str, Callable] = {
     "BOOLEAN": boolean,
 }
 
-NUMERIC_TYPES = frozenset({"SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE"})
-
-
 def converter(field: Field) -> Converter:
     """The column converter for a field; numeric columns are returned as they are (a list)."""
     if field.datatype in ("CHAR", "VARCHAR", "CLOB"):
@@ -136,8 +133,3 @@ def converter(field: Field) -> Converter:
     if one is None:
         return list
     return lambda column: [one(v) for v in column]
-
-
-def numeric_null(value) -> bool:
-    """SQL NULL, and NaN, which DALI results carry as null (VOTable 1.4 §6)."""
-    return value is None or (isinstance(value, float) and value != value)

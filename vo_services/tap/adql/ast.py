@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Union
 
 
@@ -23,8 +24,8 @@ class Node:
 
     def children(self) -> Iterator[Node]:
         """The nodes directly below this one, in source order."""
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):
@@ -33,6 +34,11 @@ class Node:
                         yield item
                     elif isinstance(item, tuple):  # CASE's (condition, result) pairs
                         yield from (x for x in item if isinstance(x, Node))
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name != "pos")
 
 
 def walk(node: Node) -> Iterator[tuple[Node, int]]:

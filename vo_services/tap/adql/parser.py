@@ -41,7 +41,7 @@ def _keyword_type(word: str) -> str | None:
     return "RESERVED_WORD" if word in RESERVED_WORDS else None
 
 
-_KEYWORD_TYPES = {w: _keyword_type(w) for w in RESERVED_WORDS | {"OFFSET", "TOP"}}
+_KEYWORD_TYPES = {w: _keyword_type(w) for w in RESERVED_WORDS}
 
 
 class _Keywords(PostLex):
@@ -311,9 +311,9 @@ class _TreeBuilder(Transformer):
 
     def names(self, children):
         if len(children) == 1:
-            return (children[0],)
+            return (self.identifier(children),)
         chain, name = children
-        return chain + (name,)
+        return chain + (self.identifier([name]),)
 
     def identifier(self, children):
         token = children[0]
@@ -416,8 +416,8 @@ def _syntax_error(exc: UnexpectedInput, query: str) -> AdqlSyntaxError:
                                "of UNION, EXCEPT or INTERSECT (ADQL 2.1 §4.5)", token.line,
                                token.column)
     expected = _parser_expected(exc)
-    found = _found(token, token.type == "RESERVED_WORD" or expected <= {
-        "REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER"})
+    names = {"REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER"}
+    found = _found(token, expected <= names or (token.type == "RESERVED_WORD" and names & expected))
     message = f"expected {_expected_words(expected)}, found {found}"
     function = re.search(r"([A-Za-z][A-Za-z0-9_]*)$", before)
     if exc.expected == {"LPAR"} and function and function.group(1).upper() in RESERVED_WORDS:
@@ -430,12 +430,14 @@ def _syntax_error(exc: UnexpectedInput, query: str) -> AdqlSyntaxError:
 
 
 def _parser_expected(exc: UnexpectedToken) -> set[str]:
-    """What the parser (not the contextual lexer, which also always lexes names) would accept."""
-    try:
-        actions = exc.state.parse_conf.parse_table.states[exc.state.position]
-    except AttributeError:
-        return set(exc.expected)
-    return {name for name in actions if name.isupper() or name[0] in "_$"}  # terminals only
+    """The terminals that could follow, exactly.
+
+    LALR merges states, so lark's own ``expected`` can include terminals that are valid only in
+    another context; trying each one on a copy of the parser gives the true set.
+    """
+    if exc.interactive_parser is not None:
+        return set(exc.interactive_parser.accepts())
+    return set(exc.expected)
 
 
 def _end_position(query: str) -> tuple[int, int]:

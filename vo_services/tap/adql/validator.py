@@ -32,17 +32,25 @@ def quote_identifier(name: str) -> str:
 
 @dataclass(frozen=True)
 class OutputColumn:
-    """A column of the result: its name and its VOTable FIELD metadata (TAP 1.1 §3.2)."""
+    """A column of the result: its name, ADQL type and VOTable FIELD metadata (TAP 1.1 §3.2).
+
+    ``datatype`` is the ADQL type (DOUBLE, VARCHAR, TIMESTAMP, POINT, REGION, ...), which tells
+    the writer how to serialise the values; ``votable`` gives the FIELD's datatype.
+    """
 
     name: str
-    datatype: str  # VOTable datatype
+    datatype: str
     arraysize: str | None
     xtype: str | None
     unit: str | None
     ucd: str | None
     utype: str | None
     description: str | None
-    adql_type: str  # e.g. DOUBLE, TIMESTAMP, POINT: how the writer must serialise the values
+
+    @property
+    def votable(self) -> tuple[str, str | None, str | None]:
+        """(datatype, arraysize, xtype) of the FIELD."""
+        return SqlType(self.datatype).votable[0], self.arraysize, self.xtype
 
 
 @dataclass(eq=False)
@@ -55,8 +63,11 @@ class Range:
     columns: tuple[ColumnInfo, ...]
     table: TableInfo | None = None
 
+    def __post_init__(self) -> None:
+        self._by_name = {c.name: c for c in reversed(self.columns)}  # the first of a name wins
+
     def column(self, name: str) -> ColumnInfo | None:
-        return next((c for c in self.columns if c.name == name), None)
+        return self._by_name.get(name)
 
 
 @dataclass(frozen=True)
@@ -179,66 +190,64 @@ class Validator:
         star_columns: list[Binding] = []
         for item in select.from_:
             star_columns += self._from_item(item, scope)
-        labels: dict[frozenset, Range] = {}
-        for r in scope.ranges:
-            clash = next((other for names, other in labels.items() if names & r.names), None)
-            if clash is not None:
-                raise _error(select, f"{r.label} and {clash.label} have the same name in FROM; "
-                                     "give one of them an alias")
-            labels[r.names] = r
+        self._check_distinct_names(select, scope)
         if select.where is not None:
             self._condition(select.where, scope, "WHERE")
-
-        columns: list[ColumnInfo] = []
-        named_items: list[tuple[ast.Node, str]] = []
-        for number, item in enumerate(select.items, 1):
-            if isinstance(item, ast.AllColumns):
-                bindings = self._star(item, scope, star_columns)
-                self.analysis.stars[id(item)] = [(b, b.column.name) for b in bindings]
-                columns += [b.column for b in bindings]
-                named_items += [(item, b.column.name) for b in bindings]
-                continue
-            value_type = self._expr(item.expr, scope)
-            if value_type == BOOLEAN:
-                raise _error(item.expr, "a condition cannot be selected; select a value (CASE "
-                                        "WHEN ... THEN 1 ELSE 0 END turns a condition into one)")
-            name = item.alias.normalized if item.alias else _default_name(item.expr, number)
-            columns.append(self._item_column(item.expr, name, value_type))
-            named_items.append((item, name))
-
-        names = _unique([name for _, name in named_items])
-        for index, ((item, _), name) in enumerate(zip(named_items, names)):
-            columns[index] = _renamed(columns[index], name)
-        position = 0
-        for item in select.items:
-            if isinstance(item, ast.AllColumns):
-                expansion = self.analysis.stars[id(item)]
-                self.analysis.stars[id(item)] = [
-                    (b, names[position + i]) for i, (b, _) in enumerate(expansion)]
-                position += len(expansion)
-            else:
-                self.analysis.output_names[id(item)] = names[position]
-                position += 1
-
+        columns = self._select_list(select, scope, star_columns)
         aliases = {self.analysis.output_names[id(item)]: item.expr for item in select.items
                    if isinstance(item, ast.SelectItem)}
         for expr in select.group_by:
             self._grouping(expr, scope, aliases)
         if select.having is not None:
             self._condition(select.having, scope, "HAVING")
-        result_names = set(names)
         for item in select.order_by:
-            position = integer_literal(item.expr)
-            if isinstance(item.expr, ast.NumberLiteral) and position is not None:
-                self._check_position(item.expr, position, len(columns))
-            elif (isinstance(item.expr, ast.ColumnRef) and len(item.expr.parts) == 1
-                  and item.expr.name.normalized in result_names):
-                self.analysis.alias_names[id(item.expr)] = item.expr.name.normalized
-                self.analysis.types[id(item.expr)] = next(
-                    c.type for c in columns if c.name == item.expr.name.normalized)
-            else:
-                self._expr(item.expr, scope, aliases)
+            self._ordering(item.expr, scope, columns, aliases)
         return columns
+
+    def _check_distinct_names(self, select: ast.Select, scope: _Scope) -> None:
+        seen: list[Range] = []
+        for r in scope.ranges:
+            clash = next((other for other in seen if other.names & r.names), None)
+            if clash is not None:
+                raise _error(select, f"{r.label} and {clash.label} have the same name in FROM; "
+                                     "give one of them an alias")
+            seen.append(r)
+
+    def _select_list(self, select: ast.Select, scope: _Scope, star_columns: list[Binding]
+                     ) -> list[ColumnInfo]:
+        """The result columns, each under a name of its own (TAP 1.1 §3.2)."""
+        entries: list[tuple[ast.Node, Binding | None, ColumnInfo]] = []
+        for number, item in enumerate(select.items, 1):
+            if isinstance(item, ast.AllColumns):
+                entries += [(item, b, b.column) for b in self._star(item, scope, star_columns)]
+                continue
+            value_type = self._expr(item.expr, scope)
+            if value_type == BOOLEAN:
+                raise _error(item.expr, "a condition cannot be selected; select a value (CASE "
+                                        "WHEN ... THEN 1 ELSE 0 END turns a condition into one)")
+            name = item.alias.normalized if item.alias else _default_name(item.expr, number)
+            entries.append((item, None, self._item_column(item.expr, name, value_type)))
+        names = _unique([column.name for _, _, column in entries])
+        for (item, binding, _), name in zip(entries, names):
+            if binding is None:
+                self.analysis.output_names[id(item)] = name
+            else:
+                self.analysis.stars.setdefault(id(item), []).append((binding, name))
+        return [_renamed(column, name) for (_, _, column), name in zip(entries, names)]
+
+    def _ordering(self, expr, scope, columns, aliases):
+        """ORDER BY a column number, a result column's name, or an expression (§2.2.5)."""
+        position = integer_literal(expr)
+        if isinstance(expr, ast.NumberLiteral) and position is not None:
+            self._check_position(expr, position, len(columns))
+            return
+        result = next((c for c in columns if isinstance(expr, ast.ColumnRef)
+                       and len(expr.parts) == 1 and c.name == expr.name.normalized), None)
+        if result is not None:
+            self.analysis.alias_names[id(expr)] = result.name
+            self.analysis.types[id(expr)] = result.type
+            return
+        self._expr(expr, scope, aliases)
 
     def _grouping(self, expr, scope, aliases):
         """GROUP BY an expression or, as PostgreSQL allows, a result column's name."""
@@ -304,7 +313,8 @@ class Validator:
                               "write schema.table")
         table = self.catalog.table(parts[0] if len(parts) == 2 else None, parts[-1])
         if table is None:
-            known = [t.qualified_name for t in self.catalog] if hasattr(self.catalog, "__iter__") else []
+            known = ([t.qualified_name for t in self.catalog]
+                     if isinstance(self.catalog, Iterable) else [])  # for "did you mean"
             raise _error(ref, f"unknown table {ast.dotted(ref.parts)}"
                               + _suggest(".".join(parts), known))
         self.analysis.tables[id(ref)] = table
@@ -406,12 +416,8 @@ class Validator:
 
     def _operand(self, expr, scope, aliases, kind: str, what: str) -> SqlType:
         value_type = self._expr(expr, scope, aliases)
-        ok = {"numeric": value_type.is_numeric, "integer": value_type.is_integer,
-              "string": value_type.is_string, "geometry": value_type.is_geometry,
-              "value": value_type != BOOLEAN, "any": True}[kind]
-        if not (ok or value_type.is_null):
-            wanted = {"numeric": "a number", "integer": "an integer", "string": "a string",
-                      "geometry": "a geometry", "value": "a value, not a condition"}[kind]
+        accepts, wanted = _KINDS[kind]
+        if not (accepts(value_type) or value_type.is_null):
             raise _error(expr, f"{what} needs {wanted}, not {_describe(value_type)}")
         return value_type
 
@@ -717,6 +723,17 @@ class Validator:
                               "(or an expression of columns) that has a unit")
 
 
+# What an operand must be: a test of its type, and the words for the error message.
+_KINDS = {
+    "numeric": (lambda t: t.is_numeric, "a number"),
+    "integer": (lambda t: t.is_integer, "an integer"),
+    "string": (lambda t: t.is_string, "a string"),
+    "geometry": (lambda t: t.is_geometry, "a geometry"),
+    "value": (lambda t: t != BOOLEAN, "a value, not a condition"),
+    "any": (lambda t: True, ""),
+}
+
+
 def _chain(scope: _Scope | None):
     while scope is not None:
         yield scope
@@ -760,9 +777,8 @@ def _renamed(column: ColumnInfo, name: str) -> ColumnInfo:
 
 
 def _output_column(column: ColumnInfo) -> OutputColumn:
-    value_type = column.type
-    datatype, arraysize, xtype = value_type.votable
+    _datatype, arraysize, xtype = column.type.votable
     return OutputColumn(
-        name=column.name, datatype=datatype, arraysize=column.arraysize or arraysize,
+        name=column.name, datatype=column.datatype, arraysize=column.arraysize or arraysize,
         xtype=column.xtype or xtype, unit=column.unit, ucd=column.ucd, utype=column.utype,
-        description=column.description, adql_type=value_type.name)
+        description=column.description)

@@ -1,0 +1,39 @@
+"""ADQL text to a PostgreSQL statement with its result metadata and row limit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import ast
+from .catalog import TableSource
+from .generator import Generator
+from .parser import parse
+from .validator import OutputColumn, Validator
+
+
+@dataclass(frozen=True)
+class TranslatedQuery:
+    sql: str
+    columns: tuple[OutputColumn, ...]  # the result's FIELDs, in select-list order
+    row_limit: int | None  # the LIMIT of ``sql``; None: unlimited
+    limited_by_top: bool  # TOP, not MAXREC, set row_limit: the result cannot overflow
+
+
+def translate(query: str | ast.Query, catalog: TableSource, maxrec: int | None = None
+              ) -> TranslatedQuery:
+    """Translate ADQL for ``catalog``; raise :class:`AdqlError` for anything not to be run.
+
+    TAP 1.1 §2.7.4: MAXREC applies after TOP. With TOP n and n <= maxrec, the query returns at
+    most n rows and never overflows; otherwise it is limited to maxrec + 1 rows, so that the
+    caller can tell an overflow (a row beyond maxrec exists) from an exact fit.
+    """
+    tree = parse(query) if isinstance(query, str) else query
+    analysis = Validator(catalog).analyze(tree)
+    top = tree.body.top if isinstance(tree.body, ast.Select) else None
+    if maxrec is None:
+        row_limit, by_top = top, top is not None
+    elif top is not None and top <= maxrec:
+        row_limit, by_top = top, True
+    else:
+        row_limit, by_top = maxrec + 1, False
+    sql = Generator(analysis).query(tree, row_limit)
+    return TranslatedQuery(sql, tuple(analysis.columns), row_limit, by_top)
