@@ -70,6 +70,9 @@ class PublishedTable:
     columns: tuple[PublishedColumn, ...]
     utype: str | None = None
     is_view: bool = True  # a view over lick.observation, filtered by the access rule
+    # (ra column, dec column) -> the GiST-indexed spoint column holding the same position, which
+    # the ADQL translator uses for POINT(ra, dec) so that cones use the index.
+    point_columns: tuple[tuple[tuple[str, str], str], ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -104,6 +107,7 @@ OBSCORE = PublishedTable(
     name="obscore",
     description="ObsCore 1.1 view of every Lick observation the caller may see",
     utype="ivo://ivoa.net/std/obscore#table-1.1",
+    point_columns=((("s_ra", "s_dec"), "pos"),),
     columns=(
         _obscore("dataproduct_type", "o.dataproduct_type", "VARCHAR", "meta.code.class",
                  "ObsDataset.dataProductType", "Data product type: image or spectrum",
@@ -202,6 +206,7 @@ OBSERVATIONS = PublishedTable(
     schema="lick",
     name="observations",
     description="One row per Lick FITS file the caller may see, with instrument set-up and header",
+    point_columns=((("s_ra", "s_dec"), "pos"),),
     columns=(
         _lick("obs_id", "o.obs_id", "VARCHAR", "Observation identifier (as in ivoa.obscore)",
               ucd="meta.id;meta.main", principal=True, indexed=True),

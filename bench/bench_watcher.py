@@ -66,7 +66,7 @@ def measure(mode: str, interval: float, sources: list[Path], api: str, logs: Pat
     try:
         for i, source in enumerate(sources):
             night = source.relative_to(root / "source").parts
-            target = root / "2030-01" / ("01" if mode == "inotify" else "02") / night[2] / f"{mode}{i:04d}.fits"
+            target = root / "1990-01" / ("01" if mode == "inotify" else "02") / night[2] / f"{mode}{i:04d}.fits"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             closed[target.relative_to(root).with_suffix("").as_posix()] = time.monotonic()

@@ -18,3 +18,5 @@ ALTER FUNCTION spoly_contains_polygon(spoly, spoly) LEAKPROOF;
 ALTER FUNCTION spoly_contains_polygon_com(spoly, spoly) LEAKPROOF;
 ALTER FUNCTION scircle_contains_polygon(scircle, spoly) LEAKPROOF;
 ALTER FUNCTION scircle_contains_polygon_com(spoly, scircle) LEAKPROOF;
+ALTER FUNCTION spoly_contains_circle(spoly, scircle) LEAKPROOF;
+ALTER FUNCTION spoly_contains_circle_com(scircle, spoly) LEAKPROOF;

@@ -23,8 +23,10 @@ def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIM
     try:
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
+            # UTC, so that timestamps (cast to timestamp without time zone in the published
+            # views) come out in UTC, as DALI 1.1 §3.3.3 wants.
             cur.execute(
-                "SELECT set_config('statement_timeout', %s, true), "
+                "SELECT set_config('TimeZone', 'UTC', true), set_config('statement_timeout', %s, true), "
                 "set_config('lick.principals', %s, true), set_config('lick.public_url', %s, true)",
                 (f"{int(timeout_s * 1000)}ms", _array_literal(principals), get_settings().public_url))
         yield conn

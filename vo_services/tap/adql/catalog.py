@@ -67,13 +67,6 @@ class TableSource(Protocol):
         """The table ``schema.name``; with ``schema`` None, the only table of that name."""
 
 
-# Until archive.published declares them: pairs of published columns whose position is also
-# stored, GiST-indexed, in an spoint column of the same relation.
-INDEXED_POINTS: dict[tuple[str, str], dict[tuple[str, str], str]] = {
-    ("lick", "observations"): {("s_ra", "s_dec"): "pos"},
-}
-
-
 class Catalog:
     """The tables of this service, looked up by normalised (lower-case) names."""
 
@@ -97,7 +90,7 @@ class Catalog:
         tables = []
         for published in PUBLISHED_TABLES:
             columns = []
-            for c in published.columns:
+            for c in published.public_columns:
                 _datatype, arraysize, xtype = c.votable
                 columns.append(ColumnInfo(
                     name=c.name.strip('"'), datatype=c.datatype, arraysize=arraysize,
@@ -105,5 +98,5 @@ class Catalog:
                     description=c.description))
             tables.append(TableInfo(
                 published.schema, published.name, tuple(columns),
-                point_columns=INDEXED_POINTS.get((published.schema, published.name), {})))
+                point_columns=dict(published.point_columns)))
         return cls(tables)
