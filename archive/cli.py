@@ -159,6 +159,29 @@ def failures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _translate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", help="the ADQL query (use quotes), or - to read it from standard input")
+    p.add_argument("--parse-only", action="store_true", help="stop after parsing")
+    p.add_argument("--maxrec", type=int, help="apply this MAXREC, as /tap/sync would")
+
+
+@command("translate-adql", "print the SQL an ADQL query translates to, or its error", _translate_args)
+def translate_adql(args: argparse.Namespace) -> int:
+    from vo_services.tap.adql import AdqlError, parse, translate
+    from vo_services.tap.catalog import catalog
+
+    text = sys.stdin.read() if args.query == "-" else args.query
+    try:
+        if args.parse_only:
+            print(parse(text))
+        else:
+            print(translate(text, catalog(), maxrec=args.maxrec).sql)
+    except AdqlError as exc:
+        print(f"lick-admin: ADQL error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     parser = argparse.ArgumentParser(prog="lick-admin", description=__doc__.splitlines()[0])

@@ -52,9 +52,16 @@ def availability_xml() -> bytes:
 
 # vo-models 0.5.4 traps: Table and TableSchema XML-escape their strings before serialising,
 # and TableParam its description, so '&' or '<' come out escaped twice; TableParam lacks the
-# VODataService ``std`` attribute. These subclasses serialise once and add ``std``.
+# VODataService ``std`` attribute, and writes xtype as an element, which VODataService 1.1 does
+# not have. These subclasses serialise once, add ``std`` and write ``extendedType``.
+class _DataType(DataType, tag="dataType"):
+    # VODataService 1.1 carries a column's xtype as this attribute, not as an element.
+    extended_type: str | None = attr(name="extendedType", default=None)
+
+
 class _Column(TableParam, tag="column"):
     std: bool | None = attr(name="std", default=None)
+    datatype: _DataType | None = element(tag="dataType", default=None)
 
     @field_validator("description")
     def validate_description(cls, value):
@@ -91,8 +98,8 @@ def _column(column) -> _Column:
     flags = [flag for flag, on in (("indexed", column.indexed), ("principal", column.principal)) if on]
     return _Column(
         column_name=column.name, description=column.description, unit=column.unit, ucd=column.ucd,
-        utype=column.utype, xtype=xtype,
-        datatype=DataType(type="vs:VOTableType", arraysize=arraysize, value=datatype),
+        utype=column.utype,
+        datatype=_DataType(type="vs:VOTableType", arraysize=arraysize, extended_type=xtype, value=datatype),
         flag=flags, std=column.std or None,
     )
 

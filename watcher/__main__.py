@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="inotify for local disks, polling for NFS (default inotify)")
     parser.add_argument("--root", type=Path, default=settings.archive_root, help="archive root")
     parser.add_argument("--interval", type=float, default=30.0, help="polling interval, seconds")
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="polling: seconds a file must stay unchanged before it counts (default 2)")
     parser.add_argument("--api", default=settings.ingest_url, help="ingest API base URL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         return 0
     if args.mode == "polling":
-        watching = threading.Thread(target=Poller(root, notifier, args.interval, baseline).run,
+        watching = threading.Thread(target=Poller(root, notifier, args.interval, baseline, args.settle).run,
                                     args=(stop,), daemon=True)
         watching.start()
     log.info("watcher running in %s mode on %s", args.mode, root)

@@ -74,4 +74,6 @@ def capabilities_xml(base: str) -> bytes:
         Capability(standard_id="ivo://ivoa.net/std/DALI#examples",
                    interface=[WebBrowser(access_url=[AccessURL(value=f"{base}/examples", use="full")])]),
     ])
-    return document.to_xml(encoding="UTF-8", xml_declaration=True)
+    # skip_empty: vo-models writes unset optional attributes (xsi:type, role) as "", which the
+    # VOResource schema rejects; nothing in a capabilities document is nillable.
+    return document.to_xml(encoding="UTF-8", xml_declaration=True, skip_empty=True)

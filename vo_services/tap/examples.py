@@ -50,13 +50,13 @@ EXAMPLES = (
         ("lick.observations",),
     ),
     Example(
-        "holdings", "Files per instrument and year",
+        "holdings", "Files per instrument and kind of data",
         "An overview of the holdings that you may see.",
-        "SELECT instrument_name, FLOOR((t_min - 51544.5) / 365.25) + 2000 AS obs_year,\n"
-        "       COUNT(*) AS n_files\n"
+        "SELECT instrument_name, dataproduct_type, COUNT(*) AS n_files,\n"
+        "       MIN(t_min) AS first_mjd, MAX(t_max) AS last_mjd\n"
         "FROM ivoa.obscore\n"
-        "GROUP BY instrument_name, FLOOR((t_min - 51544.5) / 365.25) + 2000\n"
-        "ORDER BY instrument_name, obs_year",
+        "GROUP BY instrument_name, dataproduct_type\n"
+        "ORDER BY instrument_name",
         ("ivoa.obscore",),
     ),
     Example(

@@ -1,4 +1,4 @@
-"""Test fixtures: one throw-away archive database per test session, on the real PostgreSQL.
+"""Test fixtures, shared by tests/ and conformance_tests/: one throw-away archive database per test session, on the real PostgreSQL.
 
 The database is cloned from ``lick_template`` (which holds pg_sphere, see scripts/setup.sh),
 migrated with the real migrations, and dropped at the end. Settings point every component
@@ -132,3 +132,52 @@ def celery_worker(archive_db, tmp_path_factory):
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_archive(archive_db, archive_root):
+    """A small demo tree (real FITS files) ingested through the real pipeline, once per session."""
+    from archive.demo import generate_demo
+    from ingest.bulk import bulk_ingest
+    from ingest.schedule import import_schedule, read_schedule
+    from archive.db import engine
+
+    summary = generate_demo(archive_root / "demo", seed=11, files=300)
+    with engine("ingest").begin() as conn:
+        import_schedule(conn, read_schedule(summary.schedule_csv))
+    report = bulk_ingest([str(archive_root / "demo")], progress=False)
+    assert not report.failed, report.failed[:5]
+    return summary
+
+
+@pytest.fixture(scope="session")
+def live_archive(demo_archive, celery_worker, tmp_path_factory):
+    """The real server under gunicorn on a free port, with a Celery worker, on the demo data."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "3", "--timeout", "120"],
+        env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/tap/availability", timeout=5)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
