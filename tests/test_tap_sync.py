@@ -117,3 +117,53 @@ def test_the_hidden_row_leaves_no_trace_in_aggregates(client, rows):
     _, body = _sync(client, QUERY="SELECT COUNT(*) AS n, MAX(obs_id) AS latest FROM ivoa.obscore", RESPONSEFORMAT="csv")
     n, latest = body.decode().splitlines()[1].split(",")
     assert n == "30" and latest == "2020-01/01/nickel/t29"
+
+
+def _votable_bytes(table) -> bytes:
+    import io as _io
+
+    from astropy.io.votable import from_table
+
+    out = _io.BytesIO()
+    from_table(table).to_xml(out)
+    return out.getvalue()
+
+
+def test_inline_upload_joins_the_archive(client, rows):
+    from astropy.table import Table
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    mine = Table({"target": ["a", "b"], "ra": [150.0, 10.0], "dec": [20.0, -5.0], "n": [1, 2]})
+    response = client.post("/tap/sync", {
+        "LANG": "ADQL", "RESPONSEFORMAT": "csv", "UPLOAD": "mine,param:part1",
+        "QUERY": "SELECT m.target, o.obs_id FROM TAP_UPLOAD.mine AS m JOIN ivoa.obscore AS o "
+                 "ON 1 = CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', m.ra, m.dec, 0.015)) "
+                 "ORDER BY o.obs_id",
+        "part1": SimpleUploadedFile("mine.xml", _votable_bytes(mine), "application/x-votable+xml"),
+    })
+    body = b"".join(response.streaming_content).decode()
+    assert response.status_code == 200, body
+    lines = body.splitlines()
+    assert lines[0] == "target,obs_id" and lines[1:] == ["a,2020-01/01/nickel/t00", "a,2020-01/01/nickel/t01"]
+    assert "hidden" not in body, "an upload join sees only visible rows"
+
+
+@pytest.mark.parametrize("upload, message", [
+    ("mine,param:nothere", "no such multipart part"),
+    ("mine,ftp://example.org/x", "or an http(s) URL"),
+    ("1bad,param:part1", "name like"),
+])
+def test_bad_uploads_are_refused_with_a_reason(client, rows, upload, message):
+    response = client.post("/tap/sync", {"LANG": "ADQL", "UPLOAD": upload,
+                                         "QUERY": "SELECT * FROM TAP_UPLOAD.mine"})
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_pyvo_uploads_an_astropy_table(live_server, rows):
+    from astropy.table import Table
+
+    service = pyvo.dal.TAPService(f"{live_server.url}/tap")
+    mine = Table({"ra": [150.0], "dec": [20.0]})
+    result = service.search("SELECT COUNT(*) AS n FROM TAP_UPLOAD.t AS t JOIN ivoa.obscore AS o "
+                            "ON DISTANCE(POINT(t.ra, t.dec), POINT(o.s_ra, o.s_dec)) < 0.05", uploads={"t": mine})
+    assert result["n"][0] == 6  # t00..t05: 0.01 deg steps in RA are 0.0094 deg on the sky at Dec 20

@@ -6,7 +6,7 @@ page) goes through :func:`query_session`, so the identity that the published vie
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from archive.config import get_settings
@@ -16,11 +16,18 @@ DEFAULT_TIMEOUT_S = 60.0
 
 
 @contextmanager
-def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
-    """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
+def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S,
+                  prepare: Callable | None = None) -> Iterator:
+    """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end.
+
+    ``prepare(conn)``, if given, runs first in a transaction of its own: it may make temporary
+    tables (TAP_UPLOAD), which are dropped when the session ends.
+    """
     raw = engine("query").raw_connection()
     conn = raw.driver_connection
     try:
+        if prepare is not None:
+            prepare(conn)
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
             # UTC, so that timestamps (cast to timestamp without time zone in the published
@@ -32,6 +39,10 @@ def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIM
         yield conn
     finally:
         conn.rollback()
+        if prepare is not None:
+            with conn.cursor() as cur:
+                cur.execute("DISCARD TEMP")
+            conn.commit()
         raw.close()  # back to the pool
 
 

@@ -51,7 +51,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     if request.method == "POST":
         job = jobs.create(_caller(request), [(k, v) for k, v in params.items()])
-        if params.get("PHASE", "").upper() == "RUN":  # UWS §2.2.3.1: run at creation
+        results.store_uploads(job, request.FILES)
+        if (params.get("PHASE") or "").upper() == "RUN":  # UWS §2.2.3.1: run at creation
             jobs.run(job)
         return _see_other(_job_url(job))
     mine = Job.objects.filter(owner=_caller(request)) if _caller(request) else Job.objects.none()

@@ -57,7 +57,7 @@ def tap_capability(base: str) -> TableAccess:
 
 
 def upload_methods() -> list[str]:
-    """TAPRegExt §2.5 upload methods, once TAP_UPLOAD works (then inline and http both)."""
+    """TAPRegExt §2.5 upload methods (taplint wants inline and http whenever any is declared)."""
     from vo_services.tap import uploads
 
     return list(uploads.METHODS)

@@ -15,6 +15,9 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.descriptor import descriptors_for
 from vo_services.query import query_session
 from vo_services.tap import limits
+from vo_services.tap.uploads import (
+    UploadError, WithUploads, create_tables, fetch, parse_upload_params, read_votable,
+)
 from vo_services.votable import Field, OutputFormat, UnknownFormat, resolve
 
 FETCH_ROWS = 20_000
@@ -37,7 +40,7 @@ class TapRequest:
     content_type: str
     maxrec: int
     run_id: str | None = None
-    uploads: tuple[str, ...] = ()
+    uploads: tuple = ()  # vo_services.tap.uploads.Upload, read from the request
 
     @classmethod
     def from_params(cls, params: DaliParams) -> "TapRequest":
@@ -59,10 +62,12 @@ class TapRequest:
                 raise TapUsageError(f"QUERY is longer than {limits.MAX_QUERY_BYTES} bytes")
             output, content_type = resolve(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
             maxrec = limits.OUTPUT_ROWS.clamp(params.integer("MAXREC"))
-        except (DaliParameterError, UnknownFormat) as exc:
+            uploads = tuple(read_votable(name, fetch(uri, params.files))
+                            for name, uri in parse_upload_params(params.getlist("UPLOAD")))
+        except (DaliParameterError, UnknownFormat, UploadError) as exc:
             raise TapUsageError(str(exc)) from None
         return cls(query=query, lang=lang, output=output, content_type=content_type, maxrec=maxrec,
-                   run_id=params.get("RUNID"), uploads=tuple(params.getlist("UPLOAD")))
+                   run_id=params.get("RUNID"), uploads=uploads)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ def prepare(request: TapRequest) -> PreparedQuery:
     from vo_services.tap.adql import translate
     from vo_services.tap.catalog import catalog
 
-    translated = translate(request.query, catalog(), maxrec=request.maxrec)
+    tables = WithUploads(catalog(), list(request.uploads)) if request.uploads else catalog()
+    translated = translate(request.query, tables, maxrec=request.maxrec)
     fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
                          unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
                    for c in translated.columns)
@@ -101,7 +107,16 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
     yielded, so a failing query raises :class:`QueryFailed` from the first ``next()``, while the
     caller can still answer with an error document and a 4xx status."""
     request = prepared.request
-    with query_session(principals, timeout_s) as conn:
+    uploads = list(request.uploads)
+
+    def prepare_uploads(conn) -> None:
+        try:
+            create_tables(conn, uploads)
+        except psycopg2.Error as exc:
+            conn.rollback()
+            raise QueryFailed(f"an uploaded table could not be loaded: {_describe(exc)}") from None
+
+    with query_session(principals, timeout_s, prepare=prepare_uploads if uploads else None) as conn:
         if on_backend is not None:
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid()")
@@ -140,10 +155,11 @@ def run_to_file(job) -> dict:
     from vo_services.tap.adql import AdqlError
     from vo_services.identity import principals_of
     from vo_services.tap.models import Job
-    from vo_services.tap.results import partial_path, publish
+    from vo_services.tap.results import partial_path, publish, stored_uploads
 
     try:
-        request = TapRequest.from_params(DaliParams((name, value) for name, value in job.parameters))
+        params = DaliParams(((name, value) for name, value in job.parameters), stored_uploads(job))
+        request = TapRequest.from_params(params)
         prepared = prepare(request)
     except (TapUsageError, AdqlError) as exc:
         raise JobFailed(str(exc)) from None

@@ -31,5 +31,32 @@ def publish(temporary: Path, final: Path) -> int:
 
 
 def remove_result(job: Job) -> None:
+    """The job's result, partial result and stored uploads."""
     for path in results_dir().glob(f"*{job.id}.*"):
         path.unlink(missing_ok=True)
+
+
+class StoredPart:
+    """An inline upload saved with its job, read back like a Django uploaded file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.size = path.stat().st_size
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def store_uploads(job: Job, files: dict) -> None:
+    """Keep the multipart parts of a job's creation request, for its ``param:`` UPLOADs."""
+    for part, uploaded in files.items():
+        if "/" in part or part.startswith("."):
+            continue
+        with (results_dir() / f"{job.id}.upload.{part}").open("wb") as out:
+            for chunk in uploaded.chunks():
+                out.write(chunk)
+
+
+def stored_uploads(job: Job) -> dict[str, StoredPart]:
+    prefix = f"{job.id}.upload."
+    return {p.name[len(prefix):]: StoredPart(p) for p in results_dir().glob(prefix + "*")}
