@@ -23,3 +23,6 @@ def test_taplint_reports_no_errors(live_archive):
     assert totals is not None, report[-3000:]
     assert errors == [] and totals.group(1) == "0", "\n".join(errors[:40])
     print(f"taplint: {totals.group(1)} errors, {totals.group(2)} warnings")
+    for line in report.splitlines():
+        if line.startswith("W-"):
+            print("  " + line[:200])

@@ -3,5 +3,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from vo_services.chunked import ChunkedBodies
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
-application = get_wsgi_application()
+application = ChunkedBodies(get_wsgi_application())

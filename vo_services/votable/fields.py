@@ -62,12 +62,19 @@ class Field:
         datatype, arraysize, xtype = VOTABLE_TYPES[self.datatype]
         if self.datatype == "CHAR" and self.arraysize is None:
             arraysize = "*"  # CHAR of unknown length; VOTable 1.4 §2.2: no arraysize means one char
+        if self.arraysize == "1":  # one character: written without arraysize (VOTable 1.3 Erratum 3)
+            return (self.votable_datatype or datatype, None, self.xtype or xtype)
         return (self.votable_datatype or datatype, self.arraysize or arraysize, self.xtype or xtype)
 
     @property
     def fixed_length(self) -> int | None:
-        """The element count of a fixed arraysize ("2", "16"), None for scalars and "*" sizes."""
-        arraysize = self.votable[1]
+        """The element count of a fixed arraysize ("2", "16"), None for scalars and "*" sizes.
+
+        A character field without arraysize holds exactly one character (VOTable 1.4 §2.2).
+        """
+        datatype, arraysize, _ = self.votable
+        if arraysize is None and datatype in ("char", "unicodeChar"):
+            return 1
         return int(arraysize) if arraysize and arraysize.isdigit() else None
 
 
