@@ -29,10 +29,10 @@ def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIM
         if prepare is not None:
             prepare(conn)
         with conn.cursor() as cur:
-            cur.execute("SET TRANSACTION READ ONLY")
-            # UTC, so that timestamps (cast to timestamp without time zone in the published
-            # views) come out in UTC, as DALI 1.1 §3.3.3 wants.
+            # One round trip. UTC, so that timestamps (cast to timestamp without time zone in
+            # the published views) come out in UTC, as DALI 1.1 §3.3.3 wants.
             cur.execute(
+                "SET TRANSACTION READ ONLY; "
                 "SELECT set_config('TimeZone', 'UTC', true), set_config('statement_timeout', %s, true), "
                 "set_config('lick.principals', %s, true), set_config('lick.public_url', %s, true)",
                 (f"{int(timeout_s * 1000)}ms", _array_literal(principals), get_settings().public_url))

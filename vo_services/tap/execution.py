@@ -76,6 +76,7 @@ class PreparedQuery:
     sql: str
     fields: tuple[Field, ...]
     infos: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    row_limit: int | None = None  # the SQL's LIMIT
 
 
 def prepare(request: TapRequest) -> PreparedQuery:
@@ -88,7 +89,8 @@ def prepare(request: TapRequest) -> PreparedQuery:
     fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
                          unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
                    for c in translated.columns)
-    return PreparedQuery(request, translated.sql, fields, (("QUERY", request.query),))
+    return PreparedQuery(request, translated.sql, fields, (("QUERY", request.query),),
+                         translated.row_limit)
 
 
 def _describe(exc: BaseException) -> str:
@@ -121,8 +123,10 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid()")
                 on_backend(cur.fetchone()[0])
-        cursor = conn.cursor(name="tap_result")
-        cursor.itersize = FETCH_ROWS
+        # A server-side cursor streams large results in constant memory; a small one (TOP or
+        # MAXREC below a batch) comes back in one round trip from a plain cursor.
+        small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
+        cursor = conn.cursor() if small else conn.cursor(name="tap_result")
         try:
             if request.maxrec == 0:
                 first: list = []  # DALI §3.4.4: metadata only, the query need not run
