@@ -23,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    cast,
     func,
     text,
 )
@@ -111,6 +112,9 @@ Index("observation_pos_gist", observation.c.pos, postgresql_using="gist")
 Index("observation_s_region_gist", observation.c.s_region, postgresql_using="gist")
 Index("observation_t_min", observation.c.t_min)
 Index("observation_night", observation.c.observing_night)
+# The published views show the night as a timestamp; this serves their equality conditions.
+Index("observation_night_timestamp", cast(observation.c.observing_night, DateTime(timezone=False)),
+      observation.c.instrument)
 Index("observation_instrument", observation.c.instrument_name, observation.c.t_min)
 Index("observation_target", func.lower(observation.c.target_name))
 Index("observation_frame_type", observation.c.frame_type)

@@ -1,0 +1,47 @@
+"""Cone search and DataLink figures on 1,000,000 rows.
+
+    .venv/bin/python -m bench.bench_cone_datalink
+
+Against a real gunicorn on the benchmark database (bench/common.py): /scs?RA=150&DEC=20&SR=0.1,
+median, and the same SQL run directly with psycopg2; /datalink/links for one ID, median.
+"""
+from __future__ import annotations
+
+import urllib.parse
+
+import bench.common  # noqa: F401  (sets the benchmark database before the settings are read)
+from bench.common import ensure_database, fetch, median_ms, server
+
+import psycopg2  # noqa: E402
+
+from archive.config import get_settings  # noqa: E402
+
+
+def main() -> None:
+    ensure_database()
+    from vo_services.scs.cone import Cone
+
+    cone = Cone(150.0, 20.0, 0.1, 2, 20_000)
+    sql, params = cone.sql()
+    direct = psycopg2.connect(get_settings().dsn("query"))
+    direct.autocommit = True
+
+    def run_direct():
+        with direct.cursor() as cur:
+            cur.execute(sql, params)
+            cur.fetchall()
+
+    direct_ms = median_ms(run_direct)
+    with direct.cursor() as cur:
+        cur.execute("SELECT obs_publisher_did FROM lick.observations WHERE frame_type = 'science' LIMIT 1")
+        did = cur.fetchone()[0]
+    with server() as (base, _):
+        scs_ms = median_ms(lambda: fetch(f"{base}/scs?RA=150&DEC=20&SR=0.1"))
+        links_ms = median_ms(lambda: fetch(f"{base}/datalink/links?ID={urllib.parse.quote(did)}"))
+    print(f"cone search RA=150 DEC=20 SR=0.1: median {scs_ms:5.1f} ms (target < 8 ms)")
+    print(f"same SQL directly (psycopg2):     median {direct_ms:5.1f} ms; ratio {scs_ms / direct_ms:.1f}x (target <= 3x)")
+    print(f"DataLink links for one ID:        median {links_ms:5.1f} ms (target < 15 ms)")
+
+
+if __name__ == "__main__":
+    main()
