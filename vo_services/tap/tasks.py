@@ -20,8 +20,9 @@ from vo_services.tap.models import Job, Phase  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 10.0
-STUCK_AFTER_S = 60.0  # an EXECUTING job without a heartbeat for this long lost its worker
+# An EXECUTING job whose heartbeat is older than this lost its worker (SIGKILL, power cut).
+STUCK_AFTER_S = float(os.environ.get("LICK_JOB_STUCK_AFTER", "60"))
+HEARTBEAT_S = min(10.0, STUCK_AFTER_S / 4)
 
 
 class _Heartbeat(threading.Thread):
