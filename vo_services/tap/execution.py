@@ -13,7 +13,7 @@ import psycopg2
 
 from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.descriptor import descriptors_for
-from vo_services.query import query_session
+from vo_services.query import binary_session, query_session
 from vo_services.tap import limits
 from vo_services.tap.uploads import (
     UploadError, WithUploads, create_tables, fetch, parse_upload_params, read_votable,
@@ -21,6 +21,7 @@ from vo_services.tap.uploads import (
 from vo_services.votable import Field, OutputFormat, UnknownFormat, resolve
 
 FETCH_ROWS = 20_000
+GEOMETRY_TYPES = {"POINT", "CIRCLE", "POLYGON", "REGION"}  # pgsphere has no binary output for them
 LANGS = {"ADQL", "ADQL-2.0", "ADQL-2.1"}  # TAP 1.1 §2.7.1; every variant behaves alike
 
 
@@ -95,8 +96,12 @@ def prepare(request: TapRequest) -> PreparedQuery:
 
 def _describe(exc: BaseException) -> str:
     """A database error as the user should read it: PostgreSQL's message, never internals."""
-    if isinstance(exc, psycopg2.errors.QueryCanceled):
+    import psycopg
+
+    if isinstance(exc, (psycopg2.errors.QueryCanceled, psycopg.errors.QueryCanceled)):
         return "the query took longer than the time allowed and was cancelled"
+    if isinstance(exc, psycopg.Error):
+        return exc.diag.message_primary or "the query failed"
     if isinstance(exc, psycopg2.Error):
         message = (exc.pgerror or str(exc)).strip().splitlines()
         return message[0].removeprefix("ERROR:").strip() if message else "the query failed"
@@ -118,6 +123,10 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
             conn.rollback()
             raise QueryFailed(f"an uploaded table could not be loaded: {_describe(exc)}") from None
 
+    small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
+    if not small and not uploads and not any(f.datatype in GEOMETRY_TYPES for f in prepared.fields):
+        yield from _stream_binary(prepared, principals, timeout_s, on_backend)
+        return
     with query_session(principals, timeout_s, prepare=prepare_uploads if uploads else None) as conn:
         if on_backend is not None:
             with conn.cursor() as cur:
@@ -125,26 +134,45 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
                 on_backend(cur.fetchone()[0])
         # A server-side cursor streams large results in constant memory; a small one (TOP or
         # MAXREC below a batch) comes back in one round trip from a plain cursor.
-        small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
         cursor = conn.cursor() if small else conn.cursor(name="tap_result")
         try:
-            if request.maxrec == 0:
-                first: list = []  # DALI §3.4.4: metadata only, the query need not run
-            else:
-                cursor.execute(prepared.sql)
-                first = cursor.fetchmany(FETCH_ROWS)
+            first = [] if request.maxrec == 0 else _first_batch(cursor, prepared.sql)
         except psycopg2.Error as exc:
             raise QueryFailed(_describe(exc)) from None
+        yield from _encode(prepared, cursor, first)
 
-        def batches() -> Iterator[list]:
-            if first:
-                yield first
-                while rows := cursor.fetchmany(FETCH_ROWS):
-                    yield rows
 
-        yield from request.output(prepared.fields, batches(), maxrec=request.maxrec,
-                                  infos=prepared.infos, describe_error=_describe,
-                                  extra_resources=descriptors_for(prepared.fields))
+def _first_batch(cursor, sql: str) -> list:
+    cursor.execute(sql)
+    return cursor.fetchmany(FETCH_ROWS)
+
+
+def _encode(prepared: PreparedQuery, cursor, first: list) -> Iterator[bytes]:
+    def batches() -> Iterator[list]:
+        if first:
+            yield first
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                yield rows
+
+    request = prepared.request
+    yield from request.output(prepared.fields, batches(), maxrec=request.maxrec,
+                              infos=prepared.infos, describe_error=_describe,
+                              extra_resources=descriptors_for(prepared.fields))
+
+
+def _stream_binary(prepared: PreparedQuery, principals, timeout_s, on_backend) -> Iterator[bytes]:
+    """Large results without geometry: a binary server-side cursor (psycopg 3)."""
+    import psycopg
+
+    with binary_session(principals, timeout_s) as conn:
+        if on_backend is not None:
+            on_backend(conn.info.backend_pid)
+        cursor = conn.cursor(name="tap_result", binary=True)
+        try:
+            first = [] if prepared.request.maxrec == 0 else _first_batch(cursor, prepared.sql)
+        except psycopg.Error as exc:
+            raise QueryFailed(_describe(exc)) from None
+        yield from _encode(prepared, cursor, first)
 
 
 class JobFailed(Exception):
