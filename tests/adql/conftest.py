@@ -1,9 +1,9 @@
 """Fixtures of the ADQL translator tests: the published catalogue and a scratch pgsphere database.
 
-The database tests need PostgreSQL with pg_sphere; they are skipped, with the reason, only when
-that cannot be reached. ``ADQL_TEST_DSN`` chooses the server (default: the local one, as
-postgres). The scratch database holds a plain table for each published table, with the same
-columns and the indexed point columns the catalogue declares, so the generated SQL runs as is.
+The database tests run on a scratch database of their own, cloned by the owner role from the
+pg_sphere template that scripts/setup.sh makes, and dropped afterwards; no test is skipped for
+want of a database. It holds a plain table for each published table, with the same columns and
+the indexed point columns the catalogue declares, so the generated SQL runs as is.
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from vo_services.tap.adql import Catalog
 from vo_services.tap.adql.types import SqlType
 from vo_services.tap.adql.validator import quote_identifier
 
-SCRATCH_DB = "adql_scratch"
-DSN = os.environ.get("ADQL_TEST_DSN", f"host=127.0.0.1 port=5432 user=postgres dbname={SCRATCH_DB}")
+SCRATCH_DB = f"{os.environ['LICK_DB_NAME']}_adql"
 
 # (s_ra, s_dec) of the rows of the scratch tables; s_region is a 0.2 degree square around each.
 ROWS = [(150.0, 20.0), (150.2, 20.1), (10.0, -30.0), (359.9, 0.0), (0.05, 0.0)]
@@ -27,40 +26,25 @@ def catalog() -> Catalog:
     return Catalog.from_published()
 
 
-def _connect():
-    import psycopg2
-
-    try:
-        return psycopg2.connect(DSN, connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        if f"database \"{SCRATCH_DB}\" does not exist" not in str(exc):
-            raise
-    admin = psycopg2.connect(DSN.replace(f"dbname={SCRATCH_DB}", "dbname=postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    admin.close()
-    return psycopg2.connect(DSN, connect_timeout=3)
-
-
 @pytest.fixture(scope="session")
 def pgsphere(catalog):
-    """A connection to the scratch database with the catalogue's tables; skip if unreachable."""
+    """A connection to the scratch database with the catalogue's tables."""
+    import psycopg2
+
+    from archive.config import get_settings
+    from archive.testdb import create_database, drop_database
+
+    create_database(SCRATCH_DB)
+    conn = psycopg2.connect(get_settings().dsn("owner", dbname=SCRATCH_DB))
     try:
-        conn = _connect()
         with conn.cursor() as cur:
-            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")
+            for table in catalog:
+                _create_table(cur, table)
         conn.commit()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no pgsphere to test on"
-        reason = f"PostgreSQL with pg_sphere is not reachable at {DSN!r}: {exc}".strip()
-        print(reason)
-        pytest.skip(reason)
-    with conn.cursor() as cur:
-        for table in catalog:
-            _create_table(cur, table)
-    conn.commit()
-    yield conn
-    conn.close()
+        yield conn
+    finally:
+        conn.close()
+        drop_database(SCRATCH_DB)
 
 
 def _create_table(cur, table) -> None:

@@ -64,24 +64,9 @@ def test_stil_reads_binary2_polygons(tmp_path):
 
 
 @pytest.fixture
-def pg_cursor():
-    """A named (server-side) cursor on the local PostgreSQL, in a database with pg_sphere."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                                connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_sphere'")
-            if cur.fetchone() is None:
-                pytest.skip("pg_sphere is not installed in PostgreSQL")
-            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")  # inside the rolled-back transaction
-        yield conn.cursor(name="votable_test")
-    finally:
-        conn.rollback()
-        conn.close()
+def pg_cursor(owner_conn):
+    """A named (server-side) cursor on the session's test database, which has pg_sphere."""
+    yield owner_conn.cursor(name="votable_test")
 
 
 def test_real_cursor_values(pg_cursor):
