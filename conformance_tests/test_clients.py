@@ -1,7 +1,6 @@
 """The real clients astronomers use, against the real server: pyvo and astroquery."""
 from __future__ import annotations
 
-import pytest
 import pyvo
 
 

@@ -147,7 +147,7 @@ def reapply_access(*, night=None, telescope: str | None = None, root: Path | Non
     """Decide access again from the stored rows (after a schedule change): no file is read."""
     from sqlalchemy import select, update
 
-    from archive.schema import access_grant, observation
+    from archive.schema import observation
     from ingest.store import replace_grants
 
     root = root or get_settings().archive_root

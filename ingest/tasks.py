@@ -1,7 +1,6 @@
 """Celery tasks of the ingest side."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 

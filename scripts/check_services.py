@@ -10,7 +10,6 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 from archive.config import get_settings
 

@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import pyvo
 
 from archive.db import engine
 from tests.ingest.samples import load_samples, write_sample
