@@ -43,7 +43,7 @@ def schedule(archive_db, tmp_path):
     finally:
         conn.close()
         with engine("owner").begin() as owner:
-            owner.exec_driver_sql("DELETE FROM lick.schedule; DELETE FROM lick.program")
+            owner.exec_driver_sql("DELETE FROM lick.program WHERE program_id LIKE '2019A_%%'")
 
 
 def test_science_frame_goes_to_the_program_scheduled_at_its_time(schedule):
@@ -186,4 +186,4 @@ def test_reapply_access_after_a_schedule_change(archive_db, archive_root, tmp_pa
         shutil.rmtree(archive_root / "1997-03", ignore_errors=True)
         with engine("owner").begin() as conn:
             conn.exec_driver_sql("DELETE FROM lick.observation WHERE file_path LIKE '1997-03/%%'")
-            conn.exec_driver_sql("DELETE FROM lick.schedule; DELETE FROM lick.program")
+            conn.exec_driver_sql("DELETE FROM lick.program WHERE program_id = '1997A_X01'")

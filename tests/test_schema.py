@@ -133,6 +133,10 @@ def test_obscore_view_has_the_standard_columns_and_metadata(owner_conn):
         assert published[name].principal
 
 
+# What _insert_observation wrote, and nothing else (the session's demo rows stay).
+DELETE_MINE = "DELETE FROM lick.observation WHERE file_path LIKE '/secret/%%'"
+
+
 def _insert_observation(conn, obs_id: str, release: datetime, ra: float = 150.0, dec: float = 20.0) -> int:
     with conn.cursor() as cur:
         cur.execute(
@@ -173,7 +177,7 @@ def test_query_role_cannot_write_or_read_file_paths(archive_db, owner_conn):
     finally:
         conn.close()
         with owner_conn.cursor() as cur:
-            cur.execute("DELETE FROM lick.observation")
+            cur.execute(DELETE_MINE)
         owner_conn.commit()
 
 
@@ -203,7 +207,7 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
     finally:
         conn.close()
         with owner_conn.cursor() as cur:
-            cur.execute("DELETE FROM lick.observation; DELETE FROM lick.program")
+            cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = '2026A_N001'")
         owner_conn.commit()
 
 
@@ -260,14 +264,18 @@ def test_a_failing_expression_never_sees_hidden_rows(archive_db, owner_conn, que
     _insert_observation(owner_conn, "2020-01/01/nickel/d20", datetime(2020, 1, 1, tzinfo=timezone.utc))
     hidden = _insert_observation(owner_conn, "2026-01/01/nickel/d21", future)
     with owner_conn.cursor() as cur:
-        cur.execute("UPDATE lick.observation SET target_name = '42'")
+        cur.execute("UPDATE lick.observation SET target_name = '42' WHERE file_path LIKE '/secret/%%'")
         cur.execute("UPDATE lick.observation SET target_name = 'SECRET-TARGET' WHERE id = %s", (hidden,))
     owner_conn.commit()
     try:
         with query_conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM lick.observations WHERE CAST(target_name AS integer) = 42")
+            # OFFSET 0 keeps the session's other (demo) rows away from the CAST; the hidden
+            # row is among the candidates, and only the view's barrier keeps it away.
+            cur.execute("SELECT count(*) FROM (SELECT target_name FROM lick.observations "
+                        "WHERE obs_id LIKE '20__-01/01/nickel/d2_' OFFSET 0) AS mine "
+                        "WHERE CAST(target_name AS integer) = 42")
             assert cur.fetchone()[0] == 1
     finally:
         with owner_conn.cursor() as cur:
-            cur.execute("DELETE FROM lick.observation")
+            cur.execute(DELETE_MINE)
         owner_conn.commit()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import pyvo
 
-from tests.test_schema import _insert_observation
+from tests.test_schema import DELETE_MINE, _insert_observation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
@@ -19,19 +19,19 @@ VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
 @pytest.fixture
 def cone_rows(owner_conn):
     public = datetime(2020, 1, 1, tzinfo=timezone.utc)
-    for i, (ra, dec) in enumerate([(150.0, 20.0), (150.05, 20.02), (150.3, 20.0), (10.0, -5.0)]):
+    for i, (ra, dec) in enumerate([(210.0, -10.0), (210.05, -9.98), (210.3, -10.0), (10.0, -5.0)]):
         _insert_observation(owner_conn, f"2020-01/01/nickel/c{i}", public, ra=ra, dec=dec)
     _insert_observation(owner_conn, "2026-01/01/nickel/secret", datetime.now(timezone.utc) + timedelta(days=99),
-                        ra=150.01, dec=20.01)
+                        ra=210.01, dec=-9.99)
     owner_conn.commit()
     yield
     with owner_conn.cursor() as cur:
-        cur.execute("DELETE FROM lick.observation")
+        cur.execute(DELETE_MINE)
     owner_conn.commit()
 
 
 def test_pyvo_cone_search_finds_public_rows_only(live_server, cone_rows):
-    results = pyvo.dal.SCSService(f"{live_server.url}/scs?").search(pos=(150.0, 20.0), radius=0.1)
+    results = pyvo.dal.SCSService(f"{live_server.url}/scs?").search(pos=(210.0, -10.0), radius=0.1)
     ids = sorted(str(x) for x in results["obs_publisher_did"])
     assert ids == ["ivo://test?2020-01/01/nickel/c0", "ivo://test?2020-01/01/nickel/c1"]
     assert results.fieldname_with_ucd("POS_EQ_RA_MAIN") == "s_ra"
@@ -43,11 +43,11 @@ def test_verb_levels_and_metadata_only(client, cone_rows):
         root = ET.fromstring(b"".join(client.get("/scs?" + query).streaming_content))
         return [f.get("name") for f in root.iter(f"{VOT}FIELD")], root.findall(f".//{VOT}TR")
 
-    names1, rows1 = fields("RA=150&DEC=20&SR=0.5&VERB=1")
-    names3, rows3 = fields("RA=150&DEC=20&SR=0.5&VERB=3")
+    names1, rows1 = fields("RA=210&DEC=-10&SR=0.5&VERB=1")
+    names3, rows3 = fields("RA=210&DEC=-10&SR=0.5&VERB=3")
     assert names1 == ["obs_publisher_did", "s_ra", "s_dec"] and len(rows1) == 3
     assert len(names3) > 30 and len(rows3) == 3
-    names0, rows0 = fields("ra=150&dec=20&sr=0")
+    names0, rows0 = fields("ra=210&dec=-10&sr=0")
     assert names0 and not rows0
 
 
@@ -69,7 +69,7 @@ def test_bad_parameters_give_the_scs_error_votable(client, query, message):
 @pytest.mark.skipif(shutil.which("stilts") is None, reason="STILTS is not installed (scripts/setup.sh installs it)")
 def test_votlint_finds_nothing_wrong(live_server, cone_rows, tmp_path):
     path = tmp_path / "cone.xml"
-    path.write_bytes(urllib.request.urlopen(f"{live_server.url}/scs?RA=150&DEC=20&SR=0.5&VERB=3").read())
+    path.write_bytes(urllib.request.urlopen(f"{live_server.url}/scs?RA=210&DEC=-10&SR=0.5&VERB=3").read())
     out = subprocess.run(["stilts", "votlint", f"votable={path}"], capture_output=True, text=True, timeout=120)
     problems = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line or "WARNING" in line]
     assert problems == [], "\n".join(problems)
@@ -86,7 +86,7 @@ def test_capabilities_declare_the_cone_search(client):
 
 
 def test_results_carry_a_datalink_service_descriptor(client, cone_rows):
-    root = ET.fromstring(b"".join(client.get("/scs?RA=150&DEC=20&SR=0.1").streaming_content))
+    root = ET.fromstring(b"".join(client.get("/scs?RA=210&DEC=-10&SR=0.1").streaming_content))
     service = [r for r in root.iter(f"{VOT}RESOURCE") if r.get("utype") == "adhoc:service"]
     assert len(service) == 1
     params = {p.get("name"): p for p in service[0].iter(f"{VOT}PARAM")}

@@ -9,7 +9,7 @@ import pytest
 import pyvo
 from astropy.io.votable import parse_single_table
 
-from tests.test_schema import _insert_observation
+from tests.test_schema import DELETE_MINE, _insert_observation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
@@ -25,7 +25,7 @@ def rows(owner_conn):
     owner_conn.commit()
     yield
     with owner_conn.cursor() as cur:
-        cur.execute("DELETE FROM lick.observation")
+        cur.execute(DELETE_MINE)
     owner_conn.commit()
 
 
@@ -37,7 +37,8 @@ def _sync(client, method="get", **params):
 
 def test_cone_query_returns_public_rows_with_metadata(client, rows):
     response, body = _sync(client, QUERY="SELECT obs_id, s_ra, t_min FROM ivoa.obscore WHERE "
-                                         "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 150, 20, 0.05))")
+                                         "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 150, 20, 0.05)) "
+                                         "AND obs_id LIKE '20%/01/nickel/%'")
     assert response.status_code == 200 and response["Content-Type"] == "application/x-votable+xml"
     table = parse_single_table(io.BytesIO(body))
     assert sorted(table.array["obs_id"])[:2] == ["2020-01/01/nickel/t00", "2020-01/01/nickel/t01"]
@@ -114,7 +115,9 @@ def test_tap_schema_and_count_as_topcat_asks(client, rows):
 
 
 def test_the_hidden_row_leaves_no_trace_in_aggregates(client, rows):
-    _, body = _sync(client, QUERY="SELECT COUNT(*) AS n, MAX(obs_id) AS latest FROM ivoa.obscore", RESPONSEFORMAT="csv")
+    _, body = _sync(client, QUERY="SELECT COUNT(*) AS n, MAX(obs_id) AS latest FROM ivoa.obscore "
+                                  "WHERE obs_id LIKE '2020-01/01/nickel/t%' OR obs_id = '2026-01/01/nickel/hidden'",
+                    RESPONSEFORMAT="csv")
     n, latest = body.decode().splitlines()[1].split(",")
     assert n == "30" and latest == "2020-01/01/nickel/t29"
 
@@ -138,7 +141,7 @@ def test_inline_upload_joins_the_archive(client, rows):
         "LANG": "ADQL", "RESPONSEFORMAT": "csv", "UPLOAD": "mine,param:part1",
         "QUERY": "SELECT m.target, o.obs_id FROM TAP_UPLOAD.mine AS m JOIN ivoa.obscore AS o "
                  "ON 1 = CONTAINS(POINT('ICRS', o.s_ra, o.s_dec), CIRCLE('ICRS', m.ra, m.dec, 0.015)) "
-                 "ORDER BY o.obs_id",
+                 "WHERE o.obs_id LIKE '20%/01/nickel/%' ORDER BY o.obs_id",
         "part1": SimpleUploadedFile("mine.xml", _votable_bytes(mine), "application/x-votable+xml"),
     })
     body = b"".join(response.streaming_content).decode()
@@ -165,5 +168,6 @@ def test_pyvo_uploads_an_astropy_table(live_server, rows):
     service = pyvo.dal.TAPService(f"{live_server.url}/tap")
     mine = Table({"ra": [150.0], "dec": [20.0]})
     result = service.search("SELECT COUNT(*) AS n FROM TAP_UPLOAD.t AS t JOIN ivoa.obscore AS o "
-                            "ON DISTANCE(POINT(t.ra, t.dec), POINT(o.s_ra, o.s_dec)) < 0.05", uploads={"t": mine})
+                            "ON DISTANCE(POINT(t.ra, t.dec), POINT(o.s_ra, o.s_dec)) < 0.05 "
+                            "WHERE o.obs_id LIKE '20%/01/nickel/%'", uploads={"t": mine})
     assert result["n"][0] == 6  # t00..t05: 0.01 deg steps in RA are 0.0094 deg on the sky at Dec 20
