@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from archive.published import VOTABLE_TYPES, PublishedColumn
+from vo_services.names import unique_names
 
 TEXT_TYPES = frozenset({"CHAR", "VARCHAR", "CLOB"})
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_.-]")
@@ -83,16 +84,8 @@ def xml_ids(fields: Iterable[Field]) -> list[str]:
 
     Names are kept verbatim in ``name``; only the ID is mangled, and only when it must be.
     """
-    ids: list[str] = []
-    seen: set[str] = set()
+    candidates = []
     for field in fields:
         candidate = field.id or _NOT_NAME_CHAR.sub("_", field.name)
-        if not re.match(r"[A-Za-z_]", candidate):
-            candidate = "_" + candidate
-        unique, n = candidate, 1
-        while unique in seen:
-            n += 1
-            unique = f"{candidate}_{n}"
-        seen.add(unique)
-        ids.append(unique)
-    return ids
+        candidates.append(candidate if re.match(r"[A-Za-z_]", candidate) else "_" + candidate)
+    return unique_names(candidates)

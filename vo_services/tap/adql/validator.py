@@ -13,6 +13,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from vo_services.names import unique_names
+
 from . import ast, geometry, units
 from .catalog import ColumnInfo, TableInfo, TableSource
 from .errors import AdqlValidationError
@@ -227,7 +229,7 @@ class Validator:
                                         "WHEN ... THEN 1 ELSE 0 END turns a condition into one)")
             name = item.alias.normalized if item.alias else _default_name(item.expr, number)
             entries.append((item, None, self._item_column(item.expr, name, value_type)))
-        names = _unique([column.name for _, _, column in entries])
+        names = unique_names([column.name for _, _, column in entries])
         for (item, binding, _), name in zip(entries, names):
             if binding is None:
                 self.analysis.output_names[id(item)] = name
@@ -753,20 +755,6 @@ def _default_name(expr: ast.Expr, number: int) -> str:
     if isinstance(expr, (ast.FunctionCall, ast.UdfCall, ast.Aggregate)):
         return expr.name.lower()
     return f"col{number}"
-
-
-def _unique(names: list[str]) -> list[str]:
-    """The names, later duplicates suffixed _2, _3, ... so each result column has its own."""
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{name}_{n}"
-        seen.add(candidate)
-        result.append(candidate)
-    return result
 
 
 def _renamed(column: ColumnInfo, name: str) -> ColumnInfo:
