@@ -58,6 +58,10 @@ class Settings:
     ingest_token: str
     celery_queue: str
     sendfile: str  # '', 'x-sendfile' (Apache) or 'x-accel' (nginx): who sends file bytes
+    bundle_dir: Path  # where download bundles are built and kept until they expire
+    bundle_max_files: int
+    bundle_max_bytes: int  # of the files' sizes, before compression
+    bundle_lifetime_s: int  # from a bundle's completion to the deletion of its file
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
@@ -105,4 +109,8 @@ def get_settings() -> Settings:
         ingest_token=_env(values, "LICK_INGEST_TOKEN", ""),
         celery_queue=_env(values, "LICK_CELERY_QUEUE", "lick"),
         sendfile=_env(values, "LICK_SENDFILE", ""),
+        bundle_dir=Path(_env(values, "LICK_BUNDLE_DIR", str(var_dir / "bundles"))),
+        bundle_max_files=int(_env(values, "LICK_BUNDLE_MAX_FILES", "10000")),
+        bundle_max_bytes=int(_env(values, "LICK_BUNDLE_MAX_BYTES", str(50 * 10**9))),
+        bundle_lifetime_s=int(_env(values, "LICK_BUNDLE_LIFETIME", str(3 * 86_400))),
     )
