@@ -9,7 +9,7 @@ from celery import Celery
 from archive.config import get_settings
 
 app = Celery("lick", broker=get_settings().redis_url,
-             include=["ingest.tasks", "vo_services.tap.tasks"])
+             include=["ingest.tasks", "vo_services.tap.tasks", "vo_services.datalink.tasks"])
 app.conf.update(
     task_default_queue=get_settings().celery_queue,
     task_acks_late=True,
@@ -27,5 +27,6 @@ app.conf.update(
         "recover-stuck-jobs": {"task": "vo_services.tap.tasks.recover_stuck_jobs", "schedule": 30.0},
         "requeue-lost-jobs": {"task": "vo_services.tap.tasks.requeue_lost_jobs", "schedule": 60.0},
         "destroy-expired-jobs": {"task": "vo_services.tap.tasks.destroy_expired_jobs", "schedule": 300.0},
+        "tidy-bundles": {"task": "vo_services.datalink.tasks.tidy_bundles", "schedule": 60.0},
     },
 )

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "vo_services",
     "vo_services.tap",
+    "vo_services.datalink",
 ]
 
 MIDDLEWARE = [
