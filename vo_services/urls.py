@@ -2,7 +2,7 @@
 from django.urls import include, path
 
 from vo_services import views
-from vo_services.datalink import views as datalink_views
+from vo_services.datalink import bundle_views, views as datalink_views
 from vo_services.scs import views as scs_views
 from vo_services.tap import views as tap_views
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("datalink/download/<path:obs_id>", datalink_views.download),
     path("datalink/header/<path:obs_id>", datalink_views.header),
     path("datalink/preview/<path:obs_id>", datalink_views.preview),
+    path("datalink/bundles", bundle_views.bundles),
+    path("datalink/bundles/<str:bundle_id>", bundle_views.bundle_status),
+    path("datalink/bundles/<str:bundle_id>/result", bundle_views.bundle_result),
 ]
 
 handler404 = "vo_services.views.not_found"
