@@ -36,7 +36,8 @@ def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpRespo
     caller = _caller(request)
     if bundle.owner is not None and bundle.owner != caller:
         # RFC 9110 §15.5.2/§15.5.4: 401 asks for credentials; 403 says these ones are not enough.
-        return error_response(f"bundle {bundle_id} belongs to another user", 401 if caller is None else 403)
+        return error_response(f"AuthorizationFault: bundle {bundle_id} belongs to another user",
+                              401 if caller is None else 403)
     return bundle
 
 
@@ -115,7 +116,10 @@ def bundle_status(request: HttpRequest, bundle_id: str) -> HttpResponse:
     bundle = _bundle_or_error(request, bundle_id)
     if isinstance(bundle, HttpResponse):
         return bundle
-    wanted = (request.GET.get("RESPONSEFORMAT") or request.GET.get("responseformat") or "").lower()
+    try:
+        wanted = (DaliParams.from_request(request).get("RESPONSEFORMAT") or "").strip().lower()
+    except DaliParameterError as exc:
+        return error_response(f"UsageFault: {exc}", 400)
     if wanted not in ("", "json", "xml", "application/json", "application/xml", "text/xml"):
         return error_response(f"UsageFault: RESPONSEFORMAT '{wanted}' is not supported; use json or xml", 400)
     if not wanted:
