@@ -167,7 +167,7 @@ def live_archive(demo_archive, celery_worker, tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "3", "--timeout", "120"],
+         "--workers", "3", "--timeout", "120", "--access-logfile", "-"],
         env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:
@@ -179,6 +179,16 @@ def live_archive(demo_archive, celery_worker, tmp_path_factory):
                 process.kill()
                 pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
+    _LIVE_LOG.append(log)
     yield base
     process.terminate()
     process.wait(timeout=30)
+
+
+_LIVE_LOG: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def live_archive_log(live_archive) -> Path:
+    """The log (access and error) of the server behind ``live_archive``."""
+    return _LIVE_LOG[-1]

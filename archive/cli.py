@@ -71,7 +71,49 @@ def import_schedule(args: argparse.Namespace) -> int:
     with engine("ingest").begin() as conn:
         count = store(conn, slots)
     print(f"imported {count} schedule slot(s) from {args.file}")
+    created = _ensure_observer_users(o for slot in slots for o in slot.observers)
+    if created:
+        print(f"made {len(created)} user(s) for new observers (no password yet): {', '.join(created[:10])}"
+              + (" ..." if len(created) > 10 else ""))
     return 0
+
+
+def _ensure_observer_users(names) -> list[str]:
+    _setup_django()
+    from vo_services.accounts.observers import ensure_users
+
+    return ensure_users(names)
+
+
+def _user_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true", help="set the password to the first line of stdin")
+    p.add_argument("--staff", action="store_true", help="archive staff: sees everything, may use the admin pages")
+    p.add_argument("--superuser", action="store_true", help="staff with every admin permission")
+    p.add_argument("--program", action="append", default=[], metavar="ID",
+                   help="make the user an observer of program ID (repeatable)")
+    p.add_argument("--token", metavar="NAME", help="issue a personal API token and print it")
+
+
+@command("user", "create or update a user of the archive (password, staff, programs, a token)", _user_args)
+def user(args: argparse.Namespace) -> int:
+    _setup_django()
+    from vo_services.accounts.observers import configure_user
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    report, token = configure_user(args.username, password=password, staff=args.staff or args.superuser,
+                                   superuser=args.superuser, programs=args.program, token_name=args.token)
+    print(report)
+    if token:
+        print(token)
+    return 0
+
+
+def _setup_django() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
+    django.setup()
 
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:

@@ -16,13 +16,14 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
     cast,
     func,
     text,
@@ -72,6 +73,8 @@ observation = Table(
     Column("facility_name", Text, nullable=False),
     Column("access_estsize", BigInteger, comment="file size, kbyte"),
     Column("obs_release_date", DateTime(timezone=True), nullable=False),
+    # Set by an archive admin; ingest and reapply-access then keep it as the release date.
+    Column("release_override", DateTime(timezone=True), comment="release date set by an admin"),
     # Position for the spatial index; NULL when the file has no usable coordinates.
     Column("pos", SPoint),
     # Lick quantities.
@@ -131,9 +134,10 @@ program = Table(
 program_observer = Table(
     "program_observer",
     metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
     Column("program_id", Text, ForeignKey("program.program_id", ondelete="CASCADE"), nullable=False),
     Column("observer", Text, nullable=False, comment="user name of an observer in the program"),
-    PrimaryKeyConstraint("program_id", "observer"),
+    UniqueConstraint("program_id", "observer", name="program_observer_once"),
 )
 
 schedule = Table(
@@ -154,11 +158,13 @@ Index("schedule_night", schedule.c.telescope, schedule.c.night)
 access_grant = Table(
     "access_grant",
     metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
     Column("observation_id", BigInteger, ForeignKey("observation.id", ondelete="CASCADE"), nullable=False),
     Column("principal", Text, nullable=False,
            comment="who may see the file before its release: 'program:<id>' or 'user:<name>'"),
-    Column("reason", Text, nullable=False, comment="the access rule that granted it"),
-    PrimaryKeyConstraint("observation_id", "principal"),
+    Column("reason", Text, nullable=False,
+           comment="the access rule that granted it; 'admin: ...' for a grant made by an admin"),
+    UniqueConstraint("observation_id", "principal", name="access_grant_once"),
 )
 Index("access_grant_principal", access_grant.c.principal)
 

@@ -1,7 +1,7 @@
 """Which rows of ``lick.observation`` a caller may see: the one access rule, in SQL.
 
-A row is visible once its release date has passed, or when one of the caller's principals
-(``user:<name>``, ``program:<id>``) holds a grant on it. The caller's principals are set per
+A row is visible once its release date has passed, to archive staff (principal ``role:staff``),
+or when one of the caller's principals (``user:<name>``, ``program:<id>``) holds a grant on it. The caller's principals are set per
 transaction with ``SET LOCAL lick.principals = '{...}'``; without it the caller is anonymous.
 The published views filter by this predicate, and the query role can read nothing else.
 """
@@ -28,8 +28,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$
 """
 
+STAFF_PRINCIPAL = "role:staff"
+
 VISIBLE_ROWS = (
-    "(o.obs_release_date <= now() OR EXISTS ("
+    f"(o.obs_release_date <= now() OR '{STAFF_PRINCIPAL}' = ANY (lick.current_principals()) OR EXISTS ("
     "SELECT 1 FROM lick.access_grant g "
     "WHERE g.observation_id = o.id AND g.principal = ANY (lick.current_principals())))"
 )

@@ -143,9 +143,10 @@ class StoredMeta:
     date_obs: datetime | None
 
 
-def reapply_access(*, night=None, telescope: str | None = None, root: Path | None = None) -> int:
+def reapply_access(*, night=None, telescope: str | None = None, obs_ids: Iterable[str] | None = None,
+                   root: Path | None = None) -> int:
     """Decide access again from the stored rows (after a schedule change): no file is read."""
-    from sqlalchemy import select, update
+    from sqlalchemy import func, select, update
 
     from archive.schema import observation
     from ingest.store import replace_grants
@@ -157,6 +158,8 @@ def reapply_access(*, night=None, telescope: str | None = None, root: Path | Non
         query = query.where(o.observing_night == night)
     if telescope is not None:
         query = query.where(o.telescope == telescope)
+    if obs_ids is not None:
+        query = query.where(o.obs_id.in_(list(obs_ids)))
     count = 0
     with engine("ingest").begin() as conn:
         rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years), Overrides(root))
@@ -165,8 +168,8 @@ def reapply_access(*, night=None, telescope: str | None = None, root: Path | Non
             decisions = {r.id: rules.decide(StoredMeta(r.file_path, r.telescope, r.instrument, r.frame_type,
                                                        r.observing_night, r.date_obs)) for r in batch}
             for row_id, decision in decisions.items():
-                conn.execute(update(observation).where(o.id == row_id)
-                             .values(obs_release_date=decision.release_date))
+                conn.execute(update(observation).where(o.id == row_id).values(
+                    obs_release_date=func.coalesce(o.release_override, decision.release_date)))
             replace_grants(conn, {row_id: d.grants for row_id, d in decisions.items()})
             count += len(batch)
     return count

@@ -19,8 +19,9 @@ from archive.schema import access_grant, ingest_failure, observation
 from ingest.access import AccessDecision
 
 _FILE_COLUMNS = {c.name for c in observation.columns} - {
-    "id", "obs_publisher_did", "obs_release_date", "access_estsize", "file_size", "file_mtime",
-    "checksum", "ingested_at"}
+    "id", "obs_publisher_did", "obs_release_date", "release_override", "access_estsize", "file_size",
+    "file_mtime", "checksum", "ingested_at"}
+ADMIN_REASON = "admin:"  # grants an admin made: the access rules never replace them
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def upsert(conn: Connection, items: Sequence[Ingestable]) -> dict[str, int]:
     rows = [_row(item) for item in items]
     stmt = insert(observation)
     updated = {c: stmt.excluded[c] for c in rows[0] if c != "file_path"}
+    updated["obs_release_date"] = func.coalesce(observation.c.release_override, stmt.excluded.obs_release_date)
     updated["ingested_at"] = func.now()
     stmt = stmt.on_conflict_do_update(index_elements=["file_path"], set_=updated).returning(
         observation.c.id, observation.c.file_path)
@@ -82,12 +84,14 @@ def upsert(conn: Connection, items: Sequence[Ingestable]) -> dict[str, int]:
 
 
 def replace_grants(conn: Connection, grants: dict[int, Sequence]) -> None:
-    """Make each observation's grants exactly the given ones."""
-    conn.execute(delete(access_grant).where(access_grant.c.observation_id.in_(list(grants))))
-    rows = [{"observation_id": row_id, "principal": g.principal, "reason": g.reason}
-            for row_id, row_grants in grants.items() for g in row_grants]
+    """Make each observation's rule-made grants exactly the given ones; an admin's grants stay."""
+    g = access_grant.c
+    conn.execute(delete(access_grant).where(g.observation_id.in_(list(grants)),
+                                            g.reason.not_like(f"{ADMIN_REASON}%")))
+    rows = [{"observation_id": row_id, "principal": grant.principal, "reason": grant.reason}
+            for row_id, row_grants in grants.items() for grant in row_grants]
     if rows:
-        conn.execute(access_grant.insert(), rows)
+        conn.execute(insert(access_grant).on_conflict_do_nothing(), rows)
 
 
 def withdraw(conn: Connection, file_paths: Sequence[str]) -> int:

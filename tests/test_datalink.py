@@ -64,11 +64,16 @@ def test_links_of_a_science_frame(client, night):
     assert len(missing) == 1 and missing[0]["error_message"].startswith("NotFoundFault")
 
 
-def test_a_hidden_id_looks_like_a_missing_one(client, night):
+def test_a_proprietary_id_is_an_unauthorized_link_without_details(client, night):
     rows, _ = _links(client, _did("1998-07/07/shane/r3"))
-    assert len(rows) == 1 and rows[0]["error_message"].startswith("NotFoundFault")
-    assert client.get("/datalink/download/1998-07/07/shane/r3").status_code == 404
-    assert client.get("/datalink/header/1998-07/07/shane/r3").status_code == 404
+    assert len(rows) == 1
+    assert rows[0]["semantics"] == "#this" and rows[0]["link_authorized"] == "F"
+    assert rows[0]["content_length"] is None and rows[0]["content_type"] is None
+    for service in ("download", "header", "preview"):
+        refused = client.get(f"/datalink/{service}/1998-07/07/shane/r3")
+        assert refused.status_code == 401 and "ivoa_bearer" in refused["WWW-Authenticate"]
+        assert b"SIMPLE" not in refused.content
+    assert client.get("/datalink/download/1998-07/07/shane/r9").status_code == 404
 
 
 def test_download_with_range_and_etag(client, night):
@@ -122,4 +127,4 @@ def test_previews_are_pngs_of_the_data(client, night, tmp_path):
     # the sample's data section is all zeros: still a valid PNG, or a clear NotFoundFault
     assert served.status_code in (200, 404)
     assert served["Content-Type"] == ("image/png" if served.status_code == 200 else "application/x-votable+xml")
-    assert client.get("/datalink/preview/1998-07/07/shane/r3").status_code == 404  # proprietary
+    assert client.get("/datalink/preview/1998-07/07/shane/r3").status_code == 401  # proprietary

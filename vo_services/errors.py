@@ -13,3 +13,10 @@ VOTABLE_MIME = "application/x-votable+xml"
 
 def error_response(message: str, status: int = 400, content_type: str = VOTABLE_MIME) -> HttpResponse:
     return HttpResponse(error_document(message), status=status, content_type=content_type)
+
+
+def refusal(request, message: str) -> HttpResponse:
+    """A resource the caller may not use: 401 when not logged in (the authentication middleware
+    adds the challenges), 403 when logged in (UWS 1.1 §3, IVOA SSO challenges §2)."""
+    user = getattr(request, "user", None)
+    return error_response(message, 403 if user is not None and user.is_authenticated else 401)

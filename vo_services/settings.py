@@ -20,10 +20,12 @@ INSTALLED_APPS = [
     "vo_services",
     "vo_services.tap",
     "vo_services.datalink",
+    "vo_services.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS and scripts, without collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -34,6 +36,15 @@ MIDDLEWARE = [
 # The public VO services and the internal ingest API are separate URL spaces, served by separate
 # gunicorn processes: LICK_URLCONF=ingest.urls selects the latter.
 ROOT_URLCONF = os.environ.get("LICK_URLCONF", "vo_services.urls")
+if ROOT_URLCONF == "vo_services.urls":
+    # Basic, Bearer and session log-ins on the VO URLs (the ingest API has its own token).
+    MIDDLEWARE.append("vo_services.accounts.middleware.VoAuthenticationMiddleware")
+WHITENOISE_USE_FINDERS = True
+SESSION_COOKIE_SAMESITE = "Lax"  # no session cookie on cross-site POSTs to the csrf-exempt VO endpoints
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = _s.public_url.startswith("https:")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LOGIN_URL = "/auth/"
 WSGI_APPLICATION = "vo_services.wsgi.application"
 APPEND_SLASH = False
 

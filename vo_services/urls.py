@@ -1,4 +1,5 @@
 """URL map of the public VO services."""
+from django.contrib import admin
 from django.urls import include, path
 
 from vo_services import views
@@ -8,6 +9,8 @@ from vo_services.tap import views as tap_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("auth/", include("vo_services.accounts.urls")),
+    path("admin/", admin.site.urls),
     path("tap", tap_views.index),  # the TAP base URL itself, without a slash
     path("tap/", include("vo_services.tap.urls")),
     path("scs", scs_views.cone_search),

@@ -60,3 +60,10 @@ def locate(obs_ids: list[str], principals) -> dict[str, ArchiveFile]:
 
 def locate_one(obs_id: str, principals) -> ArchiveFile | None:
     return locate([obs_id], principals).get(obs_id)
+
+
+def exists(obs_id: str) -> bool:
+    """Whether the archive holds ``obs_id`` at all, visible or not: to answer a caller without the
+    right with 401/403 instead of 404, which lets clients log in on demand (IVOA SSO challenges)."""
+    with engine("owner").connect() as conn:
+        return conn.execute(select(observation.c.id).where(observation.c.obs_id == obs_id)).first() is not None

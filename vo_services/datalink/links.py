@@ -3,16 +3,21 @@
 For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
 (``#preview``), the FITS header as text (``#detached-header``) and the calibration frames of the
 same night and set-up (``#calibration``: ``#bias``, ``#flat``, ``#arc`` frames are
-``#calibration`` links). IDs the caller may not see are answered exactly like IDs that do not
-exist (``NotFoundFault``), so nothing leaks. Everything is looked up through the published
-views, under the caller's identity.
+``#calibration`` links). Everything is looked up through the published views, under the caller's
+identity. An observation in its proprietary period that the caller may not see gets one row:
+``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the file, so that
+a client knows to log in; an unknown ID gets a ``NotFoundFault`` row.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from archive.config import get_settings
+from archive.db import engine
+from archive.schema import observation
 from vo_services.query import query_session
 from vo_services.votable import Field
 
@@ -81,12 +86,18 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
     with query_session(principals) as conn, conn.cursor() as cur:
         cur.execute(_LOOKUP, (list(ids),))
         found = {row[0]: row for row in cur.fetchall()}
+        hidden = _proprietary([i for i in ids if i not in found])
         links: list[Link] = []
         for id_ in ids:
             row = found.get(id_)
+            if row is None and id_ in hidden:
+                links.append(Link(id_, f"{urls['download']}/{hidden[id_]}", None, None,
+                                  "The FITS file, in its proprietary period: log in as one of its observers",
+                                  "#this", None, None, None, False))
+                continue
             if row is None:
-                links.append(Link(id_, None, None, f"NotFoundFault: {id_} is not an observation of this "
-                                  "archive, or not one you may see", "", "#this", None, None))
+                links.append(Link(id_, None, None, f"NotFoundFault: {id_} is not an observation of this archive",
+                                  "", "#this", None, None))
                 continue
             (_, obs_id, product, telescope, instrument, frame_type, night, grating, grism, slit,
              dichroic, filters, size, target) = row
@@ -108,3 +119,13 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                                       f"A {cal_type} frame of the same night and set-up ({cal_target or cal_type})",
                                       "#calibration", "application/fits", cal_size, None, True))
     return links
+
+
+def _proprietary(dids: Sequence[str]) -> dict[str, str]:
+    """obs_id of each of ``dids`` that the archive holds, although the caller cannot see it."""
+    if not dids:
+        return {}
+    o = observation.c
+    with engine("owner").connect() as conn:
+        rows = conn.execute(select(o.obs_publisher_did, o.obs_id).where(o.obs_publisher_did.in_(list(dids))))
+        return {did: obs_id for did, obs_id in rows}

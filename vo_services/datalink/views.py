@@ -6,10 +6,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from archive.config import get_settings
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.datalink.files import locate_one
+from vo_services.datalink.files import exists, locate_one
 from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
 from vo_services.datalink.transfer import file_response
-from vo_services.errors import error_response
+from vo_services.errors import error_response, refusal
 from vo_services.identity import principals_for
 from vo_services.votable import write_votable
 
@@ -38,9 +38,12 @@ def links(request: HttpRequest) -> HttpResponse:
     return StreamingHttpResponse(document, content_type=LINKS_MIME)
 
 
-def _not_found(obs_id: str) -> HttpResponse:
-    # The same answer for a file that does not exist and one the caller may not see.
-    return error_response(f"NotFoundFault: no observation {obs_id} that you may see", 404)
+def _not_found(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """404 for what the archive does not hold; for a file in its proprietary period 401 (log in)
+    or 403 (logged in, no right to it). No byte of the file or its header is sent."""
+    if exists(obs_id):
+        return refusal(request, f"AuthorizationFault: {obs_id} is proprietary; you may not see it yet")
+    return error_response(f"NotFoundFault: no observation {obs_id}", 404)
 
 
 def download(request: HttpRequest, obs_id: str) -> HttpResponse:
@@ -48,8 +51,10 @@ def download(request: HttpRequest, obs_id: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return error_response(f"UsageFault: {request.method} is not allowed; use GET", 405)
     found = locate_one(obs_id, principals_for(request))
-    if found is None or not found.path.is_file():
-        return _not_found(obs_id)
+    if found is None:
+        return _not_found(request, obs_id)
+    if not found.path.is_file():
+        return error_response(f"NotFoundFault: the file of {obs_id} is missing from the archive's disk", 404)
     return file_response(request, found, get_settings().sendfile)
 
 
@@ -57,7 +62,7 @@ def header(request: HttpRequest, obs_id: str) -> HttpResponse:
     """The primary header as text, one card a line (``#detached-header``)."""
     found = locate_one(obs_id, principals_for(request))
     if found is None:
-        return _not_found(obs_id)
+        return _not_found(request, obs_id)
     return HttpResponse(found.header + "\n", content_type="text/plain; charset=utf-8")
 
 
@@ -66,8 +71,10 @@ def preview(request: HttpRequest, obs_id: str) -> HttpResponse:
     from vo_services.datalink.previews import NoPreview, cached_preview
 
     found = locate_one(obs_id, principals_for(request))
-    if found is None or not found.path.is_file():
-        return _not_found(obs_id)
+    if found is None:
+        return _not_found(request, obs_id)
+    if not found.path.is_file():
+        return error_response(f"NotFoundFault: the file of {obs_id} is missing from the archive's disk", 404)
     try:
         data = cached_preview(get_settings().preview_dir, obs_id, found.path, found.dataproduct_type)
     except NoPreview as exc:

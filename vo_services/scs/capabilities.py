@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
 from vo_services.scs.cone import MAX_SR_DEG
 from vo_services.tap import limits
 
@@ -34,6 +35,9 @@ def _capability(root: ET.Element, standard_id: str, url: str, xsi_type: str | No
     if role:
         interface.set("role", role)
     _sub(interface, "accessURL", url, use="base" if role else "full")
+    if role == "std":  # the search itself may be used logged in; VOSI resources are anonymous
+        for method in INTERFACE_SECURITY_METHODS:
+            _sub(interface, "securityMethod", **({"standardID": method} if method else {}))
     return capability
 
 

@@ -10,16 +10,23 @@ from vo_models.tapregext.models import (
     DataLimit, DataLimits, DataModelType, Language, LanguageFeature, LanguageFeatureList,
     OutputFormat, TableAccess, TimeLimits, UploadMethod, Version,
 )
-from vo_models.voresource.models import AccessURL, Capability, Interface, WebBrowser
+from vo_models.voresource.models import AccessURL, Capability, Interface, SecurityMethod, WebBrowser
 from vo_models.vosi.capabilities.models import VOSICapabilities
 
+from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
 from vo_services.tap import limits
+
+# vo-models drops an attribute-less element when writing with skip_empty; this placeholder
+# stands for the bare <securityMethod/> of anonymous use and is removed from the output.
+_ANONYMOUS = "urn:lick:anonymous"
 from vo_services.votable import output_formats
 
 
-def _param_http(url: str, use: str = "full", role: str | None = None, version: str | None = None):
+def _param_http(url: str, use: str = "full", role: str | None = None, version: str | None = None,
+                secured: bool = False):
+    methods = [SecurityMethod(standard_id=m or _ANONYMOUS) for m in INTERFACE_SECURITY_METHODS] if secured else None
     return Interface(type="vs:ParamHTTP", role=role, version=version,
-                     access_url=[AccessURL(value=url, use=use)])
+                     access_url=[AccessURL(value=url, use=use)], security_method=methods)
 
 
 def _features() -> list[LanguageFeatureList]:
@@ -32,7 +39,7 @@ def _features() -> list[LanguageFeatureList]:
 
 def tap_capability(base: str) -> TableAccess:
     return TableAccess(
-        interface=[_param_http(base, use="base", role="std", version="1.1")],
+        interface=[_param_http(base, use="base", role="std", version="1.1", secured=True)],
         # ObsCore 1.1 §3: ivoa.obscore has every mandatory column.
         data_model=[DataModelType(value="ObsCore-1.1", ivo_id="ivo://ivoa.net/std/ObsCore#core-1.1")],
         language=[Language(
@@ -76,4 +83,5 @@ def capabilities_xml(base: str) -> bytes:
     ])
     # skip_empty: vo-models writes unset optional attributes (xsi:type, role) as "", which the
     # VOResource schema rejects; nothing in a capabilities document is nillable.
-    return document.to_xml(encoding="UTF-8", xml_declaration=True, skip_empty=True)
+    xml = document.to_xml(encoding="UTF-8", xml_declaration=True, skip_empty=True)
+    return xml.replace(f' standardID="{_ANONYMOUS}"'.encode(), b"")

@@ -1,0 +1,308 @@
+"""The leak suite: proprietary data reach nobody without the right, on any path.
+
+Three callers (anonymous; bob, who observes for another program; alice, who observes for the
+owning program) run the same adversarial requests. For the two outsiders not one byte that
+identifies a proprietary file may come back (its target name, its obs_id, its header or data),
+and aggregates must come out as if the files did not exist; alice's answers show the same
+requests do reach the files, so that each check could fail. See tests/proprietary_world.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import urllib.parse
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from tests import proprietary_world
+
+pytestmark = pytest.mark.django_db
+OUTSIDERS = (None, "bob")
+MARKERS = ("leaksecret", "shane/leak1", "shane/leak2", "shane/leak3")
+IN_WORLD = "t_exptime = 4242.5"  # only the test world's four rows have this exposure time
+IN_WORLD_L = "exptime = 4242.5"  # the same in lick.observations
+CONE = "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 321.5, -45, 0.05))"
+VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
+
+
+@pytest.fixture(scope="module")
+def world(demo_archive, archive_root, django_db_blocker):
+    with django_db_blocker.unblock():
+        built = proprietary_world.build(archive_root)
+    yield built
+    with django_db_blocker.unblock():
+        proprietary_world.tear_down(archive_root)
+
+
+@pytest.fixture(autouse=True)
+def users(world):
+    proprietary_world.ensure_users(world)
+
+
+def leaked(body: bytes) -> list[str]:
+    text = body.decode("utf-8", "replace").lower()
+    return [m for m in MARKERS if m in text]
+
+
+def tap(client, world, who, query: str, **extra) -> tuple[int, bytes]:
+    response = client.post("/tap/sync", {"LANG": "ADQL", "QUERY": query, "FORMAT": "csv", **extra},
+                           **world.headers(who))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response.status_code, body
+
+
+def scalar(body: bytes) -> str:
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert len(rows) == 2, body[:500]
+    return rows[1][0]
+
+
+# Each query returns rows that name the proprietary files when the rule is broken (and for alice).
+ROW_QUERIES = {
+    "plain": "SELECT * FROM ivoa.obscore WHERE target_name LIKE 'LEAK%'",
+    "other view": "SELECT * FROM lick.observations WHERE target_name LIKE 'LEAK%'",
+    "by obs_id": "SELECT obs_id FROM ivoa.obscore WHERE obs_id LIKE '2003-03/03/shane/leak%'",
+    "by did": "SELECT obs_publisher_did, access_url FROM ivoa.obscore WHERE obs_publisher_did LIKE '%shane/leak_'",
+    "join": "SELECT o.obs_id, l.target_name FROM ivoa.obscore AS o JOIN lick.observations AS l "
+            "ON o.obs_id = l.obs_id WHERE l.target_name LIKE 'LEAK%'",
+    "self join": "SELECT a.target_name, b.obs_id FROM ivoa.obscore AS a, ivoa.obscore AS b "
+                 f"WHERE a.obs_id = b.obs_id AND a.{IN_WORLD}",
+    "left join": "SELECT p.target_name, s.target_name FROM ivoa.obscore AS p LEFT OUTER JOIN "
+                 "lick.observations AS s ON s.exptime = p.t_exptime WHERE p.target_name = 'LEAKPUBLIC'",
+    "IN subquery": "SELECT target_name FROM ivoa.obscore WHERE obs_id IN "
+                   "(SELECT obs_id FROM lick.observations WHERE target_name LIKE 'LEAKSECRET%')",
+    "EXISTS": "SELECT o.target_name FROM ivoa.obscore AS o WHERE EXISTS "
+              f"(SELECT 1 FROM lick.observations AS l WHERE l.obs_id = o.obs_id AND l.{IN_WORLD_L})",
+    "scalar subquery": "SELECT (SELECT MAX(target_name) FROM lick.observations WHERE "
+                       f"{IN_WORLD_L}) AS t FROM ivoa.obscore WHERE target_name = 'LEAKPUBLIC'",
+    "derived table": f"SELECT * FROM (SELECT target_name, t_exptime FROM ivoa.obscore) AS s WHERE s.{IN_WORLD}",
+    "UNION": "SELECT target_name FROM ivoa.obscore WHERE target_name = 'LEAKPUBLIC' UNION "
+             "SELECT target_name FROM lick.observations WHERE target_name LIKE 'LEAKSECRET%'",
+    "UNION ALL": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} UNION ALL "
+                 f"SELECT obs_id FROM lick.observations WHERE {IN_WORLD_L}",
+    "INTERSECT": "SELECT target_name FROM ivoa.obscore INTERSECT "
+                 "SELECT target_name FROM lick.observations WHERE target_name LIKE 'LEAK%'",
+    "EXCEPT": f"SELECT target_name FROM ivoa.obscore WHERE {IN_WORLD} EXCEPT "
+              "SELECT target_name FROM ivoa.obscore WHERE target_name = 'NOTHING'",
+    "WITH": f"WITH s AS (SELECT * FROM ivoa.obscore WHERE {IN_WORLD}) SELECT target_name, obs_id FROM s",
+    "cone": f"SELECT target_name FROM ivoa.obscore WHERE {CONE}",
+    "reversed cone": "SELECT target_name FROM ivoa.obscore WHERE "
+                     "CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 321.5, -45, 0.05)) = 1",
+    "DISTANCE": "SELECT target_name FROM ivoa.obscore WHERE "
+                "DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', 321.5, -45)) < 0.05",
+    "INTERSECTS": "SELECT target_name FROM ivoa.obscore WHERE "
+                  "1 = INTERSECTS(CIRCLE('ICRS', s_ra, s_dec, 0.01), CIRCLE('ICRS', 321.5, -45, 0.05))",
+    "GROUP BY": f"SELECT target_name, COUNT(*) FROM ivoa.obscore WHERE {IN_WORLD} GROUP BY target_name",
+    "HAVING": "SELECT target_name FROM ivoa.obscore GROUP BY target_name HAVING MAX(t_exptime) = 4242.5",
+    "ORDER BY": f"SELECT TOP 2 target_name FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY s_ra",
+    "OFFSET 1": f"SELECT target_name FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY s_ra OFFSET 1",
+    "OFFSET 3": f"SELECT target_name FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY s_ra DESC OFFSET 1",
+    "whole table": "SELECT obs_id, target_name FROM ivoa.obscore",
+    "LOWER/ILIKE": "SELECT LOWER(target_name) FROM ivoa.obscore WHERE target_name ILIKE 'leak%'",
+    "UPPER": f"SELECT UPPER(obs_id) FROM ivoa.obscore WHERE {IN_WORLD}",
+    "COALESCE": f"SELECT COALESCE(target_name, obs_id) FROM lick.observations WHERE {IN_WORLD_L}",
+    "CAST to text": "SELECT CAST(t_exptime AS CHAR(12)), target_name FROM ivoa.obscore WHERE target_name LIKE 'LEAK%'",
+}
+
+# Aggregates over the test world: outsiders must get the value of the public file alone.
+SCALAR_QUERIES = {
+    "COUNT": (f"SELECT COUNT(*) FROM ivoa.obscore WHERE {IN_WORLD}", "1", "4"),
+    "COUNT DISTINCT": ("SELECT COUNT(DISTINCT target_name) FROM ivoa.obscore WHERE target_name LIKE 'LEAK%'",
+                       "1", "4"),
+    "MIN": (f"SELECT MIN(s_ra) FROM ivoa.obscore WHERE {IN_WORLD}", "321.503", "321.5"),
+    "MAX name": (f"SELECT MAX(target_name) FROM lick.observations WHERE {IN_WORLD_L}", "LEAKPUBLIC", "LEAKSECRET-3"),
+    "SUM": (f"SELECT SUM(t_exptime) FROM ivoa.obscore WHERE {IN_WORLD}", "4242.5", "16970.0"),
+    "cone COUNT": (f"SELECT COUNT(*) FROM ivoa.obscore WHERE {CONE}", "1", "4"),
+    "join COUNT": ("SELECT COUNT(*) FROM ivoa.obscore AS o JOIN lick.observations AS l ON o.obs_id = l.obs_id "
+                   f"WHERE l.{IN_WORLD_L}", "1", "4"),
+    "subquery COUNT": (f"SELECT COUNT(*) FROM (SELECT obs_id FROM lick.observations WHERE {IN_WORLD_L}) AS s",
+                       "1", "4"),
+}
+
+# Expressions that fail on a proprietary value: outsiders never reach one, so no error names it.
+ERROR_QUERIES = {
+    "CAST fails": "SELECT CAST(target_name AS INTEGER) FROM ivoa.obscore WHERE target_name LIKE 'LEAKSECRET%'",
+    "CAST in WHERE": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} AND CAST(target_name AS INTEGER) = 1",
+    "CAST in ORDER BY": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY CAST(obs_id AS INTEGER)",
+    "division by zero": "SELECT 1 / (t_exptime - 4242.5) FROM ivoa.obscore WHERE target_name LIKE 'LEAKSECRET%'",
+    "CAST in join": "SELECT o.obs_id FROM ivoa.obscore AS o JOIN lick.observations AS l ON "
+                    "CAST(l.target_name AS INTEGER) = o.t_exptime WHERE l.target_name LIKE 'LEAK%'",
+}
+
+
+@pytest.mark.parametrize("name", ROW_QUERIES)
+def test_rows(client, world, name):
+    query = ROW_QUERIES[name]
+    for who in OUTSIDERS:
+        status, body = tap(client, world, who, query)
+        assert status == 200, body[:500]
+        assert leaked(body) == [], f"{name} as {who or 'anonymous'}"
+    status, body = tap(client, world, "alice", query)
+    assert status == 200 and leaked(body), f"{name}: the owner must see the files, or this check proves nothing"
+
+
+@pytest.mark.parametrize("name", SCALAR_QUERIES)
+def test_aggregates(client, world, name):
+    query, outsider, member = SCALAR_QUERIES[name]
+    for who in OUTSIDERS:
+        status, body = tap(client, world, who, query)
+        assert status == 200 and scalar(body) == outsider, f"{name} as {who or 'anonymous'}: {body[:300]}"
+    assert scalar(tap(client, world, "alice", query)[1]) == member
+
+
+@pytest.mark.parametrize("name", ERROR_QUERIES)
+def test_errors_name_no_hidden_value(client, world, name):
+    query = ERROR_QUERIES[name]
+    outcomes = []
+    for who in (*OUTSIDERS, "alice"):
+        status, body = tap(client, world, who, query)
+        outcomes.append((status, leaked(body)))
+        if who != "alice":
+            assert leaked(body) == [], f"{name} as {who or 'anonymous'}: {body[:400]}"
+    assert outcomes[2] != outcomes[0], f"{name}: alice's outcome should differ (the control)"
+
+
+def test_counting_the_whole_table(client, world):
+    counts = {who: int(scalar(tap(client, world, who, "SELECT COUNT(*) FROM ivoa.obscore")[1]))
+              for who in (None, "bob", "alice", "carol")}
+    assert counts[None] == counts["bob"] and counts["alice"] == counts[None] + 3
+    assert counts["carol"] >= counts["alice"]  # staff see everything
+
+
+def test_paging_with_offset(client, world):
+    pages = {}
+    for who in (None, "bob", "alice"):
+        seen = []
+        for offset in range(0, 6):
+            body = tap(client, world, who, f"SELECT TOP 1 target_name FROM ivoa.obscore WHERE {IN_WORLD} "
+                                           f"ORDER BY s_ra OFFSET {offset}")[1]
+            seen += list(csv.reader(io.StringIO(body.decode())))[1:]
+        pages[who] = [r[0] for r in seen]
+    assert pages[None] == pages["bob"] == ["LEAKPUBLIC"]
+    assert pages["alice"] == ["LEAKSECRET-1", "LEAKSECRET-2", "LEAKSECRET-3", "LEAKPUBLIC"]
+
+
+def _upload_table(obs_ids: list[str]) -> bytes:
+    rows = "".join(f"<TR><TD>{i}</TD></TR>" for i in obs_ids)
+    return (f'<?xml version="1.0"?><VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+            f'<RESOURCE><TABLE><FIELD name="wanted" datatype="char" arraysize="*"/>'
+            f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>").encode()
+
+
+def test_tap_upload_join(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    query = ("SELECT o.target_name, o.t_exptime FROM TAP_UPLOAD.guess AS u "
+             "JOIN ivoa.obscore AS o ON o.obs_id = u.wanted")
+    results = {}
+    for who in (*OUTSIDERS, "alice"):
+        upload = SimpleUploadedFile("t.vot", _upload_table([*world.secret_ids, world.public_id]),
+                                    "application/x-votable+xml")
+        response = client.post("/tap/sync", {"LANG": "ADQL", "QUERY": query, "FORMAT": "csv",
+                                             "UPLOAD": "guess,param:t", "t": upload}, **world.headers(who))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert response.status_code == 200, body[:500]
+        results[who] = leaked(body)
+    assert results[None] == results["bob"] == [] and results["alice"]
+
+
+def test_tap_schema_and_tables_hold_no_rows(client, world):
+    for url in ("/tap/tables", "/tap/tables/ivoa.obscore"):
+        assert leaked(client.get(url).content) == []
+    assert leaked(tap(client, world, None, "SELECT * FROM TAP_SCHEMA.columns")[1]) == []
+
+
+def test_cone_search(client, world):
+    for who in (*OUTSIDERS, "alice"):
+        response = client.get("/scs", {"RA": 321.5, "DEC": -45, "SR": 0.05}, **world.headers(who))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert response.status_code == 200
+        assert bool(leaked(body)) == (who == "alice"), who
+        assert b"LEAKPUBLIC" in body
+
+
+def _links(client, world, who, did):
+    response = client.get("/datalink/links", {"ID": did}, **world.headers(who))
+    root = ET.fromstring(b"".join(response.streaming_content))
+    names = [f.get("name") for f in root.iter(f"{VOT}FIELD")]
+    return [dict(zip(names, [td.text for td in tr])) for tr in root.iter(f"{VOT}TR")]
+
+
+def test_datalink_of_a_proprietary_id(client, world):
+    from ingest.store import publisher_did
+
+    did = publisher_did(world.secret_ids[0])
+    for who in OUTSIDERS:
+        rows = _links(client, world, who, did)
+        assert [(r["semantics"], r["link_authorized"]) for r in rows] == [("#this", "F")]
+        assert rows[0]["content_length"] is None and "leaksecret" not in str(rows).lower()
+    mine = _links(client, world, "alice", did)
+    assert {r["semantics"] for r in mine} >= {"#this", "#preview", "#detached-header"}
+    assert all(r["link_authorized"] == "T" for r in mine)
+
+
+@pytest.mark.parametrize("service", ["download", "header", "preview"])
+def test_guessed_file_urls(client, world, service):
+    obs_id = world.secret_ids[0]
+    for who, status in ((None, 401), ("bob", 403)):
+        response = client.get(f"/datalink/{service}/{obs_id}", **world.headers(who))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert response.status_code == status
+        assert proprietary_world.MARKER not in body and b"SIMPLE  =" not in body and b"PNG" not in body[:8]
+    # with a range request too: not even the first bytes
+    ranged = client.get(f"/datalink/download/{obs_id}", HTTP_RANGE="bytes=0-99", **world.headers("bob"))
+    assert ranged.status_code == 403
+    mine = client.get(f"/datalink/{service}/{obs_id}", **world.headers("alice"))
+    assert mine.status_code in ((200,) if service != "preview" else (200, 404))
+
+
+def test_async_jobs_and_their_results(live_archive, world):
+    """An async query as each caller; then everyone tries alice's job and its result URL."""
+    query = f"SELECT target_name, obs_id FROM ivoa.obscore WHERE {IN_WORLD}"
+    results = {}
+    for who in (*OUTSIDERS, "alice"):
+        headers = world.http_headers(who)
+        created = requests.post(f"{live_archive}/tap/async", data={
+            "LANG": "ADQL", "QUERY": query, "FORMAT": "csv", "PHASE": "RUN"}, headers=headers, timeout=30)
+        job_url = created.url
+        phase = requests.get(f"{job_url}/phase", params={"WAIT": 30}, headers=headers, timeout=60)
+        for _ in range(30):
+            phase = requests.get(f"{job_url}/phase", headers=headers, timeout=30).text
+            if phase in ("COMPLETED", "ERROR"):
+                break
+            requests.get(job_url, params={"WAIT": 2}, headers=headers, timeout=30)
+        assert phase == "COMPLETED", (who, phase)
+        body = requests.get(f"{job_url}/results/result", headers=headers, timeout=30).content
+        results[who] = (job_url, leaked(body))
+    assert results[None][1] == results["bob"][1] == [] and results["alice"][1]
+    alice_job = results["alice"][0]
+    for who, status in ((None, 401), ("bob", 403)):
+        for suffix in ("", "/results/result", "/parameters", "/phase", "/error"):
+            response = requests.get(alice_job + suffix, headers=world.http_headers(who), timeout=30)
+            assert response.status_code == status, (who, suffix)
+            assert leaked(response.content) == []
+        listing = requests.get(f"{live_archive}/tap/async", headers=world.http_headers(who), timeout=30)
+        assert urllib.parse.urlparse(alice_job).path.rsplit("/", 1)[1] not in listing.text
+        deleted = requests.post(alice_job, data={"ACTION": "DELETE"}, headers=world.http_headers(who), timeout=30,
+                                allow_redirects=False)
+        assert deleted.status_code == status
+    assert requests.get(alice_job, headers=world.http_headers("alice"), timeout=30).status_code == 200
+
+
+def test_the_rule_counts_the_current_moment(client, world):
+    """The visibility predicate is evaluated per query: a date in the past shows the row to all."""
+    from archive.db import engine
+
+    obs_id = world.secret_ids[1]
+    with engine("owner").begin() as conn:
+        conn.exec_driver_sql("UPDATE lick.observation SET obs_release_date = %s WHERE obs_id = %s",
+                             (datetime.now(timezone.utc), obs_id))
+    try:
+        assert "shane/leak2" in leaked(tap(client, world, None, f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD}")[1])
+    finally:
+        with engine("owner").begin() as conn:
+            conn.exec_driver_sql("UPDATE lick.observation SET obs_release_date = now() + interval '1 year' "
+                                 "WHERE obs_id = %s", (obs_id,))

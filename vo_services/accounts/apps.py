@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "vo_services.accounts"
+    label = "accounts"
+    verbose_name = "Users, programs and access"

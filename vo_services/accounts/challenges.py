@@ -1,0 +1,53 @@
+"""How the service tells clients that and how they can log in.
+
+IVOA "Authentication in the VO" (SSO challenges, WD 2022 §2–3): ``WWW-Authenticate`` challenges
+on anonymous responses (optional authentication: 200 with challenges on /capabilities), on 401
+and 403; ``X-VO-Authenticated`` on every response to an authenticated caller and never otherwise.
+TOPCAT understands ``Basic``, ``ivoa_bearer`` (POST username and password to ``access_url``,
+token back in ``X-VO-Bearer``) and ``ivoa_cookie``.
+"""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+
+from archive.config import get_settings
+
+REALM = "Lick Observatory Archive"
+TLS_WITH_PASSWORD = "ivo://ivoa.net/sso#tls-with-password"
+
+
+def login_url() -> str:
+    return f"{get_settings().public_url}/auth/login"
+
+
+def cookie_login_url() -> str:
+    return f"{get_settings().public_url}/auth/cookie"
+
+
+def challenges() -> str:
+    """One header value holding every challenge (RFC 9110 §11.6.1 allows a comma-separated list)."""
+    return ", ".join((
+        f'ivoa_bearer standard_id="{TLS_WITH_PASSWORD}", access_url="{login_url()}"',
+        f'ivoa_cookie standard_id="{TLS_WITH_PASSWORD}", access_url="{cookie_login_url()}"',
+        f'Basic realm="{REALM}"',
+        f'Bearer realm="{REALM}"',
+    ))
+
+
+def authenticated(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
+
+def advertise(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if authenticated(request):
+        response["X-VO-Authenticated"] = request.user.get_username()
+    elif "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = challenges()
+    return response
+
+
+# SSO 2.0 §2.1 / VOResource 1.1: how the VO interfaces may be called, in order of preference;
+# None is anonymous use (a bare <securityMethod/>, meaningful beside the others). Bearer tokens
+# have no standard securityMethod id; clients learn of them from the challenges.
+INTERFACE_SECURITY_METHODS = (None, "ivo://ivoa.net/sso#BasicAA", "ivo://ivoa.net/sso#cookie")

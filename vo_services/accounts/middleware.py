@@ -1,0 +1,44 @@
+"""Authenticates every request to the public services, after Django's session middleware.
+
+A request with an Authorization header is that header's user, or a 401 with challenges; without
+one it is the session's user, or anonymous. Responses then carry ``X-VO-Authenticated`` or the
+challenges (:mod:`vo_services.accounts.challenges`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from vo_services.accounts.authentication import AuthenticationFailed, authenticate_header
+from vo_services.accounts.challenges import advertise
+from vo_services.accounts.throttle import Throttled
+from vo_services.errors import error_response
+
+
+def auth_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """JSON on the account API and pages, a VOTable error document on the VO endpoints (DALI §4.2)."""
+    if request.path.startswith(("/auth/", "/admin/")):
+        return JsonResponse({"error": message}, status=status)
+    return error_response(message, status)
+
+
+class VoAuthenticationMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.auth_method = None
+        try:
+            user, method = authenticate_header(request)
+        except AuthenticationFailed as exc:
+            return advertise(request, auth_error(request, f"authentication failed: {exc}", 401))
+        except Throttled as exc:
+            response = auth_error(request, str(exc), 429)
+            response["Retry-After"] = str(exc.retry_after_s)
+            return response
+        if user is not None:
+            request.user, request.auth_method = user, method
+        elif request.user.is_authenticated:
+            request.auth_method = "session"
+        return advertise(request, self.get_response(request))

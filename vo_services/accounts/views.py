@@ -1,0 +1,169 @@
+"""Log-in end points and personal tokens: thin views over :mod:`tokens` and :mod:`authentication`.
+
+``/auth/login`` is the ``ivoa_bearer`` end point and ``/auth/cookie`` the ``ivoa_cookie`` one:
+both take ``username`` and ``password`` POSTed as a form (``ivo://ivoa.net/sso#tls-with-password``)
+and answer 200 with the permit (``X-VO-Bearer`` header or session cookie), or 401.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import login as session_login, logout as session_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+
+from vo_services.accounts import tokens
+from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
+from vo_services.accounts.middleware import auth_error
+from vo_services.accounts.models import ApiToken
+from vo_services.accounts.throttle import Throttled
+
+MAX_TOKEN_DAYS = 366
+
+
+def _credentials_login(request: HttpRequest):
+    """The user of the POSTed username and password, or the error response to send."""
+    if request.method != "POST":
+        return auth_error(request, "POST username and password as a form", 405)
+    username, password = request.POST.get("username", ""), request.POST.get("password", "")
+    if not username or not password:
+        return auth_error(request, "username and password are required", 400)
+    try:
+        return verify_password(username, password, client_ip(request))
+    except AuthenticationFailed as exc:
+        return auth_error(request, str(exc), 401)
+    except Throttled as exc:
+        response = auth_error(request, str(exc), 429)
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+
+
+def _logged_in(request: HttpRequest, user) -> HttpResponse:
+    request.user = user  # so that the response says X-VO-Authenticated
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target, status=303)
+    return HttpResponse("OK\n", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt  # credentials in the body; nothing is done on behalf of an existing session
+def bearer_login(request: HttpRequest) -> HttpResponse:
+    user = _credentials_login(request)
+    if isinstance(user, HttpResponse):
+        return user
+    response = _logged_in(request, user)
+    response["X-VO-Bearer"] = tokens.issue_login_token(user)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+def cookie_login(request: HttpRequest) -> HttpResponse:
+    user = _credentials_login(request)
+    if isinstance(user, HttpResponse):
+        return user
+    session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return _logged_in(request, user)
+
+
+@csrf_exempt
+def logout(request: HttpRequest) -> HttpResponse:
+    """Ends the session; with a log-in Bearer token, revokes it."""
+    if request.method != "POST":
+        return auth_error(request, "POST to log out", 405)
+    if getattr(request, "auth_method", None) == "bearer":
+        tokens.revoke_token(request.META["HTTP_AUTHORIZATION"].partition(" ")[2].strip())
+    session_logout(request)
+    return HttpResponse("logged out\n", content_type="text/plain; charset=utf-8")
+
+
+def _token_json(record: ApiToken) -> dict:
+    return {"id": record.pk, "name": record.name, "kind": record.kind, "prefix": record.prefix,
+            "created": record.created_at.isoformat(),
+            "expires": record.expires_at.isoformat() if record.expires_at else None,
+            "last_used": record.last_used_at.isoformat() if record.last_used_at else None,
+            "revoked": record.revoked_at.isoformat() if record.revoked_at else None}
+
+
+def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Session-authenticated changes need Django's CSRF token; header credentials do not."""
+    if request.auth_method != "session":
+        return None
+    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+
+
+def _expiry(days: str | None):
+    if not days:
+        return None
+    value = int(days)
+    if not 1 <= value <= MAX_TOKEN_DAYS:
+        raise ValueError(f"expires_days must be 1 to {MAX_TOKEN_DAYS}")
+    return timezone.now() + timedelta(days=value)
+
+
+@csrf_exempt
+def token_list(request: HttpRequest) -> HttpResponse:
+    """GET: the caller's tokens (never their values). POST name[, expires_days]: a new token, shown once."""
+    if not request.user.is_authenticated:
+        return auth_error(request, "log in to manage your tokens", 401)
+    if request.method == "GET":
+        return JsonResponse({"tokens": [_token_json(t) for t in request.user.api_tokens.all()]})
+    if request.method != "POST":
+        return auth_error(request, f"{request.method} is not allowed; use GET or POST", 405)
+    refused = _csrf_refusal(request)
+    if refused is not None:
+        return refused
+    name = request.POST.get("name", "").strip()
+    if not name:
+        return auth_error(request, "a token needs a name", 400)
+    try:
+        expires_at = _expiry(request.POST.get("expires_days"))
+    except ValueError as exc:
+        return auth_error(request, str(exc) if "expires_days" in str(exc) else "expires_days must be a number", 400)
+    record, token = tokens.issue(request.user, name, expires_at=expires_at)
+    return JsonResponse({**_token_json(record), "token": token}, status=201)
+
+
+@csrf_exempt
+def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
+    """DELETE (or POST): revoke one of the caller's tokens."""
+    if not request.user.is_authenticated:
+        return auth_error(request, "log in to manage your tokens", 401)
+    record = request.user.api_tokens.filter(pk=token_id).first()
+    if record is None:
+        return auth_error(request, f"you have no token {token_id}", 404)
+    if request.method == "GET":
+        return JsonResponse(_token_json(record))
+    if request.method not in ("DELETE", "POST"):
+        return auth_error(request, f"{request.method} is not allowed; use GET or DELETE", 405)
+    refused = _csrf_refusal(request)
+    if refused is not None:
+        return refused
+    tokens.revoke(record)
+    return HttpResponse(status=204)
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    """The web page: log in (session cookie), see your programs, make and revoke tokens."""
+    from vo_services.identity import principals_for
+
+    new_token = None
+    if request.method == "POST" and request.user.is_authenticated:
+        action = request.POST.get("action")
+        if action == "create" and request.POST.get("name", "").strip():
+            new_token = tokens.issue(request.user, request.POST["name"].strip())[1]
+        elif action == "revoke":
+            record = request.user.api_tokens.filter(pk=request.POST.get("token_id") or 0).first()
+            if record is not None:
+                tokens.revoke(record)
+    context = {"new_token": new_token}
+    if request.user.is_authenticated:
+        context["principals"] = principals_for(request)
+        context["api_tokens"] = request.user.api_tokens.filter(revoked_at__isnull=True)
+    response = render(request, "accounts/account.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
