@@ -198,7 +198,9 @@ def test_an_observer_bundles_their_proprietary_files_and_only_they_read_it(publi
     assert owner.get(result_path).status_code == 200
     for path in (status_path, result_path):
         _error(stranger.get(path), 403)
-        _error(anonymous.get(path), 401)
+        challenge = anonymous.get(path)
+        _error(challenge, 401)
+        assert challenge.has_header("WWW-Authenticate"), "a 401 says how to log in (RFC 9110 §11.6.1)"
     refused = _finished(stranger, _submit(stranger, [secret, public[0]]))
     assert refused["refused"] == [secret] and refused["files"]["total"] == 1
 

@@ -16,7 +16,7 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import BundleError, bundle_format, format_named
 from vo_services.datalink.models import Bundle, Phase
-from vo_services.errors import error_response
+from vo_services.errors import error_response, refusal
 from vo_services.identity import principals_for
 
 
@@ -33,11 +33,8 @@ def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpRespo
     bundle = Bundle.objects.filter(id=bundle_id).first()
     if bundle is None:
         return error_response(f"NotFoundFault: no bundle {bundle_id}", 404)
-    caller = _caller(request)
-    if bundle.owner is not None and bundle.owner != caller:
-        # RFC 9110 §15.5.2/§15.5.4: 401 asks for credentials; 403 says these ones are not enough.
-        return error_response(f"AuthorizationFault: bundle {bundle_id} belongs to another user",
-                              401 if caller is None else 403)
+    if bundle.owner is not None and bundle.owner != _caller(request):
+        return refusal(request, f"AuthorizationFault: bundle {bundle_id} belongs to another user")
     return bundle
 
 
