@@ -109,6 +109,16 @@ def user(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("demo-accounts", "give the demo archive an admin and an observer who can log in")
+def demo_accounts(args: argparse.Namespace) -> int:
+    _setup_django()
+    from vo_services.accounts.demo import make_demo_accounts
+
+    for line in make_demo_accounts():
+        print(line)
+    return 0
+
+
 def _setup_django() -> None:
     import django
 

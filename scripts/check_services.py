@@ -44,6 +44,27 @@ def watcher_round_trip(settings) -> bool:
         target.unlink(missing_ok=True)
 
 
+def log_in(base: str) -> bool:
+    """The demo's admin logs in as TOPCAT does (ivoa_bearer) and the token is accepted."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
+    django.setup()
+    from vo_services.accounts.demo import demo_password
+
+    form = urllib.parse.urlencode({"username": "admin", "password": demo_password()}).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/auth/login", data=form), timeout=30) as r:
+            token = r.headers["X-VO-Bearer"]
+    except urllib.error.HTTPError:
+        return False
+    request = urllib.request.Request(f"{base}/tap/capabilities", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers.get("X-VO-Authenticated") == "admin"
+
+
 def main(base: str) -> int:
     settings = get_settings()
     checks = [
@@ -62,6 +83,9 @@ def main(base: str) -> int:
         ok = status == 200 and expected in body
         failed += not ok
         print(f"  check {name:<18} {'ok' if ok else f'FAILED (HTTP {status}) ' + body[:300].decode(errors='replace')}")
+    ok = log_in(base)
+    failed += not ok
+    print(f"  check {'log-in (ivoa_bearer)':<18} {'ok' if ok else 'FAILED: the demo admin could not log in'}")
     ok = watcher_round_trip(settings)
     failed += not ok
     print(f"  check {'watcher to database':<18} {'ok' if ok else 'FAILED: a new file was not ingested within 60 s'}")

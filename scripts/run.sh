@@ -54,6 +54,7 @@ else
 fi
 "$VENV/lick-admin" import-schedule "$ROOT/schedule.csv" || die "could not import the demo schedule"
 "$VENV/lick-admin" ingest --quiet || die "ingest failed"
+ACCOUNTS=$("$VENV/lick-admin" demo-accounts) || die "could not make the demo's accounts"
 
 echo "Services"
 PIDS=()
@@ -92,6 +93,9 @@ The Lick archive is up on demo data ($ROOT):
   TAP                 $BASE/tap
   Simple Cone Search  $BASE/scs
   DataLink            $BASE/datalink/links
+  your account        $BASE/auth/
+Demo log-ins (pyvo: AuthSession with BasicAA; TOPCAT: it asks when it sees the challenges):
+$(echo "$ACCOUNTS" | sed 's/^/  /')
 Logs are in var/log/. Stop with Ctrl-C.
 EOF
 
