@@ -75,6 +75,10 @@ observation = Table(
     Column("obs_release_date", DateTime(timezone=True), nullable=False),
     # Set by an archive admin; ingest and reapply-access then keep it as the release date.
     Column("release_override", DateTime(timezone=True), comment="release date set by an admin"),
+    # A copy of the principals in lick.access_grant for this row, kept by triggers (migration
+    # 0005), so that the access rule (archive.visibility) needs no subquery.
+    Column("grantees", ARRAY(Text), nullable=False, server_default=text("'{}'"),
+           comment="the principals of this row's grants, kept from lick.access_grant by triggers"),
     # Position for the spatial index; NULL when the file has no usable coordinates.
     Column("pos", SPoint),
     # Lick quantities.

@@ -1,7 +1,8 @@
 """Which rows of ``lick.observation`` a caller may see: the one access rule, in SQL.
 
 A row is visible once its release date has passed, to archive staff (principal ``role:staff``),
-or when one of the caller's principals (``user:<name>``, ``program:<id>``) holds a grant on it. The caller's principals are set per
+or when one of the caller's principals (``user:<name>``, ``program:<id>``, ``group:<name>``) holds
+a grant on it (``lick.access_grant``, mirrored in the row's ``grantees``). The caller's principals are set per
 transaction with ``SET LOCAL lick.principals = '{...}'``; without it the caller is anonymous.
 The published views filter by this predicate, and the query role can read nothing else.
 """
@@ -30,8 +31,9 @@ $$
 
 STAFF_PRINCIPAL = "role:staff"
 
+# ``grantees`` mirrors the row's grants in lick.access_grant (kept by triggers). The principals
+# are read once per query, as InitPlans, not once per row.
 VISIBLE_ROWS = (
-    f"(o.obs_release_date <= now() OR '{STAFF_PRINCIPAL}' = ANY (lick.current_principals()) OR EXISTS ("
-    "SELECT 1 FROM lick.access_grant g "
-    "WHERE g.observation_id = o.id AND g.principal = ANY (lick.current_principals())))"
+    "(o.obs_release_date <= now() OR o.grantees && (SELECT lick.current_principals()) "
+    f"OR (SELECT '{STAFF_PRINCIPAL}' = ANY (lick.current_principals())))"
 )

@@ -227,7 +227,10 @@ def test_admin_changes_are_applied_and_audited(client, world):
         "release_override_0": "", "release_override_1": "",
         "grants-TOTAL_FORMS": "0", "grants-INITIAL_FORMS": "0"})
     client.logout()
-    assert "LEAKSECRET-1" not in targets(sync(client, SECRET_QUERY))
+    with engine("owner").connect() as conn:  # the rules decide again: nobody was scheduled, so the night
+        override, release = conn.exec_driver_sql(
+            "SELECT release_override, obs_release_date::date FROM lick.observation WHERE id = %s", (secret.pk,)).one()
+    assert override is None and str(release) == "2003-03-03"
     with engine("owner").begin() as conn:  # reapply used the test world's (empty) schedule: restore
         conn.exec_driver_sql("UPDATE lick.observation SET obs_release_date = now() + interval '1 year' "
                              "WHERE obs_id = %s", (secret.obs_id,))

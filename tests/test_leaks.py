@@ -306,3 +306,33 @@ def test_the_rule_counts_the_current_moment(client, world):
         with engine("owner").begin() as conn:
             conn.exec_driver_sql("UPDATE lick.observation SET obs_release_date = now() + interval '1 year' "
                                  "WHERE obs_id = %s", (obs_id,))
+
+
+@pytest.mark.django_db(transaction=True)  # the worker must see the bundle's row
+def test_a_bundle_with_one_proprietary_file(client, world, celery_worker):
+    import io
+    import time
+    import zipfile
+
+    from vo_services.datalink import bundle_jobs
+
+    contents = {}
+    for who in (*OUTSIDERS, "alice"):
+        created = client.post("/datalink/bundles", {"ID": [world.secret_ids[0], world.public_id], "FORMAT": "zip"},
+                              **world.headers(who))
+        assert created.status_code == 303, created.content
+        status_path = created["Location"][created["Location"].index("/datalink/"):]
+        deadline = time.monotonic() + 90
+        while (status := client.get(status_path, HTTP_ACCEPT="application/json", **world.headers(who)).json()
+               )["phase"] not in ("COMPLETED", "ERROR"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status["phase"] == "COMPLETED", status
+        assert status["refused"] == ([] if who == "alice" else [world.secret_ids[0]])
+        result = client.get(status["result"]["url"][status["result"]["url"].index("/datalink/"):],
+                            **world.headers(who))
+        with zipfile.ZipFile(io.BytesIO(b"".join(result.streaming_content))) as archive:
+            contents[who] = b"".join(archive.read(name) for name in archive.namelist())
+        bundle_jobs.remove_files(status_path.rstrip("/").rsplit("/", 1)[1])
+    assert proprietary_world.MARKER not in contents[None] and proprietary_world.MARKER not in contents["bob"]
+    assert b"LEAKPUBLIC" in contents[None] and proprietary_world.MARKER in contents["alice"]

@@ -174,8 +174,12 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 def _reapply(obs_ids) -> None:
+    """Re-decide access once the admin's change is committed: the rules run on the ingest role's
+    own connection, which would otherwise wait for the admin's transaction to end."""
+    from django.db import transaction
+
     from ingest.pipeline import reapply_access
 
     ids = [i for i in obs_ids if i]
     if ids:
-        reapply_access(obs_ids=ids)
+        transaction.on_commit(lambda: reapply_access(obs_ids=ids))
