@@ -68,6 +68,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The published views read grantees: drop them, and forget their fingerprint so that the next
+    # `lick-admin migrate` makes them again (archive/publish.py).
+    op.execute("DROP VIEW IF EXISTS ivoa.obscore, lick.observations")
+    op.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'tap_schema') THEN "
+               "COMMENT ON SCHEMA tap_schema IS NULL; END IF; END $$")
     for name in ("inserted", "deleted", "updated"):
         op.execute(f"DROP TRIGGER access_grant_{name} ON lick.access_grant")
     op.execute("DROP FUNCTION lick.refresh_grantees()")
