@@ -73,8 +73,9 @@ def authenticate_header(request: HttpRequest) -> tuple[AbstractBaseUser | None, 
     if scheme == "basic":
         return verify_password(*basic_credentials(value), client_ip(request)), "basic"
     if scheme == "bearer":
-        user = tokens.user_for(value.strip())
-        if user is None:
+        identity = tokens.identity_for(value.strip())
+        if identity is None:
             raise AuthenticationFailed("unknown, expired or revoked token")
-        return user, "bearer"
+        request._lick_principals = identity.principals  # found with the token: no second query
+        return identity.user(), "bearer"
     raise AuthenticationFailed(f"unsupported authorization scheme '{scheme}'; use Basic or Bearer")

@@ -10,9 +10,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.utils import timezone
 
 from vo_services.accounts.models import ApiToken
+from vo_services.identity import IDENTITY_COLUMNS, Identity
 
 PREFIX = "lick_"
 LOGIN_TOKEN_LIFETIME = timedelta(hours=24)
@@ -36,16 +38,27 @@ def issue_login_token(user: AbstractBaseUser) -> str:
     return issue(user, "ivoa_bearer log-in", ApiToken.Kind.LOGIN, timezone.now() + LOGIN_TOKEN_LIFETIME)[1]
 
 
-def user_for(token: str) -> AbstractBaseUser | None:
-    """The active user whose live token this is, or None."""
+_LOOKUP = f"""
+SELECT t.id, t.expires_at, t.last_used_at, {IDENTITY_COLUMNS}
+FROM accounts_apitoken t JOIN auth_user u ON u.id = t.user_id
+WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active
+"""
+
+
+def identity_for(token: str) -> Identity | None:
+    """Whose live token this is (an active user), or None; one query, on every Bearer request."""
     now = timezone.now()
-    record = (ApiToken.objects.select_related("user")
-              .filter(digest=digest(token), revoked_at__isnull=True, user__is_active=True).first())
-    if record is None or (record.expires_at is not None and record.expires_at <= now):
+    with connection.cursor() as cur:
+        cur.execute(_LOOKUP, (digest(token),))
+        row = cur.fetchone()
+    if row is None:
         return None
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return record.user
+    token_id, expires_at, last_used_at = row[:3]
+    if expires_at is not None and expires_at <= now:
+        return None
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return Identity.from_row(row[3:])
 
 
 def revoke(record: ApiToken) -> None:
