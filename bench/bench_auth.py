@@ -18,7 +18,7 @@ os.environ.setdefault("LICK_DB_NAME", "lick_bench_auth")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 
 import bench.common  # noqa: E402,F401  (database name first)
-from bench.common import ensure_database, median_ms, server  # noqa: E402
+from bench.common import ensure_database, server  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -61,6 +61,21 @@ def plan(principals: list[str]) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
+def interleaved_medians(actions: dict, repeat: int = 200, warmup: int = 10) -> dict[str, float]:
+    """Median ms of each action, run in turn, so that a change of the machine's load hits all alike."""
+    import statistics
+    import time
+
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for i in range(warmup + repeat):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            if i >= warmup:
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def main() -> None:
     ensure_database(1_000_000, proprietary=0.3)
     token = member_token()
@@ -69,8 +84,9 @@ def main() -> None:
     with server() as (base, _):
         counts = {who: get(base, COUNT, tok, FORMAT="csv").decode().split()[-1]
                   for who, tok in (("anonymous", None), ("member", token))}
-        anonymous_ms = median_ms(lambda: get(base, CONE, None), repeat=100)
-        member_ms = median_ms(lambda: get(base, CONE, token), repeat=100)
+        medians = interleaved_medians({"anonymous": lambda: get(base, CONE, None),
+                                       "member": lambda: get(base, CONE, token)})
+        anonymous_ms, member_ms = medians["anonymous"], medians["member"]
     print(f"rows within 2 deg of (150, 20): anonymous {counts['anonymous']}, member of 20 programs {counts['member']}")
     print(f"cone TOP 100 via /tap/sync, anonymous:          median {anonymous_ms:6.2f} ms")
     print(f"cone TOP 100 via /tap/sync, member (Bearer):    median {member_ms:6.2f} ms; "

@@ -1,12 +1,16 @@
 """Bearer tokens: made once, shown once, stored only as a SHA-256 digest.
 
 A token is 256 random bits, so a plain (unsalted, fast) digest is as safe as a password hash
-and lets each request find its token with one indexed lookup.
+and lets each request find its token with one indexed lookup. What a lookup found is kept for
+:data:`RECHECK_S` seconds in the worker process, so that a client's stream of requests costs one
+query per token every few seconds (bench/bench_auth.py); a revocation applies at once in the
+process that revokes, and within that time in the others, as do membership changes.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,6 +23,8 @@ from vo_services.identity import IDENTITY_COLUMNS, Identity
 PREFIX = "lick_"
 LOGIN_TOKEN_LIFETIME = timedelta(hours=24)
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # no write on every request
+RECHECK_S = 10.0
+_recent: dict[str, tuple[Identity, float]] = {}  # digest -> (identity, monotonic deadline)
 
 
 def digest(token: str) -> str:
@@ -46,10 +52,14 @@ WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active
 
 
 def identity_for(token: str) -> Identity | None:
-    """Whose live token this is (an active user), or None; one query, on every Bearer request."""
+    """Whose live token this is (an active user), or None."""
+    key = digest(token)
+    recent = _recent.get(key)
+    if recent is not None and recent[1] > time.monotonic():
+        return recent[0]
     now = timezone.now()
     with connection.cursor() as cur:
-        cur.execute(_LOOKUP, (digest(token),))
+        cur.execute(_LOOKUP, (key,))
         row = cur.fetchone()
     if row is None:
         return None
@@ -58,10 +68,16 @@ def identity_for(token: str) -> Identity | None:
         return None
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
-    return Identity.from_row(row[3:])
+    identity = Identity.from_row(row[3:])
+    keep = RECHECK_S if expires_at is None else min(RECHECK_S, (expires_at - now).total_seconds())
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[key] = (identity, time.monotonic() + keep)
+    return identity
 
 
 def revoke(record: ApiToken) -> None:
+    _recent.pop(record.digest, None)
     if record.revoked_at is None:
         record.revoked_at = timezone.now()
         record.save(update_fields=["revoked_at"])
@@ -69,4 +85,5 @@ def revoke(record: ApiToken) -> None:
 
 def revoke_token(token: str) -> None:
     """Revoke a token given by value (log-out with a Bearer token)."""
+    _recent.pop(digest(token), None)
     ApiToken.objects.filter(digest=digest(token), revoked_at__isnull=True).update(revoked_at=timezone.now())
