@@ -36,3 +36,26 @@ def test_astroquery_tapplus(live_archive):
     # (TapPlus.load_table reads ESA's own esatapplus:flags extension of VOSI, so it is ESA-only.)
     job = tap.launch_job_async("SELECT COUNT(*) AS n FROM ivoa.obscore")
     assert job.get_phase() == "COMPLETED" and job.get_results()["n"][0] > 0
+
+
+def test_pyvo_follows_datalinks_of_a_tap_result(live_archive, archive_root):
+    """TOPCAT's and pyvo's path from a query to the data: the service descriptor in the result."""
+    import urllib.request
+
+    from archive.db import engine
+
+    service = pyvo.dal.TAPService(f"{live_archive}/tap")
+    result = service.search("SELECT TOP 3 * FROM ivoa.obscore WHERE dataproduct_type = 'image' ORDER BY obs_id")
+    assert len(result) == 3
+    with engine("owner").connect() as conn:
+        paths = dict(conn.exec_driver_sql("SELECT obs_publisher_did, file_path FROM lick.observation "
+                                          "WHERE obs_publisher_did = ANY (%s)",
+                                          ([str(d) for d in result["obs_publisher_did"]],)).all())
+    followed = 0
+    for row, links in zip(result, result.iter_datalinks()):
+        this = next(links.bysemantics("#this", include_narrower=False))
+        assert urllib.request.urlopen(this.access_url).read() == (archive_root / paths[str(row["obs_publisher_did"])]).read_bytes()
+        preview = next(links.bysemantics("#preview", include_narrower=False))  # no vocabulary download
+        assert urllib.request.urlopen(preview.access_url).read().startswith(b"\x89PNG")
+        followed += 1
+    assert followed == 3
