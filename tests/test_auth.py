@@ -21,20 +21,6 @@ VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
 SECRET_QUERY = "SELECT obs_id, target_name FROM ivoa.obscore WHERE target_name LIKE 'LEAK%'"
 
 
-@pytest.fixture(scope="module")
-def world(demo_archive, archive_root, django_db_blocker):
-    with django_db_blocker.unblock():
-        built = proprietary_world.build(archive_root)
-    yield built
-    with django_db_blocker.unblock():
-        proprietary_world.tear_down(archive_root)
-
-
-@pytest.fixture(autouse=True)
-def users(world):
-    proprietary_world.ensure_users(world)
-
-
 def basic(user: str, password: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 

@@ -28,20 +28,6 @@ CONE = "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 321.5, -45, 0.05
 VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
 
 
-@pytest.fixture(scope="module")
-def world(demo_archive, archive_root, django_db_blocker):
-    with django_db_blocker.unblock():
-        built = proprietary_world.build(archive_root)
-    yield built
-    with django_db_blocker.unblock():
-        proprietary_world.tear_down(archive_root)
-
-
-@pytest.fixture(autouse=True)
-def users(world):
-    proprietary_world.ensure_users(world)
-
-
 def leaked(body: bytes) -> list[str]:
     text = body.decode("utf-8", "replace").lower()
     return [m for m in MARKERS if m in text]

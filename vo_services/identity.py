@@ -63,11 +63,15 @@ def principals_of(username: str | None) -> tuple[str, ...]:
     return found.principals if found is not None else ()
 
 
+def caller_name(request) -> str | None:
+    """The logged-in caller's user name (the owner of the jobs and bundles it makes), or None."""
+    user = getattr(request, "user", None)
+    return user.get_username() if user is not None and user.is_authenticated else None
+
+
 def principals_for(request) -> tuple[str, ...]:
     """The request's principals, looked up once per request (or already by the authentication)."""
     cached = getattr(request, "_lick_principals", None)
     if cached is None:
-        user = getattr(request, "user", None)
-        cached = principals_of(user.get_username() if user is not None and user.is_authenticated else None)
-        request._lick_principals = cached
+        cached = request._lick_principals = principals_of(caller_name(request))
     return cached

@@ -17,12 +17,7 @@ from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import BundleError, bundle_format, format_named
 from vo_services.datalink.models import Bundle, Phase
 from vo_services.errors import error_response, refusal
-from vo_services.identity import principals_for
-
-
-def _caller(request: HttpRequest) -> str | None:
-    user = getattr(request, "user", None)
-    return user.get_username() if user is not None and user.is_authenticated else None
+from vo_services.identity import caller_name, principals_for
 
 
 def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpResponse:
@@ -33,7 +28,7 @@ def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpRespo
     bundle = Bundle.objects.filter(id=bundle_id).first()
     if bundle is None:
         return error_response(f"NotFoundFault: no bundle {bundle_id}", 404)
-    if bundle.owner is not None and bundle.owner != _caller(request):
+    if bundle.owner is not None and bundle.owner != caller_name(request):
         return refusal(request, f"AuthorizationFault: bundle {bundle_id} belongs to another user")
     return bundle
 
@@ -49,8 +44,8 @@ def bundles(request: HttpRequest) -> HttpResponse:
         fmt = bundle_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
         identifiers = params.getlist("ID")
         for job in params.getlist("JOB"):
-            identifiers += bundle_jobs.ids_from_tap_job(job, _caller(request))
-        bundle = bundle_jobs.submit(_caller(request), principals_for(request), identifiers, fmt)
+            identifiers += bundle_jobs.ids_from_tap_job(job, caller_name(request))
+        bundle = bundle_jobs.submit(caller_name(request), principals_for(request), identifiers, fmt)
     except DaliParameterError as exc:
         return error_response(f"UsageFault: {exc}", 400)
     except BundleError as exc:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.errors import error_response, refusal
+from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 from vo_services.tap.views import tap_base
@@ -16,11 +17,6 @@ from vo_services.tap.views import tap_base
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 MAX_WAIT_S = 60  # UWS §2.2.1.2: a server may end a blocking WAIT early
-
-
-def _caller(request: HttpRequest) -> str | None:
-    user = getattr(request, "user", None)
-    return user.username if user is not None and user.is_authenticated else None
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -32,7 +28,7 @@ def _job_or_error(request: HttpRequest, job_id: str) -> Job | HttpResponse:
     job = Job.objects.filter(id=job_id).first()
     if job is None:
         return error_response(f"no job {job_id}", 404)
-    if job.owner is not None and job.owner != _caller(request):
+    if job.owner is not None and job.owner != caller_name(request):
         return refusal(request, f"job {job_id} belongs to another user")
     return job
 
@@ -50,12 +46,12 @@ def _params(request: HttpRequest) -> DaliParams:
 def job_list(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     if request.method == "POST":
-        job = jobs.create(_caller(request), [(k, v) for k, v in params.items()])
+        job = jobs.create(caller_name(request), [(k, v) for k, v in params.items()])
         results.store_uploads(job, request.FILES)
         if (params.get("PHASE") or "").upper() == "RUN":  # UWS §2.2.3.1: run at creation
             jobs.run(job)
         return _see_other(_job_url(job))
-    mine = Job.objects.filter(owner=_caller(request)) if _caller(request) else Job.objects.none()
+    mine = Job.objects.filter(owner=caller_name(request)) if caller_name(request) else Job.objects.none()
     try:
         listed = uws.filter_jobs(mine, params.getlist("PHASE"), params.get("AFTER"), params.get("LAST"))
     except (ValueError, DaliParameterError) as exc:
