@@ -58,6 +58,7 @@ def server(workers: int = 2):
     """gunicorn on the bench database; yields (base URL, its Popen)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    (REPO / "var" / "log").mkdir(parents=True, exist_ok=True)
     log = open(REPO / "var" / "log" / "bench-gunicorn.log", "w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
