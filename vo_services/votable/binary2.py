@@ -11,11 +11,13 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 
 from vo_services.votable import values
+from vo_services.votable.binary2_small import SMALL_ROWS, SmallRows, Unpackable
 from vo_services.votable.fields import Field
 from vo_services.votable.rows import columns_of, null_mask
 
@@ -139,16 +141,32 @@ def cell_encoder(field: Field) -> Callable[[Sequence], Cells]:
 
 
 class RowEncoder:
-    """Encodes batches of rows (sequences of tuples) into BINARY2 row bytes."""
+    """Encodes batches of rows (sequences of tuples) into BINARY2 row bytes.
+
+    Batches of up to :data:`~vo_services.votable.binary2_small.SMALL_ROWS` rows go cell by cell
+    (:mod:`vo_services.votable.binary2_small`), which is faster there; larger ones column by
+    column with numpy.
+    """
 
     def __init__(self, fields: Sequence[Field]):
         self.encoders = [cell_encoder(f) for f in fields]
+        self.small = SmallRows(fields)
 
-    def encode(self, rows: Sequence[Sequence]) -> np.ndarray:
-        """The rows' BINARY2 bytes, as a uint8 array (a buffer; no copy into ``bytes``)."""
+    def encode(self, rows: Sequence[Sequence]) -> np.ndarray | bytes:
+        """The rows' BINARY2 bytes, as a buffer (a uint8 array: no copy into ``bytes``)."""
         n = len(rows)
         if n == 0:
             return np.zeros(0, np.uint8)
+        if n <= SMALL_ROWS:
+            try:
+                return self.small.encode(rows)
+            except Unpackable:
+                pass  # converted, or refused, as ever by the vectorised path
+        return self.vectorised(rows)
+
+    def vectorised(self, rows: Sequence[Sequence]) -> np.ndarray:
+        """The rows' BINARY2 bytes, column by column with numpy (``rows`` not empty)."""
+        n = len(rows)
         columns = columns_of(rows, len(self.encoders))
         cells = [encode(column) for encode, column in zip(self.encoders, columns)]
         flags = np.packbits(np.stack([c.null for c in cells], axis=1), axis=1)
@@ -187,6 +205,13 @@ class RowEncoder:
         for label, payload in enumerate(payloads, start=1):
             out[byte_labels == label] = payload
         return out
+
+
+@lru_cache(maxsize=256)
+def row_encoder(fields: tuple[Field, ...]) -> RowEncoder:
+    """The encoder of a column set, made once: it holds no state between batches, and making
+    one costs more than encoding a small result."""
+    return RowEncoder(fields)
 
 
 class Base64Stream:

@@ -9,6 +9,7 @@ well-formed and complete; an error before the first row gives a plain error docu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 
 from vo_services.votable import binary2
 from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text
@@ -42,6 +43,13 @@ def field_element(field: Field, xml_id: str) -> str:
     if field.description:
         return f"<FIELD {text}>\n<DESCRIPTION>{xml_text(field.description)}</DESCRIPTION>\n</FIELD>\n"
     return f"<FIELD {text}/>\n"
+
+
+@lru_cache(maxsize=256)
+def field_elements(fields: tuple[Field, ...]) -> str:
+    """Every FIELD of a table, made once per column set: a service answers the same few shapes
+    (a cone search's VERB levels, repeated TAP queries) over and over."""
+    return "".join(field_element(f, i) for f, i in zip(fields, xml_ids(fields)))
 
 
 class _Serialization:
@@ -82,7 +90,7 @@ class Binary2(_Serialization):
     closing = "</STREAM></BINARY2></DATA>\n"
 
     def __init__(self, fields: Sequence[Field]):
-        self.encoder = binary2.RowEncoder(fields)
+        self.encoder = binary2.row_encoder(tuple(fields))
         self.base64 = binary2.Base64Stream()
 
     def rows(self, batch: Batch) -> list[bytes]:
@@ -92,8 +100,13 @@ class Binary2(_Serialization):
         return self.base64.close()
 
 
+@lru_cache(maxsize=256)
+def _table_data(fields: tuple[Field, ...]) -> TableData:
+    return TableData(fields)  # it keeps no state between batches, so one per column set
+
+
 SERIALIZATIONS: dict[str, Callable[[Sequence[Field]], _Serialization]] = {
-    "TABLEDATA": TableData,
+    "TABLEDATA": lambda fields: _table_data(tuple(fields)),
     "BINARY2": Binary2,
 }
 
@@ -128,7 +141,7 @@ def write_votable(
     head = [HEADER, '<RESOURCE type="results">\n', info_element("QUERY_STATUS", "OK")]
     head += [info_element(*info) for info in infos]
     head.append("<TABLE>\n")
-    head += [field_element(f, i) for f, i in zip(fields, xml_ids(fields))]
+    head.append(field_elements(tuple(fields)))
     head.append(writer.opening)
     yield "".join(head).encode("utf-8")
 

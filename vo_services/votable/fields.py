@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields as dataclass_fields
 
 from archive.published import VOTABLE_TYPES, PublishedColumn
 from vo_services.names import unique_names
@@ -49,6 +49,20 @@ class Field:
         if self.datatype.upper() not in VOTABLE_TYPES:
             raise ValueError(f"column {self.name}: no VOTable serialisation for ADQL type {self.datatype}")
         object.__setattr__(self, "datatype", self.datatype.upper())
+
+    def __hash__(self) -> int:
+        # Column sets key the per-shape caches (FIELD elements, encoders), hashed on every
+        # request: compute each field's hash once.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash(tuple(getattr(self, f.name) for f in dataclass_fields(self)))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __getstate__(self) -> dict:
+        # String hashes differ between processes: a pickled field must not carry its own.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @classmethod
     def from_column(cls, column: PublishedColumn, name: str | None = None) -> "Field":

@@ -89,8 +89,8 @@ def timestamp(value) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-        return text[:-3] if text.endswith("000") and value.microsecond else text
+        text = value.isoformat()  # seconds, or microseconds when there are any
+        return text[:-3] if value.microsecond and text.endswith("000") else text
     if isinstance(value, date):
         return f"{value.isoformat()}T00:00:00"
     return str(value)
