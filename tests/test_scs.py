@@ -93,3 +93,20 @@ def test_results_carry_a_datalink_service_descriptor(client, cone_rows):
     assert params["standardID"].get("value") == "ivo://ivoa.net/std/DataLink#links-1.1"
     field_ids = {f.get("ID") for f in root.iter(f"{VOT}FIELD")}
     assert params["ID"].get("ref") in field_ids
+
+
+@pytest.mark.parametrize("verb", ["1", "2", "3"])
+def test_prepared_and_cursor_paths_agree(client, cone_rows, verb):
+    """Up to the default MAXREC a cone runs as a prepared statement, read whole; above it from a
+    server-side cursor. Both find the same rows."""
+    def search(maxrec):
+        body = b"".join(client.get(f"/scs?RA=210&DEC=-10&SR=0.5&VERB={verb}&MAXREC={maxrec}").streaming_content)
+        root = ET.fromstring(body)
+        rows = sorted(tuple(td.text for td in tr) for tr in root.iter(f"{VOT}TR"))
+        return rows, [i.get("value") for i in root.iter(f"{VOT}INFO") if i.get("name") == "QUERY_STATUS"]
+
+    for _ in range(3):  # the prepared statement's first use on a connection, and its reuse
+        prepared = search(20_000)
+        assert prepared == search(50_000) and len(prepared[0]) == 3 and prepared[1] == ["OK"]
+    rows, status = search(2)
+    assert status == ["OK", "OVERFLOW"] and len(rows) == 2

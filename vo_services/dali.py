@@ -28,8 +28,8 @@ class DaliParams:
         pairs = list(request.GET.lists())
         if request.method == "POST":
             pairs += list(request.POST.lists())
-        return cls(((name, value) for name, values in pairs for value in values),
-                   {name: f for name, f in request.FILES.items()})
+        files = request.FILES.items() if request.method == "POST" else ()  # parsing them is not free
+        return cls(((name, value) for name, values in pairs for value in values), dict(files))
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A single-valued parameter; given twice with different values, an error (DALI §3.2)."""

@@ -1,86 +1,69 @@
 """Running users' queries: as the query role, read-only, time-limited, with the caller's identity.
 
 Every path that reads the archive for a user (TAP, cone search, DataLink, downloads, the front
-page) goes through :func:`query_session`, so the identity that the published views filter by
-(:mod:`archive.visibility`) is always set, and always only for the one transaction.
+page) goes through :func:`query_session` or a :class:`ResultCursor`, so the identity that the
+published views filter by (:mod:`archive.visibility`) is always set, and always only for the one
+transaction.
+
+:func:`query_session` hands out a connection in such a transaction for any use.
+:class:`ResultCursor` is the path of the results themselves (TAP, cone search), built for
+latency: the READ ONLY transaction, its settings, the query and its first batch go to PostgreSQL
+in one message, one round trip, as the bare query would; small results run as prepared
+statements where they can (:mod:`vo_services.statements`). The rest of a large result is fetched
+ahead (:mod:`vo_services.fetchahead`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-import threading
 from contextlib import contextmanager
+
+import psycopg
+import psycopg2
 
 from archive.config import get_settings
 from archive.db import engine
+from vo_services import connections
+from vo_services.fetchahead import FetchAhead
+from vo_services.statements import PreparedCall
 
 DEFAULT_TIMEOUT_S = 60.0
 
 
-@contextmanager
-def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S,
-                  prepare: Callable | None = None) -> Iterator:
-    """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end.
+class QueryFailed(Exception):
+    """The database refused or aborted the query; the message is safe to show the user."""
 
-    ``prepare(conn)``, if given, runs first in a transaction of its own: it may make temporary
-    tables (TAP_UPLOAD), which are dropped when the session ends.
-    """
+
+@contextmanager
+def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
+    """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
     raw = engine("query").raw_connection()
     conn = raw.driver_connection
     try:
-        if prepare is not None:
-            prepare(conn)
         with conn.cursor() as cur:  # one round trip
             cur.execute(f"{READ_ONLY}; {SESSION_SETTINGS}", _session_parameters(principals, timeout_s))
         yield conn
     finally:
         conn.rollback()
-        if prepare is not None:
-            with conn.cursor() as cur:
-                cur.execute("DISCARD TEMP")
-            conn.commit()
         raw.close()  # back to the pool
 
 
 READ_ONLY = "SET TRANSACTION READ ONLY"
-# For this transaction only: the time limit, the caller's identity, the public URL, and UTC, so
-# that timestamps (cast to timestamp without time zone in the published views) come out in UTC,
-# as DALI 1.1 §3.3.3 wants.
-SESSION_SETTINGS = (
-    "SELECT set_config('TimeZone', 'UTC', true), set_config('statement_timeout', %s, true), "
-    "set_config('lick.principals', %s, true), set_config('lick.public_url', %s, true)")
+# For this transaction only: the time limit and the caller's identity.
+TRANSACTION_SETTINGS = ("SELECT set_config('statement_timeout', %s, true), "
+                        "set_config('lick.principals', %s, true)")
+# And the public URL, and UTC, so that timestamps (cast to timestamp without time zone in the
+# published views) come out in UTC, as DALI 1.1 §3.3.3 wants. ResultCursor's connections have
+# these two set once (vo_services.connections.CONNECTION_SETTINGS).
+SESSION_SETTINGS = (TRANSACTION_SETTINGS
+                    + ", set_config('lick.public_url', %s, true), set_config('TimeZone', 'UTC', true)")
 
 
-def _session_parameters(principals: Sequence[str], timeout_s: float) -> tuple:
-    return f"{int(timeout_s * 1000)}ms", _array_literal(principals), get_settings().public_url
+def _session_parameters(principals: Sequence[str], timeout_s: float) -> tuple[str, str, str]:
+    return (*_transaction_parameters(principals, timeout_s), get_settings().public_url)
 
 
-@contextmanager
-def binary_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
-    """Like :func:`query_session`, on a psycopg 3 connection whose results come in PostgreSQL's
-    binary format: about twice as fast as psycopg2's text for large results. Not for pgsphere
-    types, which have no binary output."""
-    conn = _binary_connection()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(READ_ONLY)
-            cur.execute(SESSION_SETTINGS, _session_parameters(principals, timeout_s))
-        yield conn
-    finally:
-        if not conn.closed:
-            conn.rollback()
-
-
-_binary = threading.local()
-
-
-def _binary_connection():
-    """This thread's psycopg 3 connection to the query role, opened once and kept."""
-    import psycopg
-
-    conn = getattr(_binary, "conn", None)
-    if conn is None or conn.closed or conn.broken:
-        conn = _binary.conn = psycopg.connect(get_settings().dsn("query"))
-    return conn
+def _transaction_parameters(principals: Sequence[str], timeout_s: float) -> tuple[str, str]:
+    return f"{int(timeout_s * 1000)}ms", _array_literal(principals)
 
 
 def _array_literal(values: Sequence[str]) -> str:
@@ -94,3 +77,248 @@ def run_query(sql: str, params: Sequence | None = None, principals: Sequence[str
     with query_session(principals) as conn, conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+def describe(exc: BaseException) -> str:
+    """A database error as the user should read it: PostgreSQL's message, never internals."""
+    if isinstance(exc, (psycopg2.errors.QueryCanceled, psycopg.errors.QueryCanceled)):
+        return "the query took longer than the time allowed and was cancelled"
+    if isinstance(exc, psycopg.Error):
+        return exc.diag.message_primary or "the query failed"
+    if isinstance(exc, psycopg2.Error):
+        message = (exc.pgerror or str(exc)).strip().splitlines()
+        return message[0].removeprefix("ERROR:").strip() if message else "the query failed"
+    return str(exc) or exc.__class__.__name__
+
+
+DRIVER_ERRORS = (psycopg2.Error, psycopg.Error)
+_SETTINGS: dict[tuple, bytes] = {}  # TRANSACTION_SETTINGS with their values, per cursor class and caller
+CURSOR = b"lick_result"
+
+
+class ResultCursor:
+    """One user query, its session and its rows, on a pooled autocommit connection.
+
+    :meth:`execute` sends the READ ONLY transaction, its settings (:data:`TRANSACTION_SETTINGS`;
+    the connection has the rest) and the query in one message: a whole result in the message's
+    implicit transaction, which ends with it; a large one from a server-side cursor, with its
+    first FETCH, in a transaction that stays open. :meth:`rest` fetches the remaining batches
+    ahead; :meth:`close` rolls back (if a transaction is open) and returns the connection.
+    ``setup(conn)`` runs first, outside the transaction (TAP_UPLOAD's temporary tables, dropped
+    again by :meth:`close`); ``on_backend(pid)`` learns the server process, so that an abort can
+    cancel the query.
+
+    Subclasses say how their driver runs statements; :class:`TextCursor` (psycopg2) reads
+    every type, :class:`BinaryCursor` (psycopg 3, binary FETCH) decodes about twice as fast but
+    cannot read pgsphere types.
+    """
+
+    pool: connections.Pool
+
+    def __init__(self, principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S, *,
+                 setup: Callable | None = None, on_backend: Callable[[int], None] | None = None):
+        self.principals = principals
+        self.timeout_s = timeout_s
+        self.setup = setup
+        self.on_backend = on_backend
+        self.conn = None
+        self._in_transaction = False
+        self._ahead: FetchAhead | None = None
+
+    # -- what a driver provides
+    def _run(self, statement: bytes, rows: bool) -> list:
+        """Send one message; its last statement's rows when ``rows``."""
+        raise NotImplementedError
+
+    def _literal(self, value: str) -> bytes:
+        raise NotImplementedError
+
+    def _backend_pid(self) -> int:
+        raise NotImplementedError
+
+    def _dead(self) -> bool:
+        raise NotImplementedError
+
+    def _cancel(self) -> None:
+        self.conn.cancel()
+
+    def first_message(self, sql: bytes, batch: int | None) -> list[bytes]:
+        """The statements of the first round trip, after the transaction's opening and settings."""
+        if batch is None:
+            return [sql]
+        return [b"DECLARE " + CURSOR + b" NO SCROLL CURSOR FOR " + sql,
+                b"FETCH FORWARD %d FROM %s" % (batch, CURSOR)]
+
+    # -- the protocol
+    def execute(self, sql: str | bytes | PreparedCall, batch: int | None = None) -> list[tuple]:
+        """Run ``sql`` (without parameters: the caller has bound them); return the first
+        ``batch`` rows, or every row when ``batch`` is None (no server-side cursor). Raises
+        :class:`QueryFailed` when the database refuses the query.
+
+        A pooled connection that turns out dead is replaced once; nothing has been sent to the
+        client yet and the message only reads.
+        """
+        sql = sql.encode() if isinstance(sql, str) else sql
+        for attempt in (1, 2):
+            self.conn, reused = self.pool.take()
+            try:
+                if self.on_backend is not None:
+                    self.on_backend(self._backend_pid())
+                if self.setup is not None:
+                    self.setup(self.conn)
+                # A whole result needs no transaction beyond its one message: the statements of a
+                # message run in one implicit transaction, which ends with it. A cursor's does.
+                self._in_transaction = batch is not None
+                opening = b"BEGIN READ ONLY" if self._in_transaction else b"SET TRANSACTION READ ONLY"
+                return self._first([opening, self._session_settings()] + self.first_message(sql, batch))
+            except Exception as exc:
+                if reused and attempt == 1 and self._dead():
+                    self._discard()
+                    continue
+                if isinstance(exc, DRIVER_ERRORS):
+                    raise QueryFailed(describe(exc)) from None
+                raise
+        raise AssertionError("unreachable")
+
+    def _first(self, statements: list[bytes]) -> list:
+        return self._run(b"; ".join(statements), rows=True)
+
+    def _session_settings(self) -> bytes:
+        key = (type(self), tuple(self.principals), self.timeout_s)
+        settings = _SETTINGS.get(key)
+        if settings is None:  # quoted once per caller: every connection quotes alike
+            parameters = _transaction_parameters(self.principals, self.timeout_s)
+            settings = TRANSACTION_SETTINGS.encode() % tuple(map(self._literal, parameters))
+            if len(_SETTINGS) > 1000:
+                _SETTINGS.clear()
+            _SETTINGS[key] = settings
+        return settings
+
+    def fetch(self, n: int) -> list[tuple]:
+        """The next ``n`` rows of the server-side cursor (fewer at its end)."""
+        return self._run(b"FETCH FORWARD %d FROM %s" % (n, CURSOR), rows=True)
+
+    def rest(self, batch: int, limit: int | None = None) -> Iterator[list[tuple]]:
+        """The batches after the first, fetched ahead; at most ``limit`` rows more."""
+        self._ahead = FetchAhead(self.fetch, batch, limit, cancel=self._cancel)
+        return iter(self._ahead)
+
+    def close(self) -> None:
+        """End the transaction (and drop uploaded tables); the connection goes back to the pool."""
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+        if self.conn is None:
+            return
+        try:
+            if end := self._end_statements():
+                self._run(b"; ".join(end), rows=False)
+        except Exception:  # noqa: BLE001  (a broken connection is not reused; nothing else to undo)
+            self._discard()
+            return
+        self.pool.give(self.conn)
+        self.conn = None
+
+    def _end_statements(self) -> list[bytes]:
+        """What puts the connection back as the pool had it: no transaction, no temporary table."""
+        return ([b"ROLLBACK"] if self._in_transaction else []) + ([b"DISCARD TEMP"] if self.setup else [])
+
+    def _discard(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            self.conn = None
+
+
+class TextCursor(ResultCursor):
+    """psycopg2: results as text, which every type has (pgsphere's spoint, scircle, spoly).
+
+    Whole results run as prepared statements where they can (:mod:`vo_services.statements`): a
+    :class:`~vo_services.statements.PreparedCall`, or a query text the connection has run
+    often enough. A cursor cannot be declared over EXECUTE, so results read in batches do not.
+    """
+
+    pool = connections.TEXT
+    _failed = False
+
+    def first_message(self, sql: bytes | PreparedCall, batch: int | None) -> list[bytes]:
+        if batch is None:
+            return self.conn.statements.statements(sql, repeatable=self.setup is None)
+        if isinstance(sql, PreparedCall):
+            raise ValueError("a prepared statement's result is read whole")
+        return super().first_message(sql, batch)
+
+    def _first(self, statements: list[bytes]) -> list:
+        try:
+            rows = super()._first(statements)
+        except Exception:
+            self._failed = True
+            raise
+        self.conn.statements.succeeded()
+        return rows
+
+    def _end_statements(self) -> list[bytes]:
+        end = super()._end_statements()
+        return end + [self.conn.statements.failed()] if self._failed else end
+
+    def _run(self, statement: bytes, rows: bool) -> list:
+        with self.conn.cursor() as cur:
+            cur.execute(statement)
+            return cur.fetchall() if rows else []
+
+    def _literal(self, value: str) -> bytes:
+        from psycopg2.extensions import QuotedString
+
+        quoted = QuotedString(value)
+        quoted.prepare(self.conn)
+        return quoted.getquoted()
+
+    def _backend_pid(self) -> int:
+        return self.conn.get_backend_pid()
+
+    def _dead(self) -> bool:
+        return self.conn is None or self.conn.closed != 0
+
+
+class BinaryCursor(ResultCursor):
+    """psycopg 3 with binary FETCH: numbers and text decode without parsing.
+
+    Binary results need the extended protocol, which takes one statement per message, so the
+    session and the DECLARE go first (simple protocol, one message) and the first FETCH after.
+    """
+
+    pool = connections.BINARY
+
+    def first_message(self, sql: bytes, batch: int | None) -> list[bytes]:
+        return [b"DECLARE " + CURSOR + b" NO SCROLL CURSOR FOR " + sql]
+
+    def _first(self, statements: list[bytes]) -> list:
+        self._run(b"; ".join(statements), rows=False)
+        return self.fetch(self._batch)
+
+    def execute(self, sql: str | bytes, batch: int | None = None) -> list[tuple]:
+        if batch is None:
+            raise ValueError("a binary result is read from a server-side cursor, in batches")
+        self._batch = batch
+        return super().execute(sql, batch)
+
+    def _run(self, statement: bytes, rows: bool) -> list:
+        # Only FETCH statements' rows are read, and those in binary (extended protocol); the rest
+        # goes by the simple protocol, which allows several statements in one message.
+        with self.conn.cursor(binary=rows) as cur:
+            cur.execute(statement, prepare=False)
+            return cur.fetchall() if rows else []
+
+    def _literal(self, value: str) -> bytes:
+        from psycopg import sql
+
+        return sql.Literal(value).as_bytes(self.conn)
+
+    def _backend_pid(self) -> int:
+        return self.conn.info.backend_pid
+
+    def _cancel(self) -> None:
+        self.conn.cancel_safe(timeout=5)
+
+    def _dead(self) -> bool:
+        return self.conn is None or self.conn.broken or self.conn.closed

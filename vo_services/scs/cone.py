@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from archive.published import OBSCORE
 from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.statements import Prepared, PreparedCall, number_literal
 from vo_services.tap import limits
 from vo_services.votable import Field
 
@@ -58,21 +60,52 @@ class Cone:
 
     @property
     def fields(self) -> tuple[Field, ...]:
-        published = {c.name: c for c in OBSCORE.public_columns}
-        fields = []
-        for name in VERB_COLUMNS[self.verb]:
-            field = Field.from_column(published[name])
-            if name in SCS_UCDS:
-                field = replace(field, ucd=SCS_UCDS[name])
-            fields.append(field)
-        return tuple(fields)
+        return _verb_fields(self.verb)
 
     def sql(self) -> tuple[str, tuple]:
         """The cone as the GiST index answers it; one row more than MAXREC to detect overflow."""
-        columns = ", ".join(VERB_COLUMNS[self.verb])
-        return (f"SELECT {columns} FROM ivoa.obscore "
-                "WHERE pos <@ scircle(spoint(radians(%s), radians(%s)), radians(%s)) LIMIT %s",
-                (self.ra, self.dec, self.sr, self.maxrec + 1))
+        return _cone_sql(self.verb, PSYCOPG2), self._parameters
+
+    @property
+    def _parameters(self) -> tuple[float, float, float, int]:
+        return (self.ra, self.dec, self.sr, self.maxrec + 1)
+
+    def bound_sql(self) -> bytes:
+        """:meth:`sql` with its parameters in it, exactly as psycopg2 binds them."""
+        return _cone_sql(self.verb, PSYCOPG2).encode() % tuple(map(number_literal, self._parameters))
+
+    def prepared(self) -> PreparedCall:
+        """The same query as a prepared statement of the VERB level (planned once per connection)."""
+        return _STATEMENTS[self.verb](*self._parameters)
+
+
+PSYCOPG2 = ("%s",) * 4
+PREPARE = ("$1", "$2", "$3", "$4")
+
+
+def _cone_sql(verb: int, placeholders: tuple[str, ...]) -> str:
+    """The cone query with the placeholders of psycopg2 or of PREPARE for (ra, dec, sr, limit)."""
+    ra, dec, sr, limit = placeholders
+    return (f"SELECT {', '.join(VERB_COLUMNS[verb])} FROM ivoa.obscore "
+            f"WHERE pos <@ scircle(spoint(radians({ra}), radians({dec})), radians({sr})) LIMIT {limit}")
+
+
+_STATEMENTS = {verb: Prepared(f"lick_cone_verb{verb}", _cone_sql(verb, PREPARE),
+                              ("float8", "float8", "float8", "int8"))
+               for verb in VERB_COLUMNS}
+
+
+@lru_cache(maxsize=None)
+def _verb_fields(verb: int) -> tuple[Field, ...]:
+    """The FIELDs of a VERB level, made once: the published columns are fixed."""
+    published = {c.name: c for c in OBSCORE.public_columns}
+    fields = []
+    for name in VERB_COLUMNS[verb]:
+        field = Field.from_column(published[name])
+        if name in SCS_UCDS:
+            field = replace(field, ucd=SCS_UCDS[name])
+        fields.append(field)
+    return tuple(fields)
 
 
 def _number(params: DaliParams, name: str) -> float:

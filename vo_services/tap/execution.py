@@ -1,19 +1,22 @@
 """Running a TAP query, for /sync and for async jobs alike.
 
 One path: DALI parameters to a :class:`TapRequest`, ADQL to SQL (:mod:`vo_services.tap.adql`),
-the SQL run by :func:`vo_services.query.query_session` from a server-side cursor, and the rows
-streamed through the encoder of the requested format in constant memory.
+the SQL run by a :class:`vo_services.query.ResultCursor` (session set-up, query and first batch in
+one round trip; later batches fetched ahead), and the rows streamed through the encoder of the
+requested format in constant memory (:mod:`vo_services.responses`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 import psycopg2
 
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.datalink.descriptor import descriptors_for
-from vo_services.query import binary_session, query_session
+from vo_services.query import BinaryCursor, QueryFailed, TextCursor, describe
+from vo_services.responses import ResultStream, datalink_descriptors, result_chunks
 from vo_services.tap import limits
 from vo_services.tap.uploads import (
     UploadError, WithUploads, create_tables, fetch, parse_upload_params, read_votable,
@@ -27,10 +30,6 @@ LANGS = {"ADQL", "ADQL-2.0", "ADQL-2.1"}  # TAP 1.1 §2.7.1; every variant behav
 
 class TapUsageError(ValueError):
     """A request the service refuses before running anything (HTTP 400)."""
-
-
-class QueryFailed(Exception):
-    """The database refused or aborted the query; the message is safe to show the user."""
 
 
 @dataclass(frozen=True)
@@ -82,97 +81,65 @@ class PreparedQuery:
 
 def prepare(request: TapRequest) -> PreparedQuery:
     """Translate the ADQL; raises :class:`~vo_services.tap.adql.AdqlError` with a position."""
-    from vo_services.tap.adql import translate
-    from vo_services.tap.catalog import catalog
+    if request.uploads:
+        from vo_services.tap.catalog import catalog
 
-    tables = WithUploads(catalog(), list(request.uploads)) if request.uploads else catalog()
-    translated = translate(request.query, tables, maxrec=request.maxrec)
+        sql, fields, row_limit = _translate(request.query, request.maxrec,
+                                            WithUploads(catalog(), list(request.uploads)))
+    else:
+        sql, fields, row_limit = _translate_published(request.query, request.maxrec)
+    return PreparedQuery(request, sql, fields, (("QUERY", request.query),), row_limit)
+
+
+def _translate(query: str, maxrec: int, tables) -> tuple[str, tuple[Field, ...], int | None]:
+    from vo_services.tap.adql import translate
+
+    translated = translate(query, tables, maxrec=maxrec)
     fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
                          unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
                    for c in translated.columns)
-    return PreparedQuery(request, translated.sql, fields, (("QUERY", request.query),),
-                         translated.row_limit)
+    return translated.sql, fields, translated.row_limit
 
 
-def _describe(exc: BaseException) -> str:
-    """A database error as the user should read it: PostgreSQL's message, never internals."""
-    import psycopg
+@lru_cache(maxsize=512)
+def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Field, ...], int | None]:
+    """Translations over the published tables, kept: clients repeat queries (TOPCAT, scripts,
+    polling), and the catalogue is fixed for the life of the process."""
+    from vo_services.tap.catalog import catalog
 
-    if isinstance(exc, (psycopg2.errors.QueryCanceled, psycopg.errors.QueryCanceled)):
-        return "the query took longer than the time allowed and was cancelled"
-    if isinstance(exc, psycopg.Error):
-        return exc.diag.message_primary or "the query failed"
-    if isinstance(exc, psycopg2.Error):
-        message = (exc.pgerror or str(exc)).strip().splitlines()
-        return message[0].removeprefix("ERROR:").strip() if message else "the query failed"
-    return str(exc) or exc.__class__.__name__
+    return _translate(query, maxrec, catalog())
 
 
 def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: float = 60.0,
-           on_backend: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    """The encoded result. The query runs, and its first rows arrive, before the first chunk is
-    yielded, so a failing query raises :class:`QueryFailed` from the first ``next()``, while the
-    caller can still answer with an error document and a 4xx status."""
+           on_backend: Callable[[int], None] | None = None) -> ResultStream:
+    """The encoded result. ``start()`` runs the query and its first rows arrive before the first
+    chunk, so a failing query raises :class:`QueryFailed` there (or from the first ``next()``),
+    while the caller can still answer with an error document and a 4xx status. Close it (the
+    WSGI server does) to end the transaction.
+
+    Large results without pgsphere columns or uploads are read in binary (psycopg 3); the rest,
+    and results known to be small (TOP or MAXREC within one batch), as text in one round trip.
+    """
     request = prepared.request
     uploads = list(request.uploads)
-
-    def prepare_uploads(conn) -> None:
-        try:
-            create_tables(conn, uploads)
-        except psycopg2.Error as exc:
-            conn.rollback()
-            raise QueryFailed(f"an uploaded table could not be loaded: {_describe(exc)}") from None
-
     small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
-    if not small and not uploads and not any(f.datatype in GEOMETRY_TYPES for f in prepared.fields):
-        yield from _stream_binary(prepared, principals, timeout_s, on_backend)
-        return
-    with query_session(principals, timeout_s, prepare=prepare_uploads if uploads else None) as conn:
-        if on_backend is not None:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_backend_pid()")
-                on_backend(cur.fetchone()[0])
-        # A server-side cursor streams large results in constant memory; a small one (TOP or
-        # MAXREC below a batch) comes back in one round trip from a plain cursor.
-        cursor = conn.cursor() if small else conn.cursor(name="tap_result")
-        try:
-            first = [] if request.maxrec == 0 else _first_batch(cursor, prepared.sql)
-        except psycopg2.Error as exc:
-            raise QueryFailed(_describe(exc)) from None
-        yield from _encode(prepared, cursor, first)
+    binary = not small and not uploads and not any(f.datatype in GEOMETRY_TYPES for f in prepared.fields)
+    cursor_class = BinaryCursor if binary else TextCursor
+    cursor = cursor_class(principals, timeout_s, on_backend=on_backend,
+                          setup=partial(_load_uploads, uploads=uploads) if uploads else None)
+    encode = partial(request.output, prepared.fields, maxrec=request.maxrec, infos=prepared.infos,
+                     describe_error=describe, extra_resources=datalink_descriptors(prepared.fields))
+    return ResultStream(result_chunks(cursor, prepared.sql, encode,
+                                      batch=None if small else FETCH_ROWS,
+                                      limit=0 if request.maxrec == 0 else request.maxrec + 1))
 
 
-def _first_batch(cursor, sql: str) -> list:
-    cursor.execute(sql)
-    return cursor.fetchmany(FETCH_ROWS)
-
-
-def _encode(prepared: PreparedQuery, cursor, first: list) -> Iterator[bytes]:
-    def batches() -> Iterator[list]:
-        if first:
-            yield first
-            while rows := cursor.fetchmany(FETCH_ROWS):
-                yield rows
-
-    request = prepared.request
-    yield from request.output(prepared.fields, batches(), maxrec=request.maxrec,
-                              infos=prepared.infos, describe_error=_describe,
-                              extra_resources=descriptors_for(prepared.fields))
-
-
-def _stream_binary(prepared: PreparedQuery, principals, timeout_s, on_backend) -> Iterator[bytes]:
-    """Large results without geometry: a binary server-side cursor (psycopg 3)."""
-    import psycopg
-
-    with binary_session(principals, timeout_s) as conn:
-        if on_backend is not None:
-            on_backend(conn.info.backend_pid)
-        cursor = conn.cursor(name="tap_result", binary=True)
-        try:
-            first = [] if prepared.request.maxrec == 0 else _first_batch(cursor, prepared.sql)
-        except psycopg.Error as exc:
-            raise QueryFailed(_describe(exc)) from None
-        yield from _encode(prepared, cursor, first)
+def _load_uploads(conn, uploads: list) -> None:
+    try:
+        create_tables(conn, uploads)
+    except psycopg2.Error as exc:
+        conn.rollback()
+        raise QueryFailed(f"an uploaded table could not be loaded: {describe(exc)}") from None
 
 
 class JobFailed(Exception):
@@ -201,9 +168,10 @@ def run_to_file(job) -> dict:
         Job.objects.filter(id=job.id).update(backend_pid=pid)
 
     try:
-        with temporary.open("wb") as out:
-            for chunk in stream(prepared, principals_of(job.owner), job.execution_duration or
-                                limits.ASYNC_EXECUTION_S.hard, on_backend=record_backend):
+        with temporary.open("wb") as out, closing(stream(
+                prepared, principals_of(job.owner), job.execution_duration or limits.ASYNC_EXECUTION_S.hard,
+                on_backend=record_backend)) as chunks:
+            for chunk in chunks:
                 out.write(chunk)
     except QueryFailed as exc:
         temporary.unlink(missing_ok=True)

@@ -1,9 +1,7 @@
 """TAP 1.1 endpoints: thin views over the domain modules."""
 from __future__ import annotations
 
-import itertools
-
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -76,11 +74,11 @@ def sync(request: HttpRequest) -> HttpResponse:
         prepared = prepare(tap_request)
     except (TapUsageError, AdqlError) as exc:
         return error_response(str(exc), 400)
-    chunks = stream(prepared, principals_for(request), limits.SYNC_EXECUTION_S.default)
+    result = stream(prepared, principals_for(request), limits.SYNC_EXECUTION_S.default)
     try:
-        first = next(chunks)
+        result.start()
     except QueryFailed as exc:
         return error_response(str(exc), 400)
-    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type=tap_request.content_type)
+    response = result.response(tap_request.content_type)
     response["Cache-Control"] = "no-store"
     return response
