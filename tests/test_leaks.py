@@ -111,11 +111,12 @@ SCALAR_QUERIES = {
 # Expressions that fail on a proprietary value: outsiders never reach one, so no error names it.
 ERROR_QUERIES = {
     "CAST fails": "SELECT CAST(target_name AS INTEGER) FROM ivoa.obscore WHERE target_name LIKE 'LEAKSECRET%'",
-    "CAST in WHERE": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} AND CAST(target_name AS INTEGER) = 1",
-    "CAST in ORDER BY": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY CAST(obs_id AS INTEGER)",
+    # 1 / 0 exactly on the first proprietary file (s_ra 321.500), never on the public one (321.503)
+    "error in WHERE": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} AND 1 / (FLOOR(s_ra * 1000) - 321500) > -10",
+    "error in ORDER BY": f"SELECT obs_id FROM ivoa.obscore WHERE {IN_WORLD} ORDER BY 1 / (FLOOR(s_ra * 1000) - 321500)",
     "division by zero": "SELECT 1 / (t_exptime - 4242.5) FROM ivoa.obscore WHERE target_name LIKE 'LEAKSECRET%'",
-    "CAST in join": "SELECT o.obs_id FROM ivoa.obscore AS o JOIN lick.observations AS l ON "
-                    "CAST(l.target_name AS INTEGER) = o.t_exptime WHERE l.target_name LIKE 'LEAK%'",
+    "error in join": "SELECT o.obs_id FROM ivoa.obscore AS o JOIN lick.observations AS l ON l.obs_id = o.obs_id "
+                     "WHERE l.exptime = 4242.5 AND 1 / (FLOOR(l.s_ra * 1000) - 321500) > -10",
 }
 
 
