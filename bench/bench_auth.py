@@ -18,7 +18,7 @@ os.environ.setdefault("LICK_DB_NAME", "lick_bench_auth")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 
 import bench.common  # noqa: E402,F401  (database name first)
-from bench.common import ensure_database, server  # noqa: E402
+from bench.common import ensure_database, interleaved_medians, server  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -59,21 +59,6 @@ def plan(principals: list[str]) -> list[str]:
         cur.execute("SELECT set_config('lick.principals', %s, true)", ("{" + ",".join(principals) + "}",))
         cur.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
         return [r[0] for r in cur.fetchall()]
-
-
-def interleaved_medians(actions: dict, repeat: int = 200, warmup: int = 10) -> dict[str, float]:
-    """Median ms of each action, run in turn, so that a change of the machine's load hits all alike."""
-    import statistics
-    import time
-
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for i in range(warmup + repeat):
-        for name, action in actions.items():
-            started = time.perf_counter()
-            action()
-            if i >= warmup:
-                times[name].append((time.perf_counter() - started) * 1000)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 
 import bench.common  # noqa: F401  (sets the benchmark database before the settings are read)
-from bench.common import ensure_database, fetch, median_ms, server
+from bench.common import ensure_database, fetch, interleaved_medians, median_ms, server
 
 import psycopg2  # noqa: E402
 
@@ -32,12 +32,14 @@ def main() -> None:
             cur.execute(sql, params)
             cur.fetchall()
 
-    direct_ms = median_ms(run_direct)
     with direct.cursor() as cur:
         cur.execute("SELECT obs_publisher_did FROM lick.observations WHERE frame_type = 'science' LIMIT 1")
         did = cur.fetchone()[0]
     with server() as (base, _):
-        scs_ms = median_ms(lambda: fetch(f"{base}/scs?RA=150&DEC=20&SR=0.1"))
+        # in turn, so that the machine's load weighs on both sides of the ratio alike
+        medians = interleaved_medians({"direct": run_direct,
+                                       "scs": lambda: fetch(f"{base}/scs?RA=150&DEC=20&SR=0.1")})
+        direct_ms, scs_ms = medians["direct"], medians["scs"]
         steps = iter(range(1, 10**6))
         moving_ms = median_ms(lambda: fetch(f"{base}/scs?RA={150 + next(steps) * 1e-6:.6f}&DEC=20&SR=0.1"))
         links_ms = median_ms(lambda: fetch(f"{base}/datalink/links?ID={urllib.parse.quote(did)}"))

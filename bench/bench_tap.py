@@ -15,7 +15,7 @@ import time
 import urllib.parse
 
 import bench.common  # noqa: F401  (sets the benchmark database before the settings are read)
-from bench.common import children_peak_rss_mb, ensure_database, fetch, median_ms, server
+from bench.common import children_peak_rss_mb, ensure_database, fetch, interleaved_medians, median_ms, server
 
 import psycopg2  # noqa: E402
 
@@ -43,10 +43,11 @@ def main() -> None:
             cur.execute(translated.sql)
             cur.fetchall()
 
-    direct_ms = median_ms(run_direct)
     translate_ms = median_ms(lambda: translate(CONE, catalog(), maxrec=20000), repeat=200)
     with server() as (base, process):
-        cone_ms = median_ms(lambda: fetch(sync_url(base, CONE)))
+        # in turn, so that the machine's load weighs on both sides of the ratio alike
+        medians = interleaved_medians({"direct": run_direct, "sync": lambda: fetch(sync_url(base, CONE))})
+        direct_ms, cone_ms = medians["direct"], medians["sync"]
         radii = iter(range(1, 10**6))  # a new query text each time: nothing translated or prepared before
         fresh_ms = median_ms(lambda: fetch(sync_url(base, CONE.replace("0.5))", f"0.5{next(radii):06d}))"))))
         columns_ms = median_ms(lambda: fetch(sync_url(base, "SELECT * FROM TAP_SCHEMA.columns")))

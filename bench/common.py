@@ -91,6 +91,19 @@ def median_ms(action, repeat: int = 50, warmup: int = 5) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(actions: dict, repeat: int = 300, warmup: int = 30) -> dict[str, float]:
+    """Median ms of each action, run in turn, so that a change of the machine's load (other jobs,
+    a server's first requests) weighs on all of them alike; for ratios between them."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for i in range(warmup + repeat):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            if i >= warmup:
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def fetch(url: str, data: bytes | None = None) -> bytes:
     with urllib.request.urlopen(url, data=data, timeout=300) as response:
         return response.read()
