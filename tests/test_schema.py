@@ -185,8 +185,8 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
     future = datetime.now(timezone.utc) + timedelta(days=365)
     hidden = _insert_observation(owner_conn, "2026-01/01/nickel/d2", future)
     with owner_conn.cursor() as cur:
-        cur.execute("INSERT INTO lick.program (program_id) VALUES ('2026A_N001')")
-        cur.execute("INSERT INTO lick.access_grant VALUES (%s, 'program:2026A_N001', 'test')", (hidden,))
+        cur.execute("INSERT INTO lick.program (program_id) VALUES ('TESTS_N001')")
+        cur.execute("INSERT INTO lick.access_grant VALUES (%s, 'program:TESTS_N001', 'test')", (hidden,))
     owner_conn.commit()
     conn = psycopg2.connect(get_settings().dsn("query"))
     try:
@@ -197,7 +197,7 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
             cur.execute("SET LOCAL lick.principals = '{program:2025B_X}'")
             cur.execute(count)
             assert cur.fetchone()[0] == 0, "another program must not see them"
-            cur.execute("SET LOCAL lick.principals = '{user:jdoe,program:2026A_N001}'")
+            cur.execute("SET LOCAL lick.principals = '{user:jdoe,program:TESTS_N001}'")
             cur.execute(count)
             assert cur.fetchone()[0] == 1
         conn.rollback()
@@ -207,7 +207,7 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
     finally:
         conn.close()
         with owner_conn.cursor() as cur:
-            cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = '2026A_N001'")
+            cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = 'TESTS_N001'")
         owner_conn.commit()
 
 

@@ -24,8 +24,17 @@ from archive.demo.pixels import frame_data
 from archive.demo.schedule import SETUPS_BY_TELESCOPE, Schedule, build_schedule, setups_in_service
 from archive.demo.sky import TARGETS, transients
 
-DEFAULT_START = date(2022, 8, 1)
 DEFAULT_YEARS = 3
+
+
+def _latest_calendar_start(today: date, years: int = DEFAULT_YEARS) -> date:
+    """The 1 August that makes a ``years``-long calendar end on the last 31 July before today:
+    the demo's recent nights are then still in their proprietary period, whatever the date."""
+    last_end_year = today.year if today >= date(today.year, 8, 1) else today.year - 1
+    return date(last_end_year - years, 8, 1)
+
+
+DEFAULT_START = _latest_calendar_start(date.today())
 DEFAULT_NIGHTS = 30
 
 #: Real-world damage the ingest path repairs; each affected file gets one of them:
