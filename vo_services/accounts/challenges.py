@@ -8,6 +8,8 @@ token back in ``X-VO-Bearer``) and ``ivoa_cookie``.
 """
 from __future__ import annotations
 
+import functools
+
 from django.http import HttpRequest, HttpResponse
 
 from archive.config import get_settings
@@ -26,6 +28,11 @@ def cookie_login_url() -> str:
 
 def challenges() -> str:
     """One header value holding every challenge (RFC 9110 §11.6.1 allows a comma-separated list)."""
+    return _challenges(get_settings().public_url)
+
+
+@functools.lru_cache(maxsize=4)
+def _challenges(public_url: str) -> str:
     return ", ".join((
         f'ivoa_bearer standard_id="{TLS_WITH_PASSWORD}", access_url="{login_url()}"',
         f'ivoa_cookie standard_id="{TLS_WITH_PASSWORD}", access_url="{cookie_login_url()}"',

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from vo_services.accounts.authentication import AuthenticationFailed, authenticate_header
@@ -42,6 +43,8 @@ class VoAuthenticationMiddleware:
             return response
         if user is not None:
             request.user, request.auth_method = user, method
+        elif settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            request.user = AnonymousUser()  # no session to load (and no "Vary: Cookie" for it)
         elif request.user.is_authenticated:
             request.auth_method = "session"
         return advertise(request, self.get_response(request))
