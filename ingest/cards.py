@@ -16,8 +16,10 @@ import re
 CARD = 80
 COMMENTARY = frozenset({"COMMENT", "HISTORY", ""})
 _MISSING = object()
-_INT = re.compile(r"[+-]?\d+")
-_REAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[EeDd][+-]?\d+)?")
+# Blanks after the sign and around the exponent letter are tolerated, as astropy tolerates them.
+_INT = re.compile(r"[+-]? *\d+")
+_REAL = re.compile(r"[+-]? *(?:\d+\.?\d*|\.\d+) *(?:[EeDd] *[+-]? *\d+)?")
+_STRING = re.compile(r"'((?:[ -~]+?|'')? *?)'(?=$|/| )")
 _COMPLEX = re.compile(r"\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)")
 
 
@@ -25,33 +27,32 @@ def parse_value(field: str):
     """The value in a card's columns 11-80 (after ``= ``); None for an empty (undefined) value."""
     text = field.lstrip()
     if text.startswith("'"):
-        chars, at = [], 1
-        while True:
-            end = text.find("'", at)
-            if end == -1:
-                raise ValueError("unterminated string")
-            chars.append(text[at:end])
-            if text.startswith("'", end + 1):  # '' stands for one quote
-                chars.append("'")
-                at = end + 2
-                continue
-            rest = text[end + 1:].strip()
-            if rest and not rest.startswith("/"):
-                raise ValueError("text after the string")
-            return "".join(chars).rstrip()
+        # FITS §4.2.1: '' stands for one quote; the closing quote is one followed by a blank, a
+        # comment or the card's end (so a lone quote inside, which writers get wrong, is kept)
+        match = _STRING.match(text)
+        if match is None:
+            raise ValueError("unterminated string")
+        rest = text[match.end():].strip()
+        if rest and not rest.startswith("/"):
+            raise ValueError("text after the string")
+        return match.group(1).replace("''", "'").rstrip()
     value = text.split("/", 1)[0].strip()
     if not value:
         return None
     if value in ("T", "F"):
         return value == "T"
     if _INT.fullmatch(value):
-        return int(value)
+        return int(value.replace(" ", ""))
     if _REAL.fullmatch(value):
-        return float(value.replace("D", "E").replace("d", "e"))
+        return _real(value)
     match = _COMPLEX.fullmatch(value)
-    if match:
-        return complex(float(match.group(1).replace("D", "E")), float(match.group(2).replace("D", "E")))
+    if match and all(_REAL.fullmatch(part) for part in match.groups()):
+        return complex(_real(match.group(1)), _real(match.group(2)))
     raise ValueError(f"unparsable value {value!r}")
+
+
+def _real(text: str) -> float:
+    return float(text.replace(" ", "").replace("D", "E").replace("d", "e"))
 
 
 class HeaderCards:
