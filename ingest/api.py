@@ -3,6 +3,7 @@
     POST /notifications        {"event": "changed"|"deleted", "paths": [...]} -> 202 {"id", "status", "url"}
     GET  /notifications/<id>   the notification's status and outcome
     GET  /files?dir=<rel dir>  the stored size and mtime of each file of a directory (watcher resync)
+    GET  /dirs                 every directory that holds stored files (watcher resync)
     GET  /failures             files that could not be ingested, with their reasons
 
 Every answer is JSON, errors too: ``{"error": "..."}`` with the fitting HTTP status.
@@ -18,7 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive.config import get_settings
 from archive.db import engine
@@ -113,6 +114,15 @@ class Files(IngestView):
             files = [{"path": r.file_path, "size": r.file_size, "mtime": r.file_mtime.timestamp()}
                      for r in rows]
         return Response({"dir": directory, "files": files})
+
+
+class Directories(IngestView):
+    def get(self, request: Request) -> Response:
+        """So that a resync also notices directories removed from disk as a whole."""
+        directory = func.regexp_replace(observation.c.file_path, "/[^/]*$", "")
+        with engine("ingest").connect() as conn:
+            dirs = conn.execute(select(directory).distinct().order_by(directory)).scalars().all()
+        return Response({"dirs": dirs})
 
 
 class Failures(IngestView):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("notifications", api.Notifications.as_view()),
     path("notifications/<int:notification_id>", api.NotificationStatus.as_view()),
     path("files", api.Files.as_view()),
+    path("dirs", api.Directories.as_view()),
     path("failures", api.Failures.as_view()),
 ]
 

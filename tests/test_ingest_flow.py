@@ -120,7 +120,7 @@ def test_notification_through_the_api_and_a_real_worker(client, archive_root, tr
 
 def _wait_for_rows(prefix: str, count: int, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
-    while len(_rows(prefix)) < count and time.monotonic() < deadline:
+    while len(_rows(prefix)) != count and time.monotonic() < deadline:
         time.sleep(0.25)
     return len(_rows(prefix))
 
@@ -141,11 +141,14 @@ def test_watcher_sees_files_and_catches_up_after_a_restart(live_server, archive_
         finally:
             watcher.terminate()
             watcher.wait(timeout=20)
-        # While the watcher is down, 100 files land; on restart its resync reports them all.
+        # While the watcher is down, 100 files land and a whole night is removed; on restart its
+        # resync reports them all.
         _place(archive_root, 100, night="06")
+        shutil.rmtree(archive_root / "1999-01" / "05")
         watcher = subprocess.Popen(command, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
         try:
             assert _wait_for_rows("1999-01/06/", 100, timeout=120) == 100
+            assert _wait_for_rows("1999-01/05/", 0, timeout=60) == 0
         finally:
             watcher.terminate()
             watcher.wait(timeout=20)

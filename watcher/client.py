@@ -41,6 +41,10 @@ class IngestClient:
     def status(self, notification_id: int) -> dict:
         return self._request("GET", f"/notifications/{notification_id}")
 
+    def stored_dirs(self) -> list[str]:
+        """Every archive-relative directory that holds stored files."""
+        return self._request("GET", "/dirs")["dirs"]
+
     def stored_files(self, directory: str) -> dict[str, tuple[int, float]]:
         """path -> (size, mtime) of the rows of one directory."""
         answer = self._request("GET", "/files?" + urllib.parse.urlencode({"dir": directory}))

@@ -33,7 +33,8 @@ def resync(root: Path, client: IngestClient, notifier: Notifier) -> Snapshot:
     """Report files that are new or changed on disk, or gone from it; return the disk snapshot."""
     snapshot: Snapshot = {}
     new = changed = deleted = 0
-    for directory in instrument_dirs(root):
+    # the database's directories too: a night removed as a whole is on disk no more
+    for directory in sorted(set(instrument_dirs(root)) | set(client.stored_dirs())):
         on_disk = disk_files(root, directory)
         snapshot.update(on_disk)
         stored = client.stored_files(directory)
