@@ -109,6 +109,13 @@ def test_personal_tokens_are_hashed_listed_and_revocable(client, world):
                          ).status_code == 404  # not bob's
     assert client.get("/auth/tokens").status_code == 401
     assert client.post("/auth/tokens", {}, HTTP_AUTHORIZATION=f"Bearer {world.tokens['alice']}").status_code == 400
+    for bad in ("abc", "0", "-3", "9999"):
+        refused = client.post("/auth/tokens", {"name": "x", "expires_days": bad},
+                              HTTP_AUTHORIZATION=f"Bearer {world.tokens['alice']}")
+        assert refused.status_code == 400 and "expires_days" in refused.json()["error"]
+    dated = client.post("/auth/tokens", {"name": "month", "expires_days": "30"},
+                        HTTP_AUTHORIZATION=f"Bearer {world.tokens['alice']}")
+    assert dated.status_code == 201 and dated.json()["expires"] is not None
 
 
 def test_ivoa_bearer_login_and_logout(client, world):

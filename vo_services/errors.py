@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from vo_services.identity import caller_name
 from vo_services.votable.errors import error_document
 
 VOTABLE_MIME = "application/x-votable+xml"
@@ -15,8 +16,13 @@ def error_response(message: str, status: int = 400, content_type: str = VOTABLE_
     return HttpResponse(error_document(message), status=status, content_type=content_type)
 
 
+def owned_by_another(request, owner: str | None) -> bool:
+    """Jobs and bundles: one made anonymously is anyone's who has its URL; one made by a
+    logged-in user is that user's alone (UWS 1.1 §3)."""
+    return owner is not None and owner != caller_name(request)
+
+
 def refusal(request, message: str) -> HttpResponse:
     """A resource the caller may not use: 401 when not logged in (the authentication middleware
     adds the challenges), 403 when logged in (UWS 1.1 §3, IVOA SSO challenges §2)."""
-    user = getattr(request, "user", None)
-    return error_response(message, 403 if user is not None and user.is_authenticated else 401)
+    return error_response(message, 401 if caller_name(request) is None else 403)

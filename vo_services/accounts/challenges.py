@@ -13,17 +13,10 @@ import functools
 from django.http import HttpRequest, HttpResponse
 
 from archive.config import get_settings
+from vo_services.identity import caller_name
 
 REALM = "Lick Observatory Archive"
 TLS_WITH_PASSWORD = "ivo://ivoa.net/sso#tls-with-password"
-
-
-def login_url() -> str:
-    return f"{get_settings().public_url}/auth/login"
-
-
-def cookie_login_url() -> str:
-    return f"{get_settings().public_url}/auth/cookie"
 
 
 def challenges() -> str:
@@ -34,21 +27,17 @@ def challenges() -> str:
 @functools.lru_cache(maxsize=4)
 def _challenges(public_url: str) -> str:
     return ", ".join((
-        f'ivoa_bearer standard_id="{TLS_WITH_PASSWORD}", access_url="{login_url()}"',
-        f'ivoa_cookie standard_id="{TLS_WITH_PASSWORD}", access_url="{cookie_login_url()}"',
+        f'ivoa_bearer standard_id="{TLS_WITH_PASSWORD}", access_url="{public_url}/auth/login"',
+        f'ivoa_cookie standard_id="{TLS_WITH_PASSWORD}", access_url="{public_url}/auth/cookie"',
         f'Basic realm="{REALM}"',
         f'Bearer realm="{REALM}"',
     ))
 
 
-def authenticated(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    return user is not None and user.is_authenticated
-
-
 def advertise(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    if authenticated(request):
-        response["X-VO-Authenticated"] = request.user.get_username()
+    username = caller_name(request)
+    if username is not None:
+        response["X-VO-Authenticated"] = username
     elif "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = challenges()
     return response

@@ -97,12 +97,12 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
 
 
 def _expiry(days: str | None):
+    """When a token asked to live ``days`` days expires (None: never); ValueError if out of range."""
     if not days:
         return None
-    value = int(days)
-    if not 1 <= value <= MAX_TOKEN_DAYS:
-        raise ValueError(f"expires_days must be 1 to {MAX_TOKEN_DAYS}")
-    return timezone.now() + timedelta(days=value)
+    if not days.strip().isdigit() or not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise ValueError(f"expires_days must be a whole number from 1 to {MAX_TOKEN_DAYS}")
+    return timezone.now() + timedelta(days=int(days))
 
 
 @csrf_exempt
@@ -123,7 +123,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     try:
         expires_at = _expiry(request.POST.get("expires_days"))
     except ValueError as exc:
-        return auth_error(request, str(exc) if "expires_days" in str(exc) else "expires_days must be a number", 400)
+        return auth_error(request, str(exc), 400)
     record, token = tokens.issue(request.user, name, expires_at=expires_at)
     return JsonResponse({**_token_json(record), "token": token}, status=201)
 

@@ -16,7 +16,7 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import BundleError, bundle_format, format_named
 from vo_services.datalink.models import Bundle, Phase
-from vo_services.errors import error_response, refusal
+from vo_services.errors import error_response, owned_by_another, refusal
 from vo_services.identity import caller_name, principals_for
 
 
@@ -28,7 +28,7 @@ def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpRespo
     bundle = Bundle.objects.filter(id=bundle_id).first()
     if bundle is None:
         return error_response(f"NotFoundFault: no bundle {bundle_id}", 404)
-    if bundle.owner is not None and bundle.owner != caller_name(request):
+    if owned_by_another(request, bundle.owner):
         return refusal(request, f"AuthorizationFault: bundle {bundle_id} belongs to another user")
     return bundle
 

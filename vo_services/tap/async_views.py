@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.errors import error_response, refusal
+from vo_services.errors import error_response, owned_by_another, refusal
 from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
@@ -28,7 +28,7 @@ def _job_or_error(request: HttpRequest, job_id: str) -> Job | HttpResponse:
     job = Job.objects.filter(id=job_id).first()
     if job is None:
         return error_response(f"no job {job_id}", 404)
-    if job.owner is not None and job.owner != caller_name(request):
+    if owned_by_another(request, job.owner):
         return refusal(request, f"job {job_id} belongs to another user")
     return job
 
