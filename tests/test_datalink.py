@@ -19,17 +19,34 @@ VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"
 SAMPLES = {s.key: s for s in load_samples()}
 
 
+R1 = "1998-07/07/shane/r1"
+BLUE_OFFSETS = {"b1": 60, "b2": 700, "b3": 120}  # seconds after r1 starts its 600 s exposure
+B1, B2, B3 = (f"1998-07/07/shane/{b}" for b in BLUE_OFFSETS)
+
+
 @pytest.fixture
 def night(archive_root):
-    """A night of Kast red frames: a science frame, its arc and flat, and a proprietary one."""
-    sample = SAMPLES["kast_red_1"]
-    paths = [write_sample(sample, archive_root, rel_path=f"1998-07/07/shane/r{i}.fits") for i in range(1, 4)]
+    """A night of Kast frames, from the red arm a science frame, its arc and a proprietary flat
+    (both from the afternoon), and from the blue arm: b1 exposed during the red science frame, b2
+    just after it, and b3 during it but proprietary, granted to user:ada."""
+    red, blue = SAMPLES["kast_red_1"], SAMPLES["kast_blue_1"]
+    paths = [write_sample(red, archive_root, rel_path=f"1998-07/07/shane/r{i}.fits") for i in range(1, 4)]
+    paths += [write_sample(blue, archive_root, rel_path=f"1998-07/07/shane/{b}.fits") for b in BLUE_OFFSETS]
     ingest_batch(paths, root=archive_root)
+    in_five_days = datetime.now(timezone.utc) + timedelta(days=5)
     with engine("owner").begin() as conn:
         conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'science' WHERE obs_id = '1998-07/07/shane/r1'")
-        conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'arc' WHERE obs_id = '1998-07/07/shane/r2'")
-        conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'flat', obs_release_date = %s "
-                             "WHERE obs_id = '1998-07/07/shane/r3'", (datetime.now(timezone.utc) + timedelta(days=5),))
+        conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'arc', t_min = t_min - 0.3 "
+                             "WHERE obs_id = '1998-07/07/shane/r2'")
+        conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'flat', t_min = t_min - 0.3, obs_release_date = %s "
+                             "WHERE obs_id = '1998-07/07/shane/r3'", (in_five_days,))
+        for name, seconds in BLUE_OFFSETS.items():
+            conn.exec_driver_sql("UPDATE lick.observation b SET frame_type = 'science', t_min = r.t_min + %s / 86400.0 "
+                                 "FROM lick.observation r WHERE r.obs_id = %s AND b.obs_id = %s",
+                                 (seconds, R1, f"1998-07/07/shane/{name}"))
+        conn.exec_driver_sql("UPDATE lick.observation SET obs_release_date = %s WHERE obs_id = %s", (in_five_days, B3))
+        conn.exec_driver_sql("INSERT INTO lick.access_grant (observation_id, principal, reason) "
+                             "SELECT id, 'user:ada', 'test' FROM lick.observation WHERE obs_id = %s", (B3,))
     yield {p.stem: p for p in paths}
     shutil.rmtree(archive_root / "1998-07", ignore_errors=True)
     with engine("owner").begin() as conn:
@@ -57,11 +74,65 @@ def test_links_of_a_science_frame(client, night):
     rows, infos = _links(client, _did("1998-07/07/shane/r1"), "ivo://nowhere?x")
     assert infos["standardID"] == "ivo://ivoa.net/std/DataLink#links-1.1"
     semantics = [r["semantics"] for r in rows if r["ID"] == _did("1998-07/07/shane/r1")]
-    assert semantics == ["#this", "#preview", "#detached-header", "#calibration"]
+    assert semantics == ["#this", "#preview", "#detached-header", "#calibration", "#auxiliary"]
     calibration = [r for r in rows if r["semantics"] == "#calibration"]
     assert [c["access_url"].rsplit("/", 1)[1] for c in calibration] == ["r2"], "the proprietary flat stays hidden"
     missing = [r for r in rows if r["ID"] == "ivo://nowhere?x"]
     assert len(missing) == 1 and missing[0]["error_message"].startswith("NotFoundFault")
+
+
+def _other_arm(rows, obs_id: str) -> list[str]:
+    """The obs_ids that the #auxiliary links of ``obs_id`` lead to."""
+    return [r["access_url"].split("/datalink/download/", 1)[1] for r in rows
+            if r["ID"] == _did(obs_id) and r["semantics"] == "#auxiliary"]
+
+
+def test_the_kast_arms_link_the_frames_they_exposed_together(client, night):
+    rows, _ = _links(client, _did(R1), _did(B1), _did(B2))
+    assert _other_arm(rows, R1) == [B1], "b2 started after r1 ended, b3 is proprietary"
+    assert _other_arm(rows, B1) == [R1]
+    assert _other_arm(rows, B2) == []
+    red_to_blue = next(r for r in rows if r["ID"] == _did(R1) and r["semantics"] == "#auxiliary")
+    assert "Kast Blue" in red_to_blue["description"]
+    assert red_to_blue["content_type"] == "application/fits" and red_to_blue["link_authorized"] == "T"
+    assert int(red_to_blue["content_length"]) == night["b1"].stat().st_size
+    ids = [r["ID"] for r in rows]
+    assert ids == sorted(ids, key=ids.index), "the rows of one ID stay together"
+
+
+def test_a_proprietary_other_arm_is_linked_only_for_those_who_may_see_it(client, night):
+    from vo_services.datalink.links import links_for
+
+    rows, _ = _links(client, _did(R1))
+    assert _other_arm(rows, R1) == [B1] and "shane/b3" not in str(rows)
+    for principals, seen in (((), [B1]), (("user:bob",), [B1]), (("user:ada",), [B1, B3]), (("role:staff",), [B1, B3])):
+        auxiliary = [link.access_url for link in links_for([_did(R1)], principals) if link.semantics == "#auxiliary"]
+        assert [url.split("/datalink/download/", 1)[1] for url in auxiliary] == seen, principals
+
+
+def test_only_kast_frames_have_an_other_arm(client, night, archive_root):
+    sharcs = "1998-07/07/AO/s0001"
+    ingest_batch([write_sample(SAMPLES["sharcs_1"], archive_root, rel_path=f"{sharcs}.fits")], root=archive_root)
+    with engine("owner").begin() as conn:  # ingested as 'Unknown' (a 1998 night): a ShARCS frame while r1 exposed
+        conn.exec_driver_sql("UPDATE lick.observation s SET instrument = 'ShaneAO/ShARCS', telescope = r.telescope, "
+                             "observing_night = r.observing_night, t_min = r.t_min "
+                             "FROM lick.observation r WHERE r.obs_id = %s AND s.obs_id = %s", (R1, sharcs))
+    rows, _ = _links(client, _did(sharcs), _did(R1))
+    own = [r for r in rows if r["ID"] == _did(sharcs)]
+    assert [r["semantics"] for r in own] == ["#this", "#preview", "#detached-header"] and "ShARCS" in own[0]["description"]
+    assert _other_arm(rows, R1) == [B1]
+
+
+def test_a_frame_timed_by_its_directory_is_no_other_arm(client, night):
+    """A frame without a usable date was given noon of its night: no telling what it was exposed with."""
+    from ingest.flags import IngestFlag
+
+    assert _other_arm(_links(client, _did(R1))[0], R1) == [B1]
+    with engine("owner").begin() as conn:
+        conn.exec_driver_sql("UPDATE lick.observation SET ingest_flags = ingest_flags | %s WHERE obs_id = %s",
+                             (int(IngestFlag.DATE_FROM_DIRECTORY), B1))
+    rows, _ = _links(client, _did(R1), _did(B1))
+    assert _other_arm(rows, R1) == [] and _other_arm(rows, B1) == []
 
 
 def test_a_proprietary_id_is_an_unauthorized_link_without_details(client, night):

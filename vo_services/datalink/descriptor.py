@@ -19,7 +19,8 @@ def service_descriptor(field_id: str) -> str:
     url = f"{get_settings().public_url}/datalink/links"
     return (
         '<RESOURCE type="meta" utype="adhoc:service" ID="datalink_service" name="DataLink">\n'
-        "<DESCRIPTION>Links to the file, its preview, header and calibration frames</DESCRIPTION>\n"
+        "<DESCRIPTION>Links to the file, its preview, header, calibration frames and (Kast) the other "
+        "arm's frame</DESCRIPTION>\n"
         '<PARAM name="standardID" datatype="char" arraysize="*" '
         'value="ivo://ivoa.net/std/DataLink#links-1.1"/>\n'
         f'<PARAM name="accessURL" datatype="char" arraysize="*" value="{xml_attribute(url)}"/>\n'

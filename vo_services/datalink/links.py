@@ -1,12 +1,14 @@
 """DataLink 1.1 {links}: what a user can fetch for each observation, as rows of a links table.
 
 For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
-(``#preview``), the FITS header as text (``#detached-header``) and the calibration frames of the
+(``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the
 same night and set-up (``#calibration``: ``#bias``, ``#flat``, ``#arc`` frames are
-``#calibration`` links). Everything is looked up through the published views, under the caller's
-identity. An observation in its proprietary period that the caller may not see gets one row:
-``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the file, so that
-a client knows to log in; an unknown ID gets a ``NotFoundFault`` row.
+``#calibration`` links) and, for a Kast frame, the frame that the spectrograph's other arm exposed
+at the same time (``#auxiliary``). Everything is looked up through the published views, under the
+caller's identity, so a frame the caller may not see is never a ``#calibration`` or
+``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
+one row: ``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the
+file, so that a client knows to log in; an unknown ID gets a ``NotFoundFault`` row.
 """
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ from sqlalchemy import select
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
+from ingest.flags import IngestFlag
 from vo_services.query import query_session
 from vo_services.votable import Field
 
 MAX_IDS = 1000
 CALIBRATION_TYPES = ("bias", "flat", "arc", "dark")
+#: Kast splits the light with a dichroic onto two cameras that expose together: each arm's frame
+#: has the other arm's frame of the same exposure as auxiliary data.
+KAST_ARMS = {"Kast Blue": "Kast Red", "Kast Red": "Kast Blue"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ FIELDS = (
 
 _LOOKUP = """
 SELECT obs_publisher_did, obs_id, dataproduct_type, telescope, instrument, frame_type,
-       observing_night, grating, grism, slit, dichroic, filters, file_size, target_name
+       observing_night, grating, grism, slit, dichroic, filters, file_size, target_name,
+       t_min, exptime, ingest_flags
 FROM lick.observations WHERE obs_publisher_did = ANY (%s)
 """
 
@@ -71,6 +78,17 @@ WHERE telescope = %s AND instrument = %s AND observing_night = %s AND frame_type
   AND dichroic IS NOT DISTINCT FROM %s
   AND (frame_type IN ('bias', 'dark') OR filters IS NOT DISTINCT FROM %s)
 ORDER BY frame_type, obs_id
+"""
+
+# Frames of another instrument whose exposure overlaps [start, end] (MJD), both ends included so
+# that the two arms' zero-length biases match. lick.observations has t_min and exptime, not
+# t_max: an exposure is [t_min, t_min + exptime]. Frames timed by their directory alone (noon of
+# the night) were not exposed at a known time and overlap nothing.
+_SIMULTANEOUS = """
+SELECT obs_id, file_size FROM lick.observations
+WHERE telescope = %s AND observing_night = %s AND instrument = %s
+  AND t_min <= %s AND t_min + coalesce(exptime, 0) / 86400 >= %s AND ingest_flags & %s = 0
+ORDER BY t_min, obs_id
 """
 
 
@@ -100,7 +118,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                                   "", "#this", None, None))
                 continue
             (_, obs_id, product, telescope, instrument, frame_type, night, grating, grism, slit,
-             dichroic, filters, size, target) = row
+             dichroic, filters, size, target, t_min, exptime, flags) = row
             qualifier = f"#{product}"
             links += [
                 Link(id_, f"{urls['download']}/{obs_id}", None, None,
@@ -118,6 +136,16 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                     links.append(Link(id_, f"{urls['download']}/{cal_id}", None, None,
                                       f"A {cal_type} frame of the same night and set-up ({cal_target or cal_type})",
                                       "#calibration", "application/fits", cal_size, None, True))
+            other_arm = KAST_ARMS.get(instrument)
+            if other_arm and t_min is not None and not flags & IngestFlag.DATE_FROM_DIRECTORY:
+                # DataLink 1.1 §3.2.6 and the core vocabulary (http://www.ivoa.net/rdf/datalink/core):
+                # #auxiliary is "auxiliary data", such as the other arm's spectrum of one exposure.
+                cur.execute(_SIMULTANEOUS, (telescope, night, other_arm, t_min + (exptime or 0) / 86400,
+                                            t_min, int(IngestFlag.DATE_FROM_DIRECTORY)))
+                links += [Link(id_, f"{urls['download']}/{aux_id}", None, None,
+                               f"The {other_arm} frame exposed at the same time (the spectrograph's other arm)",
+                               "#auxiliary", "application/fits", aux_size, None, True)
+                          for aux_id, aux_size in cur.fetchall()]
     return links
 
 
