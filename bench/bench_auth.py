@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-import urllib.request
 
 os.environ.setdefault("LICK_DB_NAME", "lick_bench_auth")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 
 import bench.common  # noqa: E402,F401  (database name first)
-from bench.common import ensure_database, interleaved_medians, server  # noqa: E402
+from bench.common import ensure_database, fetch, interleaved_medians, server  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -45,9 +44,7 @@ def member_token() -> str:
 
 def get(base: str, query: str, token: str | None, **params) -> bytes:
     url = f"{base}/tap/sync?" + urllib.parse.urlencode({"LANG": "ADQL", "QUERY": query, **params})
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()
+    return fetch(url, headers={"Authorization": f"Bearer {token}"} if token else None)
 
 
 def plan(principals: list[str]) -> list[str]:

@@ -6,12 +6,14 @@ production, started for the run on a free port.
 """
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,21 +56,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(workers: int = 2):
-    """gunicorn on the bench database; yields (base URL, its Popen)."""
+def server(workers: int = 2, app: str = "vo_services.wsgi", ready_path: str = "/tap/availability"):
+    """gunicorn on the bench database; yields (base URL, its Popen).
+
+    ``app`` is the WSGI application; :mod:`bench.floor_app` measures gunicorn's own cost.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     (REPO / "var" / "log").mkdir(parents=True, exist_ok=True)
     log = open(REPO / "var" / "log" / "bench-gunicorn.log", "w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
+        [str(Path(sys.executable).parent / "gunicorn"), app, "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--timeout", "300"],
         env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"{base}/tap/availability", timeout=5).read()
+                urllib.request.urlopen(f"{base}{ready_path}", timeout=5).read()
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -104,9 +109,27 @@ def interleaved_medians(actions: dict, repeat: int = 300, warmup: int = 30) -> d
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def fetch(url: str, data: bytes | None = None) -> bytes:
-    with urllib.request.urlopen(url, data=data, timeout=300) as response:
-        return response.read()
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
+    """GET ``url`` (POST ``data`` as a form), on a new connection as a one-off client makes it.
+
+    http.client rather than urllib.request: urllib's opener machinery costs the client about
+    0.1 ms a request, which would be counted against the service.
+    """
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(headers or {})
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request("GET" if data is None else "POST", path, body=data, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status}: {body[:300]!r}")
+        return body
+    finally:
+        conn.close()
 
 
 def children_peak_rss_mb(pid: int) -> float:
