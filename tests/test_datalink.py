@@ -181,7 +181,7 @@ def test_datalinklint_is_clean(live_server, night, tmp_path):
     assert problems == [], out.stdout + out.stderr
 
 
-def test_previews_are_pngs_of_the_data(client, night, tmp_path):
+def test_previews_are_pngs_of_the_data(client, night, tmp_path, archive_root):
     import numpy as np
     from astropy.io import fits
 
@@ -194,8 +194,48 @@ def test_previews_are_pngs_of_the_data(client, night, tmp_path):
     for path, kind in ((image, "image"), (spectrum, "spectrum")):
         data = make_preview(path, kind)
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in data[-12:]
-    served = client.get("/datalink/preview/1998-07/07/shane/r1")
-    # the sample's data section is all zeros: still a valid PNG, or a clear NotFoundFault
-    assert served.status_code in (200, 404)
-    assert served["Content-Type"] == ("image/png" if served.status_code == 200 else "application/x-votable+xml")
+    readable = write_sample(SAMPLES["kast_red_1"], archive_root, rel_path="1998-07/07/shane/r4.fits", end=True)
+    ingest_batch([readable], root=archive_root)
+    served = client.get("/datalink/preview/1998-07/07/shane/r4")
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert served.content == make_preview(readable, "spectrum")
+    # the samples' headers lack END, so astropy cannot find r1's data: a NotFoundFault that says so
+    unreadable = client.get("/datalink/preview/1998-07/07/shane/r1")
+    assert unreadable.status_code == 404 and b"cannot be read" in unreadable.content
     assert client.get("/datalink/preview/1998-07/07/shane/r3").status_code == 401  # proprietary
+
+
+def test_first_requests_at_once_all_get_the_whole_preview(tmp_path):
+    """Workers asked for the same new preview at the same moment each make it; none may fail or
+    leave a torn PNG in the cache (each writes its own temporary file)."""
+    import threading
+
+    import numpy as np
+    from astropy.io import fits
+
+    from vo_services.datalink.previews import cached_preview, make_preview
+
+    image = tmp_path / "image.fits"
+    fits.PrimaryHDU(np.random.default_rng(2).normal(100, 10, (1024, 1024)).astype("f4")).writeto(image)
+    expected = make_preview(image, "image")
+    cache = tmp_path / "previews"
+    for _ in range(5):
+        shutil.rmtree(cache, ignore_errors=True)
+        start = threading.Barrier(6)
+        served, errors = [], []
+
+        def ask():
+            start.wait()
+            try:
+                served.append(cached_preview(cache, "2020-01/01/shane/r1", image, "image"))
+            except Exception as exc:  # noqa: BLE001  (the failure is what the test looks for)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [] and served == [expected] * 6
+        assert (cache / "2020-01/01/shane/r1.png").read_bytes() == expected
+        assert [p.name for p in cache.rglob("*") if p.is_file()] == ["r1.png"]

@@ -6,7 +6,9 @@ plot. The PNG is written here with zlib alone: a grey-scale image needs no plott
 """
 from __future__ import annotations
 
+import os
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -89,13 +91,23 @@ def make_preview(path: Path, dataproduct_type: str) -> bytes:
 
 
 def cached_preview(cache: Path, obs_id: str, path: Path, dataproduct_type: str) -> bytes:
-    """The preview from the cache, made and stored on first use (atomically)."""
+    """The preview from the cache, made and stored on first use.
+
+    Workers asked for the same new preview at once each make it and write it to a temporary
+    file of their own, renamed into place: the cache never holds a torn PNG, and no worker's
+    rename pulls another's file from under it.
+    """
     target = cache / f"{obs_id}.png"
     if target.exists() and target.stat().st_mtime >= path.stat().st_mtime:
         return target.read_bytes()
     data = make_preview(path, dataproduct_type)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".png.partial")
-    partial.write_bytes(data)
-    partial.replace(target)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as partial:
+        try:
+            partial.write(data)
+            partial.close()
+            os.replace(partial.name, target)
+        except BaseException:
+            Path(partial.name).unlink(missing_ok=True)
+            raise
     return data
