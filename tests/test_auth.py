@@ -154,6 +154,60 @@ def test_login_attempts_are_throttled(client, world):
     assert sync(client, SECRET_QUERY, **world.headers("bob")).status_code == 200
 
 
+@pytest.fixture
+def behind_proxy(monkeypatch):
+    """The service as deployed behind Apache on the same host: the proxy is 127.0.0.1."""
+    from archive.config import get_settings
+
+    monkeypatch.setenv("LICK_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("remote, forwarded, client_address", [
+    ("127.0.0.1", "198.51.100.7", "198.51.100.7"),                  # Apache appended the client
+    ("127.0.0.1", "203.0.113.9, 198.51.100.7", "198.51.100.7"),     # the client's own claim is ignored
+    ("127.0.0.1", "198.51.100.7, 10.1.2.3", "198.51.100.7"),        # through two of our proxies
+    ("127.0.0.1", "", "127.0.0.1"),                                  # no header: the proxy itself
+    ("127.0.0.1", "198.51.100.7, garbage", "127.0.0.1"),            # unreadable: stop at our last hop
+    ("192.0.2.44", "198.51.100.7", "192.0.2.44"),                    # not our proxy: header ignored
+    ("127.0.0.1", "2001:db8::5", "2001:db8::5"),
+])
+def test_the_client_address_behind_a_trusted_proxy(behind_proxy, remote, forwarded, client_address):
+    from django.test import RequestFactory
+
+    from vo_services.accounts.authentication import client_ip
+
+    request = RequestFactory().get("/tap/sync", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == client_address
+
+
+def test_without_trusted_proxies_the_header_is_ignored():
+    from django.test import RequestFactory
+
+    from vo_services.accounts.authentication import client_ip
+
+    request = RequestFactory().get("/tap/sync", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert client_ip(request) == "127.0.0.1"
+
+
+def test_behind_a_proxy_one_address_is_throttled_not_everyone(client, world, behind_proxy):
+    """Every request reaches gunicorn from the proxy; throttling that address would lock out all."""
+    from vo_services.accounts import authentication
+    from vo_services.accounts.throttle import MAX_PER_ADDRESS
+
+    authentication._verified.clear()  # a pair verified by an earlier test would skip the throttle
+
+    attacker = {"HTTP_X_FORWARDED_FOR": "198.51.100.66"}
+    for i in range(MAX_PER_ADDRESS):
+        assert client.post("/auth/login", {"username": f"nobody{i}", "password": "guess"}, **attacker).status_code == 401
+    assert client.post("/auth/login", {"username": "alice", "password": PASSWORDS["alice"]}, **attacker).status_code == 429
+    astronomer = {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert client.post("/auth/login", {"username": "alice", "password": PASSWORDS["alice"]}, **astronomer).status_code == 200
+
+
 def test_staff_see_everything_members_their_programs(client, world):
     assert {"LEAKSECRET-1", "LEAKSECRET-2", "LEAKSECRET-3"} <= targets(sync(client, SECRET_QUERY, **world.headers("carol")))
     assert targets(sync(client, SECRET_QUERY, **world.headers("bob"))) == {"LEAKPUBLIC"}

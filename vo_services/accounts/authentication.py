@@ -12,13 +12,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import time
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
+from archive.config import get_settings
 from vo_services.accounts import throttle, tokens
 
 VERIFIED_TTL_S = 300
@@ -30,7 +33,41 @@ class AuthenticationFailed(Exception):
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from, for the throttle.
+
+    Behind a reverse proxy every request comes from the proxy; a proxy we trust
+    (``LICK_TRUSTED_PROXIES``) appends the address it saw to X-Forwarded-For. Reading that list
+    from its end, the first address that is not one of our proxies is the client: what comes
+    before it was written by the client and proves nothing. Anything unreadable stops the walk
+    at the last hop we trust.
+    """
+    address = request.META.get("REMOTE_ADDR") or None
+    proxies = _trusted_proxies(get_settings().trusted_proxies)
+    if address is None or not _is_within(address, proxies):
+        return address
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return address
+        if not _is_within(hop, proxies):
+            return hop
+        address = hop
+    return address
+
+
+@lru_cache(maxsize=4)
+def _trusted_proxies(setting: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in setting)
+
+
+def _is_within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def verify_password(username: str, password: str, address: str | None) -> AbstractBaseUser:
