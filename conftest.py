@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -151,9 +153,10 @@ def demo_archive(archive_db, archive_root):
     return summary
 
 
-@pytest.fixture(scope="session")
-def live_archive(demo_archive, celery_worker, tmp_path_factory):
-    """The real server under gunicorn on a free port, with a Celery worker, on the demo data."""
+@contextmanager
+def gunicorn(log: Path, **env: str) -> Iterator[str]:
+    """The VO services under a real gunicorn on a free port, with ``env`` added to the
+    environment; yields the base URL it listens on."""
     import socket
     import subprocess
     import sys
@@ -164,25 +167,33 @@ def live_archive(demo_archive, celery_worker, tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", "3", "--timeout", "120", "--access-logfile", "-"],
-        env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/tap/availability", timeout=5)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    _LIVE_LOG.append(log)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+        env={**os.environ, "LICK_PUBLIC_URL": base, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/tap/availability", timeout=5)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_archive(demo_archive, celery_worker, tmp_path_factory):
+    """The real server under gunicorn on a free port, with a Celery worker, on the demo data."""
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(log) as base:
+        _LIVE_LOG.append(log)
+        yield base
 
 
 _LIVE_LOG: list[Path] = []

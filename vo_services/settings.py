@@ -1,5 +1,6 @@
 """Django settings for the archive's web services, all taken from :mod:`archive.config`."""
 import os
+from urllib.parse import urlsplit
 
 from archive.config import get_settings
 
@@ -44,7 +45,15 @@ SESSION_COOKIE_SAMESITE = "Lax"  # no session cookie on cross-site POSTs to the 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _s.public_url.startswith("https:")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-LOGIN_URL = "/auth/"
+LOGIN_URL = "account"
+
+# Behind a reverse proxy that serves the archive under a path (LICK_PUBLIC_URL
+# https://archive.ucolick.org/vo, Apache's `ProxyPass /vo/`, docs/deployment.md): Django's own
+# links (admin, account pages, static files) carry the path, and forms posted from the public
+# origin pass the CSRF origin check although gunicorn itself is spoken to in plain HTTP.
+_public = urlsplit(_s.public_url)
+FORCE_SCRIPT_NAME = _public.path.rstrip("/") or None
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 WSGI_APPLICATION = "vo_services.wsgi.application"
 APPEND_SLASH = False
 
@@ -80,7 +89,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
-STATIC_URL = "static/"
+# Absolute: Django would put the script name in front of a relative one only if it read the
+# setting during a request, and whitenoise reads it at start-up.
+STATIC_URL = f"{FORCE_SCRIPT_NAME or ''}/static/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -20,7 +20,7 @@ from vo_services.errors import error_response
 
 def auth_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """JSON on the account API and pages, a VOTable error document on the VO endpoints (DALI §4.2)."""
-    if request.path.startswith(("/auth/", "/admin/")):
+    if request.path_info.startswith(("/auth/", "/admin/")):
         return JsonResponse({"error": message}, status=status)
     return error_response(message, status)
 
