@@ -239,3 +239,20 @@ def test_first_requests_at_once_all_get_the_whole_preview(tmp_path):
         assert errors == [] and served == [expected] * 6
         assert (cache / "2020-01/01/shane/r1.png").read_bytes() == expected
         assert [p.name for p in cache.rglob("*") if p.is_file()] == ["r1.png"]
+
+
+def test_ids_over_the_cap_are_left_out_whole_with_overflow(client, night, monkeypatch):
+    """DataLink 1.1 §2.1.1: the first IDs up to the cap, each with all its rows, then OVERFLOW."""
+    import vo_services.datalink.views
+
+    monkeypatch.setattr(vo_services.datalink.views, "MAX_IDS", 2)
+    ids = [_did(R1), "ivo://nowhere?x", _did(B1)]
+    response = client.get("/datalink/links", {"ID": ids})
+    root = ET.fromstring(b"".join(response.streaming_content))
+    answered = [tr[0].text for tr in root.iter(f"{VOT}TR")]
+    assert set(answered) == set(ids[:2]) and answered.count(_did(R1)) == 5
+    statuses = [i.get("value") for i in root.iter(f"{VOT}INFO") if i.get("name") == "QUERY_STATUS"]
+    assert statuses == ["OK", "OVERFLOW"]
+    monkeypatch.setattr(vo_services.datalink.views, "MAX_IDS", 3)
+    rows, infos = _links(client, *ids)
+    assert {r["ID"] for r in rows} == set(ids) and infos["QUERY_STATUS"] == "OK"

@@ -120,6 +120,7 @@ def write_votable(
     infos: Iterable[Info] = (),
     extra_resources: Iterable[str] = (),
     describe_error: Callable[[BaseException], str] = str,
+    truncated: bool = False,
 ) -> Iterator[bytes]:
     """The result document as a stream of bytes chunks, one or more per batch.
 
@@ -127,7 +128,8 @@ def write_votable(
     written. ``infos`` are extra INFO elements placed after QUERY_STATUS (QUERY, request
     details; DALI 1.1 §4.4.3). ``extra_resources`` are pre-rendered RESOURCE elements written
     after the results resource (DataLink service descriptors). An exception from ``batches``
-    ends the document with QUERY_STATUS=ERROR carrying ``describe_error(exc)``.
+    ends the document with QUERY_STATUS=ERROR carrying ``describe_error(exc)``. ``truncated``
+    says that the caller cut the result short itself (DataLink's cap on IDs): OVERFLOW too.
     """
     writer = SERIALIZATIONS[serialization.upper()](fields)
     limited = RowLimit(batches, maxrec)
@@ -156,7 +158,7 @@ def write_votable(
     tail = [writer.flush().decode("ascii"), writer.closing, "</TABLE>\n"]
     if failure is not None:
         tail.append(info_element("QUERY_STATUS", "ERROR", failure or "error while writing rows"))
-    elif limited.overflow:
+    elif limited.overflow or truncated:
         tail.append(info_element("QUERY_STATUS", "OVERFLOW"))
     tail.append("</RESOURCE>\n")
     tail += extras
