@@ -16,6 +16,17 @@ def error_response(message: str, status: int = 400, content_type: str = VOTABLE_
     return HttpResponse(error_document(message), status=status, content_type=content_type)
 
 
+def owned_or_refusal(request, model, pk: str, what: str):
+    """The ``model`` object ``pk`` (a job, a bundle) if the caller may use it; else its error
+    answer: 404 if there is none, 401 or 403 if it is another user's (:func:`refusal`)."""
+    found = model.objects.filter(id=pk).first()
+    if found is None:
+        return error_response(f"NotFoundFault: no {what} {pk}", 404)
+    if owned_by_another(request, found.owner):
+        return refusal(request, f"AuthorizationFault: {what} {pk} belongs to another user")
+    return found
+
+
 def owned_by_another(request, owner: str | None) -> bool:
     """Jobs and bundles: one made anonymously is anyone's who has its URL; one made by a
     logged-in user is that user's alone (UWS 1.1 §3)."""

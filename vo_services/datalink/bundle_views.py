@@ -16,21 +16,13 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import BundleError, bundle_format, format_named
 from vo_services.datalink.models import Bundle, Phase
-from vo_services.errors import error_response, owned_by_another, refusal
+from vo_services.errors import error_response, owned_or_refusal
 from vo_services.identity import caller_name, principals_for
 
 
 def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpResponse:
-    """The bundle, or 404 (unknown), 401 (owned, caller anonymous) or 403 (someone else's).
-
-    A bundle with no owner is readable by whoever has its unguessable URL.
-    """
-    bundle = Bundle.objects.filter(id=bundle_id).first()
-    if bundle is None:
-        return error_response(f"NotFoundFault: no bundle {bundle_id}", 404)
-    if owned_by_another(request, bundle.owner):
-        return refusal(request, f"AuthorizationFault: bundle {bundle_id} belongs to another user")
-    return bundle
+    """A bundle with no owner is readable by whoever has its unguessable URL."""
+    return owned_or_refusal(request, Bundle, bundle_id, "bundle")
 
 
 @csrf_exempt

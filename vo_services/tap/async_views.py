@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.errors import error_response, owned_by_another, refusal
+from vo_services.errors import error_response, owned_or_refusal
 from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
@@ -25,12 +25,7 @@ def _see_other(url: str) -> HttpResponse:
 
 def _job_or_error(request: HttpRequest, job_id: str) -> Job | HttpResponse:
     """The job, or a 404 (unknown) / 401 or 403 (someone else's) error document (UWS §3, DALI §4.2)."""
-    job = Job.objects.filter(id=job_id).first()
-    if job is None:
-        return error_response(f"no job {job_id}", 404)
-    if owned_by_another(request, job.owner):
-        return refusal(request, f"job {job_id} belongs to another user")
-    return job
+    return owned_or_refusal(request, Job, job_id, "job")
 
 
 def _job_url(job: Job) -> str:
