@@ -4,7 +4,11 @@ DALI 1.1 §4.2 and §4.4.2: never an HTML page, never a traceback.
 """
 from __future__ import annotations
 
-from django.http import HttpResponse
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 
 from vo_services.identity import caller_name
 from vo_services.votable.errors import error_document
@@ -14,6 +18,14 @@ VOTABLE_MIME = "application/x-votable+xml"
 
 def error_response(message: str, status: int = 400, content_type: str = VOTABLE_MIME) -> HttpResponse:
     return HttpResponse(error_document(message), status=status, content_type=content_type)
+
+
+def error_for(request, message: str, status: int) -> HttpResponse:
+    """An error in the form its endpoint speaks: JSON on the account pages and API, the admin and
+    the internal ingest API; a VOTable error document on the VO endpoints (DALI §4.2)."""
+    if settings.ROOT_URLCONF != "vo_services.urls" or request.path_info.startswith(("/auth/", "/admin/")):
+        return JsonResponse({"error": message}, status=status)
+    return error_response(message, status)
 
 
 def owned_or_refusal(request, model, pk: str, what: str):
@@ -37,3 +49,26 @@ def refusal(request, message: str) -> HttpResponse:
     """A resource the caller may not use: 401 when not logged in (the authentication middleware
     adds the challenges), 403 when logged in (UWS 1.1 §3, IVOA SSO challenges §2)."""
     return error_response(message, 401 if caller_name(request) is None else 403)
+
+
+def allow_methods(*methods: str) -> Callable:
+    """A view decorator like Django's ``require_http_methods``, whose 405 is an error document
+    (DALI §4.2) with the Allow header (RFC 9110 §15.5.6) instead of an empty HTML page."""
+    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.method not in allowed:
+                response = error_for(request, f"UsageFault: {request.method} is not allowed here; use "
+                                              f"{' or '.join(sorted(allowed))}", 405)
+                response["Allow"] = ", ".join(sorted(allowed))
+                return response
+            return view(request, *args, **kwargs)
+        # A view that takes no unsafe method needs no CSRF check: the check would only turn a
+        # POST's 405 into a 403. (Never set False: csrf_exempt applied outside copies this
+        # wrapper's attributes over its own.)
+        if allowed <= {"GET", "HEAD", "OPTIONS"}:
+            checked.csrf_exempt = True
+        return checked
+    return decorate

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vo_services.input_guard.RejectNulCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS and scripts, without collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +56,7 @@ _public = urlsplit(_s.public_url)
 FORCE_SCRIPT_NAME = _public.path.rstrip("/") or None
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
 WSGI_APPLICATION = "vo_services.wsgi.application"
+CSRF_FAILURE_VIEW = "vo_services.views.csrf_failure"
 APPEND_SLASH = False
 
 TEMPLATES = [

@@ -34,3 +34,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from vo_services.errors import error_response
 
     return error_response("internal error in the service; it has been logged", 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A POST without the CSRF token to an endpoint that wants one: Django's page for the admin
+    and account pages (a person with a browser), an error document elsewhere."""
+    from django.views.csrf import csrf_failure as django_page
+
+    from vo_services.errors import error_for
+
+    if request.path_info.startswith(("/admin/", "/auth/")):
+        return django_page(request, reason)
+    return error_for(request, f"UsageFault: {request.method} is not allowed here without a CSRF token", 403)

@@ -10,19 +10,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from vo_services.accounts.authentication import AuthenticationFailed, authenticate_header
 from vo_services.accounts.challenges import advertise
 from vo_services.accounts.throttle import Throttled
-from vo_services.errors import error_response
-
-
-def auth_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    """JSON on the account API and pages, a VOTable error document on the VO endpoints (DALI §4.2)."""
-    if request.path_info.startswith(("/auth/", "/admin/")):
-        return JsonResponse({"error": message}, status=status)
-    return error_response(message, status)
+from vo_services.errors import error_for
 
 
 class VoAuthenticationMiddleware:
@@ -36,9 +29,9 @@ class VoAuthenticationMiddleware:
         try:
             user, method = authenticate_header(request)
         except AuthenticationFailed as exc:
-            return advertise(request, auth_error(request, f"authentication failed: {exc}", 401))
+            return advertise(request, error_for(request, f"authentication failed: {exc}", 401))
         except Throttled as exc:
-            response = auth_error(request, str(exc), 429)
+            response = error_for(request, str(exc), 429)
             response["Retry-After"] = str(exc.retry_after_s)
             return response
         if user is not None:

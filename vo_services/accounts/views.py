@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
-from vo_services.accounts.middleware import auth_error
 from vo_services.accounts.models import ApiToken
 from vo_services.accounts.throttle import Throttled
+from vo_services.errors import error_for
 
 MAX_TOKEN_DAYS = 366
 
@@ -28,16 +28,16 @@ MAX_TOKEN_DAYS = 366
 def _credentials_login(request: HttpRequest):
     """The user of the POSTed username and password, or the error response to send."""
     if request.method != "POST":
-        return auth_error(request, "POST username and password as a form", 405)
+        return error_for(request, "POST username and password as a form", 405)
     username, password = request.POST.get("username", ""), request.POST.get("password", "")
     if not username or not password:
-        return auth_error(request, "username and password are required", 400)
+        return error_for(request, "username and password are required", 400)
     try:
         return verify_password(username, password, client_ip(request))
     except AuthenticationFailed as exc:
-        return auth_error(request, str(exc), 401)
+        return error_for(request, str(exc), 401)
     except Throttled as exc:
-        response = auth_error(request, str(exc), 429)
+        response = error_for(request, str(exc), 429)
         response["Retry-After"] = str(exc.retry_after_s)
         return response
 
@@ -74,7 +74,7 @@ def cookie_login(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     """Ends the session; with a log-in Bearer token, revokes it."""
     if request.method != "POST":
-        return auth_error(request, "POST to log out", 405)
+        return error_for(request, "POST to log out", 405)
     if getattr(request, "auth_method", None) == "bearer":
         tokens.revoke_token(request.META["HTTP_AUTHORIZATION"].partition(" ")[2].strip())
     session_logout(request)
@@ -109,21 +109,21 @@ def _expiry(days: str | None):
 def token_list(request: HttpRequest) -> HttpResponse:
     """GET: the caller's tokens (never their values). POST name[, expires_days]: a new token, shown once."""
     if not request.user.is_authenticated:
-        return auth_error(request, "log in to manage your tokens", 401)
+        return error_for(request, "log in to manage your tokens", 401)
     if request.method == "GET":
         return JsonResponse({"tokens": [_token_json(t) for t in request.user.api_tokens.all()]})
     if request.method != "POST":
-        return auth_error(request, f"{request.method} is not allowed; use GET or POST", 405)
+        return error_for(request, f"{request.method} is not allowed; use GET or POST", 405)
     refused = _csrf_refusal(request)
     if refused is not None:
         return refused
     name = request.POST.get("name", "").strip()
     if not name:
-        return auth_error(request, "a token needs a name", 400)
+        return error_for(request, "a token needs a name", 400)
     try:
         expires_at = _expiry(request.POST.get("expires_days"))
     except ValueError as exc:
-        return auth_error(request, str(exc), 400)
+        return error_for(request, str(exc), 400)
     record, token = tokens.issue(request.user, name, expires_at=expires_at)
     return JsonResponse({**_token_json(record), "token": token}, status=201)
 
@@ -132,14 +132,14 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
     """DELETE (or POST): revoke one of the caller's tokens."""
     if not request.user.is_authenticated:
-        return auth_error(request, "log in to manage your tokens", 401)
+        return error_for(request, "log in to manage your tokens", 401)
     record = request.user.api_tokens.filter(pk=token_id).first()
     if record is None:
-        return auth_error(request, f"you have no token {token_id}", 404)
+        return error_for(request, f"you have no token {token_id}", 404)
     if request.method == "GET":
         return JsonResponse(_token_json(record))
     if request.method not in ("DELETE", "POST"):
-        return auth_error(request, f"{request.method} is not allowed; use GET or DELETE", 405)
+        return error_for(request, f"{request.method} is not allowed; use GET or DELETE", 405)
     refused = _csrf_refusal(request)
     if refused is not None:
         return refused

@@ -5,10 +5,9 @@ import time
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.errors import error_response, owned_or_refusal
+from vo_services.errors import allow_methods, error_response, owned_or_refusal
 from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
@@ -37,7 +36,7 @@ def _params(request: HttpRequest) -> DaliParams:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def job_list(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     if request.method == "POST":
@@ -76,7 +75,7 @@ def _wait(job: Job, params: DaliParams) -> Job:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST", "DELETE"])
+@allow_methods("GET", "HEAD", "POST", "DELETE")
 def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -96,7 +95,7 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def phase(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -142,31 +141,31 @@ def _timestamp(value) -> str:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def execution_duration(request: HttpRequest, job_id: str) -> HttpResponse:
     return _simple_value(request, job_id, "executionduration", lambda j: str(j.execution_duration),
                          jobs.set_execution_duration)
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def destruction(request: HttpRequest, job_id: str) -> HttpResponse:
     return _simple_value(request, job_id, "destruction", lambda j: _timestamp(j.destruction),
                          jobs.set_destruction)
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow_methods("GET", "HEAD")
 def quote(request: HttpRequest, job_id: str) -> HttpResponse:
     return _simple_value(request, job_id, "quote", lambda j: _timestamp(j.quote))
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow_methods("GET", "HEAD")
 def owner(request: HttpRequest, job_id: str) -> HttpResponse:
     return _simple_value(request, job_id, "owner", lambda j: j.owner or "")
 
 
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def parameters(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -182,7 +181,7 @@ def parameters(request: HttpRequest, job_id: str) -> HttpResponse:
     return HttpResponse(uws.parameters_document(job, tap_base()), content_type=XML)
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow_methods("GET", "HEAD")
 def error(request: HttpRequest, job_id: str) -> HttpResponse:
     """DALI §4.2: the error document of a failed job, with status 200; 404 for any other job."""
     job = _job_or_error(request, job_id)
@@ -193,7 +192,7 @@ def error(request: HttpRequest, job_id: str) -> HttpResponse:
     return error_response(job.error_summary or "the job failed", 200)
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow_methods("GET", "HEAD")
 def result_list(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -201,7 +200,7 @@ def result_list(request: HttpRequest, job_id: str) -> HttpResponse:
     return HttpResponse(uws.results_document(job, tap_base()), content_type=XML)
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow_methods("GET", "HEAD")
 def result(request: HttpRequest, job_id: str, result_id: str) -> HttpResponse:
     job = _job_or_error(request, job_id)
     if isinstance(job, HttpResponse):

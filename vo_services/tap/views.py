@@ -4,12 +4,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_safe
 
 from archive.config import get_settings
 from vo_services import vosi
 from vo_services.dali import DaliParams
-from vo_services.errors import error_response
+from vo_services.errors import allow_methods, error_response
 from vo_services.identity import principals_for
 from vo_services.tap import limits
 from vo_services.tap.examples import EXAMPLES
@@ -22,25 +21,25 @@ def tap_base() -> str:
     return f"{get_settings().public_url}/tap"
 
 
-@require_safe
+@allow_methods("GET")
 def index(request: HttpRequest) -> HttpResponse:
     """TAP 1.1 §2: the base URL answers with a human-readable page."""
     return render(request, "tap/index.html", {"base": tap_base()})
 
 
-@require_safe
+@allow_methods("GET")
 def availability(request: HttpRequest) -> HttpResponse:
     return HttpResponse(vosi.availability_xml(), content_type=XML)
 
 
-@require_safe
+@allow_methods("GET")
 def tables(request: HttpRequest) -> HttpResponse:
     # VOSI 1.1 §3.3: detail=min lists tables without columns; the default is everything.
     detail = request.GET.get("detail", request.GET.get("DETAIL", "max")).lower() != "min"
     return HttpResponse(vosi.tableset_xml(detail), content_type=XML)
 
 
-@require_safe
+@allow_methods("GET")
 def table(request: HttpRequest, name: str) -> HttpResponse:
     document = vosi.table_xml(name)
     if document is None:
@@ -49,13 +48,13 @@ def table(request: HttpRequest, name: str) -> HttpResponse:
     return HttpResponse(document, content_type=XML)
 
 
-@require_safe
+@allow_methods("GET")
 def examples(request: HttpRequest) -> HttpResponse:
     return render(request, "tap/examples.html", {"examples": EXAMPLES},
                   content_type="application/xhtml+xml; charset=utf-8")
 
 
-@require_safe
+@allow_methods("GET")
 def capabilities(request: HttpRequest) -> HttpResponse:
     from vo_services.tap.capabilities import capabilities_xml
 
