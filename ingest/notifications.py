@@ -36,6 +36,8 @@ def normalise_paths(paths: object, root: Path) -> list[str]:
                 raise BadNotification(f"'{raw}' is not under the archive root") from None
         if ".." in path.parts or not path.parts:
             raise BadNotification(f"'{raw}' is not a path inside the archive")
+        if "\x00" in raw:  # no file name holds one, and PostgreSQL text cannot
+            raise BadNotification(f"{raw!r} holds a NUL character")
         relative.append(path.as_posix())
     return relative
 

@@ -106,6 +106,8 @@ def test_notification_through_the_api_and_a_real_worker(client, archive_root, tr
         auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         bad = client.post("/notifications", {"paths": ["../../etc/passwd"]}, content_type="application/json", **auth)
         assert bad.status_code == 400 and "inside the archive" in bad.json()["error"]
+        nul = client.post("/notifications", {"paths": ["2020-01/01/a\x00.fits"]}, content_type="application/json", **auth)
+        assert nul.status_code == 400 and "NUL" in nul.json()["error"]  # was a 500 from PostgreSQL
         posted = client.post("/notifications", {"event": "changed", "paths": [
             p.relative_to(archive_root).as_posix() for p in paths]}, content_type="application/json", **auth)
         assert posted.status_code == 202
