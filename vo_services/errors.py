@@ -14,6 +14,7 @@ from vo_services.identity import caller_name
 from vo_services.votable.errors import error_document
 
 VOTABLE_MIME = "application/x-votable+xml"
+PAGES = ("/auth/", "/admin/")  # the account pages and API, and the admin: not VO endpoints
 
 
 def error_response(message: str, status: int = 400, content_type: str = VOTABLE_MIME) -> HttpResponse:
@@ -23,7 +24,7 @@ def error_response(message: str, status: int = 400, content_type: str = VOTABLE_
 def error_for(request, message: str, status: int) -> HttpResponse:
     """An error in the form its endpoint speaks: JSON on the account pages and API, the admin and
     the internal ingest API; a VOTable error document on the VO endpoints (DALI §4.2)."""
-    if settings.ROOT_URLCONF != "vo_services.urls" or request.path_info.startswith(("/auth/", "/admin/")):
+    if settings.ROOT_URLCONF != "vo_services.urls" or request.path_info.startswith(PAGES):
         return JsonResponse({"error": message}, status=status)
     return error_response(message, status)
 
@@ -60,9 +61,9 @@ def allow_methods(*methods: str) -> Callable:
         @wraps(view)
         def checked(request, *args, **kwargs):
             if request.method not in allowed:
-                response = error_for(request, f"UsageFault: {request.method} is not allowed here; use "
-                                              f"{' or '.join(sorted(allowed))}", 405)
-                response["Allow"] = ", ".join(sorted(allowed))
+                methods = ", ".join(sorted(allowed))
+                response = error_for(request, f"UsageFault: {request.method} is not allowed here; use {methods}", 405)
+                response["Allow"] = methods
                 return response
             return view(request, *args, **kwargs)
         # A view that takes no unsafe method needs no CSRF check: the check would only turn a

@@ -41,8 +41,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     and account pages (a person with a browser), an error document elsewhere."""
     from django.views.csrf import csrf_failure as django_page
 
-    from vo_services.errors import error_for
+    from vo_services.errors import PAGES, error_for
 
-    if request.path_info.startswith(("/admin/", "/auth/")):
+    if request.path_info.startswith(PAGES):
         return django_page(request, reason)
     return error_for(request, f"UsageFault: {request.method} is not allowed here without a CSRF token", 403)
