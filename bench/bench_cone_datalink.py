@@ -52,6 +52,20 @@ def main() -> None:
             "scs": scs,
             "moving": lambda: fetch(f"{base}/scs?RA={150 + next(steps) * 1e-6:.6f}&DEC=20&SR=0.1"),
             "floor": lambda: fetch(f"{floor}/scs?RA=150&DEC=20&SR=0.1")}, repeat=500, warmup=50)
+        wide = Cone(150.0, 20.0, 1.0, 2, 20_000)
+        wide_sql, wide_params = wide.sql()
+
+        def run_wide_direct():
+            with direct.cursor() as cur:
+                cur.execute(wide_sql, wide_params)
+                cur.fetchall()
+
+        with direct.cursor() as cur:
+            cur.execute(wide_sql, wide_params)
+            wide_rows = len(cur.fetchall())
+        wide_medians = interleaved_medians({"direct": run_wide_direct,
+                                            "scs": lambda: fetch(f"{base}/scs?RA=150&DEC=20&SR=1")},
+                                           repeat=500, warmup=50)
         links_ms = median_ms(lambda: fetch(f"{base}/datalink/links?ID={urllib.parse.quote(did)}"))
     print(f"cone search RA=150 DEC=20 SR=0.1: median {scs_ms:5.2f} ms (target < 8 ms; {rows} rows)")
     print(f"same SQL directly (psycopg2):     median {direct_ms:5.2f} ms; ratio {scs_ms / direct_ms:.1f}x (target <= 3x)")
@@ -59,6 +73,8 @@ def main() -> None:
           f"{context['moving']:5.2f} ms,")
     print(f"  gunicorn serving no code {context['floor']:5.2f} ms: the archive's own part "
           f"{context['scs'] - context['floor']:.2f} ms = {(context['scs'] - context['floor']) / direct_ms:.1f}x direct")
+    print(f"cone search SR=1 ({wide_rows} rows):       median {wide_medians['scs']:5.2f} ms; directly "
+          f"{wide_medians['direct']:5.2f} ms; ratio {wide_medians['scs'] / wide_medians['direct']:.1f}x")
     print(f"DataLink links for one ID:        median {links_ms:5.2f} ms (target < 15 ms)")
 
 

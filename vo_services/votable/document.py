@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from vo_services.votable import binary2
-from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text
+from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
 from vo_services.votable.errors import error_document
 from vo_services.votable.fields import TEXT_TYPES, Field, xml_ids
 from vo_services.votable.rows import Batch, RowLimit, columns_of
@@ -78,8 +78,7 @@ class TableData(_Serialization):
 
     def rows(self, batch: Batch) -> bytes:
         columns = [cells(column) for cells, column in zip(self.cells, columns_of(batch, len(self.cells)))]
-        columns = [list(map(xml_text, column)) if escape else column
-                   for column, escape in zip(columns, self.escape)]
+        columns = [xml_texts(column) if escape else column for column, escape in zip(columns, self.escape)]
         return ["".join(map(self.template.format, *columns)).encode("utf-8")]
 
 
