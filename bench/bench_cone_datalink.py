@@ -26,21 +26,24 @@ def main() -> None:
     ensure_database()
     from vo_services.scs.cone import Cone
 
-    cone = Cone(150.0, 20.0, 0.1, 2, 20_000)
-    sql, params = cone.sql()
     direct = psycopg2.connect(get_settings().dsn("query"))
     direct.autocommit = True
 
-    def run_direct():
-        with direct.cursor() as cur:
-            cur.execute(sql, params)
-            cur.fetchall()
+    def run_directly(sr: float):
+        """The cone's SQL on a plain connection: a function that runs it, and its row count."""
+        sql, params = Cone(150.0, 20.0, sr, 2, 20_000).sql()
 
+        def run() -> int:
+            with direct.cursor() as cur:
+                cur.execute(sql, params)
+                return len(cur.fetchall())
+        return run, run()
+
+    run_direct, rows = run_directly(0.1)
+    run_wide_direct, wide_rows = run_directly(1.0)
     with direct.cursor() as cur:
         cur.execute("SELECT obs_publisher_did FROM lick.observations WHERE frame_type = 'science' LIMIT 1")
         did = cur.fetchone()[0]
-        cur.execute(sql, params)
-        rows = len(cur.fetchall())
     with server() as (base, _), server(app="bench.floor_app", ready_path="/") as (floor, _):
         # The ratio's two sides in turn, so that the machine's load weighs on both alike; then
         # the floor and a new position each time, in turn with the cone again.
@@ -52,17 +55,6 @@ def main() -> None:
             "scs": scs,
             "moving": lambda: fetch(f"{base}/scs?RA={150 + next(steps) * 1e-6:.6f}&DEC=20&SR=0.1"),
             "floor": lambda: fetch(f"{floor}/scs?RA=150&DEC=20&SR=0.1")}, repeat=500, warmup=50)
-        wide = Cone(150.0, 20.0, 1.0, 2, 20_000)
-        wide_sql, wide_params = wide.sql()
-
-        def run_wide_direct():
-            with direct.cursor() as cur:
-                cur.execute(wide_sql, wide_params)
-                cur.fetchall()
-
-        with direct.cursor() as cur:
-            cur.execute(wide_sql, wide_params)
-            wide_rows = len(cur.fetchall())
         wide_medians = interleaved_medians({"direct": run_wide_direct,
                                             "scs": lambda: fetch(f"{base}/scs?RA=150&DEC=20&SR=1")},
                                            repeat=500, warmup=50)

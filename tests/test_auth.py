@@ -102,6 +102,10 @@ def test_personal_tokens_are_hashed_listed_and_revocable(client, world):
     used = sync(client, SECRET_QUERY, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert used["X-VO-Authenticated"] == "alice" and "LEAKSECRET-1" in targets(used)
     token_id = made.json()["id"]
+    alice = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['alice']}"}
+    assert client.head(f"/auth/tokens/{token_id}", **alice).status_code == 200  # looking never revokes
+    assert client.put(f"/auth/tokens/{token_id}", **alice).status_code == 405
+    assert sync(client, SECRET_QUERY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     assert client.delete(f"/auth/tokens/{token_id}", HTTP_AUTHORIZATION=f"Bearer {world.tokens['alice']}"
                          ).status_code == 204
     assert sync(client, SECRET_QUERY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

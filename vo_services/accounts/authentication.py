@@ -43,15 +43,14 @@ def client_ip(request: HttpRequest) -> str | None:
     """
     address = request.META.get("REMOTE_ADDR") or None
     proxies = _trusted_proxies(get_settings().trusted_proxies)
-    if address is None or not _is_within(address, proxies):
+    if address is None or not _among(_parsed(address), proxies):
         return address
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop = hop.strip()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
+        ip = _parsed(hop)
+        if ip is None:
             return address
-        if not _is_within(hop, proxies):
+        if not _among(ip, proxies):
             return hop
         address = hop
     return address
@@ -62,12 +61,15 @@ def _trusted_proxies(setting: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | 
     return tuple(ipaddress.ip_network(p, strict=False) for p in setting)
 
 
-def _is_within(address: str, networks: tuple) -> bool:
+def _parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+
+
+def _among(ip, networks: tuple) -> bool:
+    return ip is not None and any(ip in network for network in networks)
 
 
 def verify_password(username: str, password: str, address: str | None) -> AbstractBaseUser:

@@ -20,15 +20,13 @@ from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
 from vo_services.accounts.models import ApiToken
 from vo_services.accounts.throttle import Throttled
-from vo_services.errors import error_for
+from vo_services.errors import allow_methods, error_for
 
 MAX_TOKEN_DAYS = 366
 
 
 def _credentials_login(request: HttpRequest):
     """The user of the POSTed username and password, or the error response to send."""
-    if request.method != "POST":
-        return error_for(request, "POST username and password as a form", 405)
     username, password = request.POST.get("username", ""), request.POST.get("password", "")
     if not username or not password:
         return error_for(request, "username and password are required", 400)
@@ -51,6 +49,7 @@ def _logged_in(request: HttpRequest, user) -> HttpResponse:
 
 
 @csrf_exempt  # credentials in the body; nothing is done on behalf of an existing session
+@allow_methods("POST")
 def bearer_login(request: HttpRequest) -> HttpResponse:
     user = _credentials_login(request)
     if isinstance(user, HttpResponse):
@@ -62,6 +61,7 @@ def bearer_login(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@allow_methods("POST")
 def cookie_login(request: HttpRequest) -> HttpResponse:
     user = _credentials_login(request)
     if isinstance(user, HttpResponse):
@@ -71,10 +71,9 @@ def cookie_login(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@allow_methods("POST")
 def logout(request: HttpRequest) -> HttpResponse:
     """Ends the session; with a log-in Bearer token, revokes it."""
-    if request.method != "POST":
-        return error_for(request, "POST to log out", 405)
     if getattr(request, "auth_method", None) == "bearer":
         tokens.revoke_token(request.META["HTTP_AUTHORIZATION"].partition(" ")[2].strip())
     session_logout(request)
@@ -106,14 +105,13 @@ def _expiry(days: str | None):
 
 
 @csrf_exempt
+@allow_methods("GET", "POST")
 def token_list(request: HttpRequest) -> HttpResponse:
     """GET: the caller's tokens (never their values). POST name[, expires_days]: a new token, shown once."""
     if not request.user.is_authenticated:
         return error_for(request, "log in to manage your tokens", 401)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return JsonResponse({"tokens": [_token_json(t) for t in request.user.api_tokens.all()]})
-    if request.method != "POST":
-        return error_for(request, f"{request.method} is not allowed; use GET or POST", 405)
     refused = _csrf_refusal(request)
     if refused is not None:
         return refused
@@ -129,6 +127,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@allow_methods("GET", "POST", "DELETE")
 def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
     """DELETE (or POST): revoke one of the caller's tokens."""
     if not request.user.is_authenticated:
@@ -136,10 +135,8 @@ def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
     record = request.user.api_tokens.filter(pk=token_id).first()
     if record is None:
         return error_for(request, f"you have no token {token_id}", 404)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD too: it must never revoke
         return JsonResponse(_token_json(record))
-    if request.method not in ("DELETE", "POST"):
-        return error_for(request, f"{request.method} is not allowed; use GET or DELETE", 405)
     refused = _csrf_refusal(request)
     if refused is not None:
         return refused

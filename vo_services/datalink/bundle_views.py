@@ -16,7 +16,7 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import BundleError, bundle_format, format_named
 from vo_services.datalink.models import Bundle, Phase
-from vo_services.errors import error_response, owned_or_refusal
+from vo_services.errors import allow_methods, error_response, owned_or_refusal
 from vo_services.identity import caller_name, principals_for
 
 
@@ -26,11 +26,10 @@ def _bundle_or_error(request: HttpRequest, bundle_id: str) -> Bundle | HttpRespo
 
 
 @csrf_exempt
+@allow_methods("POST")
 def bundles(request: HttpRequest) -> HttpResponse:
     """POST ID (repeated) and/or JOB (a TAP async job), FORMAT or RESPONSEFORMAT (zip, tar.gz):
     303 See Other to the new bundle's status, as a UWS job creation answers (UWS 1.1 §2.2.3.1)."""
-    if request.method != "POST":
-        return error_response(f"UsageFault: {request.method} is not allowed; POST the IDs", 405)
     params = DaliParams.from_request(request)
     try:
         fmt = bundle_format(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
@@ -92,11 +91,10 @@ def _xml(name: str, value) -> "ET.Element":
     return element
 
 
+@allow_methods("GET")
 def bundle_status(request: HttpRequest, bundle_id: str) -> HttpResponse:
     """Phase, files and bytes done of total, refused IDs, error and result URL: JSON, or XML
     when RESPONSEFORMAT=xml or the Accept header prefers XML."""
-    if request.method not in ("GET", "HEAD"):
-        return error_response(f"UsageFault: {request.method} is not allowed; use GET", 405)
     bundle = _bundle_or_error(request, bundle_id)
     if isinstance(bundle, HttpResponse):
         return bundle
@@ -114,10 +112,9 @@ def bundle_status(request: HttpRequest, bundle_id: str) -> HttpResponse:
     return JsonResponse(_status(bundle))
 
 
+@allow_methods("GET")
 def bundle_result(request: HttpRequest, bundle_id: str) -> HttpResponse:
     """The archive file: 404 until it is COMPLETED (or when it failed), 410 once it expired."""
-    if request.method not in ("GET", "HEAD"):
-        return error_response(f"UsageFault: {request.method} is not allowed; use GET", 405)
     bundle = _bundle_or_error(request, bundle_id)
     if isinstance(bundle, HttpResponse):
         return bundle

@@ -9,7 +9,7 @@ from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.files import exists, locate_one
 from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
 from vo_services.datalink.transfer import file_response
-from vo_services.errors import error_response, refusal
+from vo_services.errors import allow_methods, error_response, refusal
 from vo_services.identity import principals_for
 from vo_services.votable import write_votable
 
@@ -18,9 +18,8 @@ STANDARD_ID = "ivo://ivoa.net/std/DataLink#links-1.1"
 
 
 @csrf_exempt
+@allow_methods("GET", "POST")
 def links(request: HttpRequest) -> HttpResponse:
-    if request.method not in ("GET", "POST"):
-        return error_response(f"UsageFault: {request.method} is not allowed; use GET or POST", 405)
     params = DaliParams.from_request(request)
     try:
         fmt = (params.get("RESPONSEFORMAT") or "").split(";")[0].strip().lower()
@@ -46,10 +45,9 @@ def _not_found(request: HttpRequest, obs_id: str) -> HttpResponse:
     return error_response(f"NotFoundFault: no observation {obs_id}", 404)
 
 
+@allow_methods("GET")
 def download(request: HttpRequest, obs_id: str) -> HttpResponse:
     """One file: ETag, Last-Modified, Content-Disposition and single-range requests (RFC 9110 §14)."""
-    if request.method not in ("GET", "HEAD"):
-        return error_response(f"UsageFault: {request.method} is not allowed; use GET", 405)
     found = locate_one(obs_id, principals_for(request))
     if found is None:
         return _not_found(request, obs_id)
@@ -58,6 +56,7 @@ def download(request: HttpRequest, obs_id: str) -> HttpResponse:
     return file_response(request, found, get_settings().sendfile)
 
 
+@allow_methods("GET")
 def header(request: HttpRequest, obs_id: str) -> HttpResponse:
     """The primary header as text, one card a line (``#detached-header``)."""
     found = locate_one(obs_id, principals_for(request))
@@ -66,6 +65,7 @@ def header(request: HttpRequest, obs_id: str) -> HttpResponse:
     return HttpResponse(found.header + "\n", content_type="text/plain; charset=utf-8")
 
 
+@allow_methods("GET")
 def preview(request: HttpRequest, obs_id: str) -> HttpResponse:
     """A PNG quick-look (``#preview``), made on first request and cached."""
     from vo_services.datalink.previews import NoPreview, cached_preview

@@ -62,12 +62,11 @@ def capabilities(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@allow_methods("GET", "POST")
 def sync(request: HttpRequest) -> HttpResponse:
     """TAP 1.1 §2.1: run the query and stream its result; errors are VOTable documents (§3.3)."""
     from vo_services.tap.adql import AdqlError
 
-    if request.method not in ("GET", "POST"):
-        return error_response(f"{request.method} is not allowed on /sync; use GET or POST", 405)
     try:
         tap_request = TapRequest.from_params(DaliParams.from_request(request))
         prepared = prepare(tap_request)
