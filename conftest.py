@@ -155,8 +155,8 @@ def demo_archive(archive_db, archive_root):
 
 @contextmanager
 def gunicorn(log: Path, **env: str) -> Iterator[str]:
-    """The VO services under a real gunicorn on a free port, with ``env`` added to the
-    environment; yields the base URL it listens on."""
+    """The VO services under a real gunicorn, configured as in production, on a free port, with
+    ``env`` added to the environment; yields the base URL it listens on."""
     import socket
     import subprocess
     import sys
@@ -168,8 +168,8 @@ def gunicorn(log: Path, **env: str) -> Iterator[str]:
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "3", "--timeout", "120", "--access-logfile", "-"],
+        [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "-c", "python:vo_services.gunicorn_config",
+         "--bind", f"127.0.0.1:{port}", "--workers", "3", "--access-logfile", "-"],
         env={**os.environ, "LICK_PUBLIC_URL": base, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

@@ -59,3 +59,27 @@ def test_pyvo_follows_datalinks_of_a_tap_result(live_archive, archive_root):
         assert urllib.request.urlopen(preview.access_url).read().startswith(b"\x89PNG")
         followed += 1
     assert followed == 3
+
+
+def test_a_pyvo_session_keeps_its_connection(live_archive, monkeypatch):
+    """pyvo (a requests.Session underneath) sends every query of a session down one connection,
+    which the server keeps open (vo_services.gunicorn_config): no TCP set-up per query. Streamed
+    results and error answers keep it too."""
+    import urllib3.connection
+    from pyvo.utils.http import create_session
+
+    connects = []
+    connect = urllib3.connection.HTTPConnection.connect
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect",
+                        lambda conn: connects.append(conn.port) or connect(conn))
+    session = create_session()
+    cone = pyvo.dal.SCSService(f"{live_archive}/scs", session=session)
+    tap = pyvo.dal.TAPService(f"{live_archive}/tap", session=session)
+    everything = tap.search("SELECT * FROM ivoa.obscore")  # streamed: over 64 kB, chunked
+    ra, dec = everything["s_ra"][0], everything["s_dec"][0]
+    for _ in range(3):
+        assert len(cone.search((ra, dec), 0.01)) >= 1
+        assert len(tap.search("SELECT * FROM ivoa.obscore")) == len(everything)
+    assert session.get(f"{live_archive}/scs?RA=400&DEC=0&SR=1").status_code == 400
+    assert len(cone.search((ra, dec), 0.01)) >= 1
+    assert len(connects) == 1

@@ -46,6 +46,9 @@ SESSION_COOKIE_SAMESITE = "Lax"  # no session cookie on cross-site POSTs to the 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _s.public_url.startswith("https:")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Only the admin pages, for logged-in staff, show messages: kept in the session. The default
+# (a signed cookie, then the session) builds a cookie signer for every request, VO queries included.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "account"
 
 # Behind a reverse proxy that serves the archive under a path (LICK_PUBLIC_URL
