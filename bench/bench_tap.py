@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_tap.py
 
 Prints, against a real gunicorn on the benchmark database (bench/common.py):
-- the cone query via /tap/sync, median, and the same pgsphere SQL run directly with psycopg2; the
-  cone query with a new text each time (its translation and prepared statement never reused);
+- the cone query via /tap/sync, median, on a new connection and on a kept one (as pyvo's session
+  keeps it), and the same pgsphere SQL run directly with psycopg2; the cone query with a new text
+  each time (its translation and prepared statement never reused);
 - 100,000 rows x 3 columns as BINARY2; 1,000,000 rows x 5 columns in rows/s, with the peak
   resident memory of the server's workers;
 - SELECT * FROM TAP_SCHEMA.columns, median; translating a typical query, mean.
@@ -15,7 +16,8 @@ import time
 import urllib.parse
 
 import bench.common  # noqa: F401  (sets the benchmark database before the settings are read)
-from bench.common import children_peak_rss_mb, ensure_database, fetch, interleaved_medians, median_ms, server
+from bench.common import (KeptConnection, children_peak_rss_mb, ensure_database, fetch, interleaved_medians,
+                          median_ms, server)
 
 import psycopg2  # noqa: E402
 
@@ -46,8 +48,10 @@ def main() -> None:
     translate_ms = median_ms(lambda: translate(CONE, catalog(), maxrec=20000), repeat=200)
     with server() as (base, process):
         # in turn, so that the machine's load weighs on both sides of the ratio alike
-        medians = interleaved_medians({"direct": run_direct, "sync": lambda: fetch(sync_url(base, CONE))})
-        direct_ms, cone_ms = medians["direct"], medians["sync"]
+        kept = KeptConnection(base)
+        medians = interleaved_medians({"direct": run_direct, "sync": lambda: fetch(sync_url(base, CONE)),
+                                       "kept": lambda: kept.get(sync_url("", CONE))})
+        direct_ms, cone_ms, kept_ms = medians["direct"], medians["sync"], medians["kept"]
         radii = iter(range(1, 10**6))  # a new query text each time: nothing translated or prepared before
         fresh_ms = median_ms(lambda: fetch(sync_url(base, CONE.replace("0.5))", f"0.5{next(radii):06d}))"))))
         columns_ms = median_ms(lambda: fetch(sync_url(base, "SELECT * FROM TAP_SCHEMA.columns")))
@@ -62,6 +66,7 @@ def main() -> None:
         peak = children_peak_rss_mb(process.pid)
     print(f"cone via /tap/sync:             median {cone_ms:6.1f} ms (target < 15 ms)")
     print(f"same SQL directly (psycopg2):   median {direct_ms:6.1f} ms; ratio {cone_ms / direct_ms:.1f}x (target <= 3x)")
+    print(f"  on a kept connection:         median {kept_ms:6.1f} ms; ratio {kept_ms / direct_ms:.1f}x")
     print(f"  the same, a new text each time: median {fresh_ms:6.1f} ms; ratio {fresh_ms / direct_ms:.1f}x "
           "(nothing translated or prepared before)")
     print(f"100,000 rows x 3 cols BINARY2:  {rows100k_ms:6.0f} ms, {len(body) / 1e6:.1f} MB (target < 250 ms)")
