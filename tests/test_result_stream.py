@@ -99,3 +99,37 @@ def test_a_dropped_stream_still_ends_its_transaction(archive_db):
     result.start()
     del result  # as when a client goes away and nothing calls close()
     assert cursor.conn is None
+
+
+def test_a_client_that_hangs_up_mid_stream_frees_its_query(live_archive, query_conn):
+    """Through the real gunicorn (vo_services.gunicorn_config): a client reads the start of a
+    large result and hangs up. The worker's next write fails, the response is closed, and the
+    query's transaction ends: no session of the query role is left reading the result."""
+    import socket
+    import time
+    import urllib.parse
+
+    query = ("SELECT a.obs_id, b.obs_id AS b_id, c.obs_id AS c_id "
+             "FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c")
+    parts = urllib.parse.urlsplit(live_archive)
+    path = "/tap/sync?" + urllib.parse.urlencode({"LANG": "ADQL", "QUERY": query, "MAXREC": "10000000"})
+    query_conn.autocommit = True  # as the query role, which alone sees its sessions' state
+
+    def reading() -> int:
+        with query_conn.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = current_user "
+                           "AND pid <> pg_backend_pid() AND state <> 'idle' AND query LIKE '%%lick_result%%'")
+            return cursor.fetchone()[0]
+
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        first = sock.recv(1 << 16)
+        assert first.startswith(b"HTTP/1.1 200")
+        received = len(first)
+        while received < 1 << 20:  # well into the rows
+            received += len(sock.recv(1 << 16))
+        assert reading() == 1  # mid-stream: the server is still reading the result
+    deadline = time.monotonic() + 15
+    while reading() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert reading() == 0
