@@ -281,6 +281,33 @@ def test_async_jobs_and_their_results(live_archive, world):
     assert requests.get(alice_job, headers=world.http_headers("alice"), timeout=30).status_code == 200
 
 
+def test_callers_at_once_on_the_threaded_server(live_archive, world):
+    """The server's threads serve the three callers at once, each on a kept connection, and
+    the cone search and TAP alike: an identity never carries over to another thread's
+    request (the principals live on the request, the database settings on its transaction)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    query = f"SELECT target_name, obs_id FROM ivoa.obscore WHERE {IN_WORLD}"
+
+    def caller(who: str | None) -> set[tuple[bool, bool]]:
+        seen = set()
+        with requests.Session() as session:
+            session.headers.update(world.http_headers(who))
+            for _ in range(15):
+                body = session.post(f"{live_archive}/tap/sync", data={"LANG": "ADQL", "QUERY": query,
+                                                                     "FORMAT": "csv"}, timeout=30).content
+                cone = session.get(f"{live_archive}/scs", params={"RA": 321.5, "DEC": -45, "SR": 0.05},
+                                   timeout=30).content
+                seen.add((bool(leaked(body)), bool(leaked(cone))))
+        return seen
+
+    callers = [None, "bob", "alice"] * 4
+    with ThreadPoolExecutor(len(callers)) as pool:
+        seen = dict(zip(range(len(callers)), pool.map(caller, callers)))
+    for i, who in enumerate(callers):
+        assert seen[i] == ({(True, True)} if who == "alice" else {(False, False)}), who
+
+
 def test_the_rule_counts_the_current_moment(client, world):
     """The visibility predicate is evaluated per query: a date in the past shows the row to all."""
     from archive.db import engine
