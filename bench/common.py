@@ -67,7 +67,7 @@ def server(workers: int = 2, app: str = "vo_services.wsgi", ready_path: str = "/
     log = open(REPO / "var" / "log" / "bench-gunicorn.log", "w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), app, "-c", "python:vo_services.gunicorn_config",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "300"],
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -122,7 +122,8 @@ def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     with socket.create_connection((parts.hostname, parts.port), timeout=300) as sock, sock.makefile("rb") as stream:
         sock.sendall(_request(parts.netloc, path, data, headers, close=True))
-        return _body(url, *_response(stream))
+        status, _, body = _response(stream)
+        return _body(url, status, body)
 
 
 class KeptConnection:
@@ -153,7 +154,7 @@ class KeptConnection:
                 raise RuntimeError(f"{path}: the server closed the connection without an answer")
             if "close" in fields.get("connection", "").lower():
                 self.close()
-            return _body(path, status, fields, body)
+            return _body(path, status, body)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -199,7 +200,7 @@ def _response(stream) -> tuple[int | None, dict[str, str], bytes]:
     return int(status_line.split()[1]), fields, body
 
 
-def _body(url: str, status: int | None, fields: dict[str, str], body: bytes) -> bytes:
+def _body(url: str, status: int | None, body: bytes) -> bytes:
     if status != 200:
         raise RuntimeError(f"{url}: HTTP {status}: {body[:300]!r}")
     return body

@@ -303,9 +303,9 @@ def test_callers_at_once_on_the_threaded_server(live_archive, world):
 
     callers = [None, "bob", "alice"] * 4
     with ThreadPoolExecutor(len(callers)) as pool:
-        seen = dict(zip(range(len(callers)), pool.map(caller, callers)))
-    for i, who in enumerate(callers):
-        assert seen[i] == ({(True, True)} if who == "alice" else {(False, False)}), who
+        seen = list(pool.map(caller, callers))
+    for who, saw in zip(callers, seen):
+        assert saw == ({(True, True)} if who == "alice" else {(False, False)}), who
 
 
 def test_the_rule_counts_the_current_moment(client, world):
