@@ -106,7 +106,7 @@ def get_settings() -> Settings:
         proprietary_years=int(_env(values, "LICK_PROPRIETARY_YEARS", "2")),
         results_dir=Path(_env(values, "LICK_RESULTS_DIR", str(var_dir / "results"))),
         preview_dir=Path(_env(values, "LICK_PREVIEW_DIR", str(var_dir / "previews"))),
-        secret_key=_env(values, "LICK_SECRET_KEY", "insecure-development-key-change-me"),
+        secret_key=_env(values, "LICK_SECRET_KEY", ""),  # no fallback: vo_services.settings refuses to start
         debug=_env(values, "LICK_DEBUG", "0") == "1",
         ingest_url=_env(values, "LICK_INGEST_URL", "http://127.0.0.1:8001").rstrip("/"),
         ingest_token=_env(values, "LICK_INGEST_TOKEN", ""),

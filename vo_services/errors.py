@@ -29,6 +29,12 @@ def error_for(request, message: str, status: int) -> HttpResponse:
     return error_response(message, status)
 
 
+def bad_request(request, exception=None) -> HttpResponse:
+    """Django's 400 (a Host header that is not ours, a malformed request): in the endpoint's
+    error format instead of Django's HTML page. The message never repeats the request."""
+    return error_for(request, "UsageFault: bad request (unknown Host, or malformed)", 400)
+
+
 def owned_or_refusal(request, model, pk: str, what: str):
     """The ``model`` object ``pk`` (a job, a bundle) if the caller may use it; else its error
     answer: 404 if there is none, 401 or 403 if it is another user's (:func:`refusal`)."""

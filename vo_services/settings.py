@@ -2,13 +2,23 @@
 import os
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 from archive.config import get_settings
 
 _s = get_settings()
 
+# Sessions, CSRF tokens and the remembered Basic log-ins are keyed by it: a key known to everyone
+# (the one this file once fell back to) would let anyone forge a session. scripts/setup.sh writes
+# a random one into var/lick.env.
+KNOWN_KEYS = {"", "insecure-development-key-change-me"}
+if _s.secret_key.strip() in KNOWN_KEYS:
+    raise ImproperlyConfigured(
+        "LICK_SECRET_KEY is not set: the archive will not start without its own secret key. "
+        "Run scripts/setup.sh (it writes a random one into var/lick.env) or set LICK_SECRET_KEY "
+        "in the environment.")
 SECRET_KEY = _s.secret_key
 DEBUG = _s.debug
-ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -38,6 +48,20 @@ MIDDLEWARE = [
 # The public VO services and the internal ingest API are separate URL spaces, served by separate
 # gunicorn processes: LICK_URLCONF=ingest.urls selects the latter.
 ROOT_URLCONF = os.environ.get("LICK_URLCONF", "vo_services.urls")
+
+
+def _host(url: str) -> str:
+    """A URL's host as ALLOWED_HOSTS spells it (IPv6 literals in brackets)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return f"[{host}]" if ":" in host else host
+
+
+# The Host header is the public URL's (Apache forwards it, docs/deployment.md), or a loopback
+# name: gunicorn probed on this machine directly (the test servers' start-up check, health
+# checks). No page of another site can make a browser send those, so a DNS-rebound name is
+# refused (400) before any view runs. The ingest API answers on its own URL's host.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = [_host(_s.ingest_url if ROOT_URLCONF == "ingest.urls" else _s.public_url), *LOOPBACK_HOSTS]
 if ROOT_URLCONF == "vo_services.urls":
     # Basic, Bearer and session log-ins on the VO URLs (the ingest API has its own token).
     MIDDLEWARE.append("vo_services.accounts.middleware.VoAuthenticationMiddleware")

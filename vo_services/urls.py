@@ -25,5 +25,6 @@ urlpatterns = [
     path("datalink/bundles/<str:bundle_id>/result", bundle_views.bundle_result),
 ]
 
+handler400 = "vo_services.errors.bad_request"
 handler404 = "vo_services.views.not_found"
 handler500 = "vo_services.views.server_error"

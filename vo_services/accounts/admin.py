@@ -3,10 +3,15 @@
 Every change is recorded in Django's admin log with who, when and what: the message names each
 changed field with its old and new value (passwords only as "changed"). The log itself is
 browsable, read-only, under "Audit log".
+
+The admin is opened by its own log-in form only (a session with Django's CSRF token; the
+authentication middleware ignores Authorization headers under /admin/), and that form checks
+passwords through the log-in throttle like every other log-in.
 """
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -14,6 +19,7 @@ from django.utils import timezone
 
 from ingest.store import ADMIN_REASON
 from vo_services.accounts import tokens
+from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
 from vo_services.accounts.models import AccessGrant, ApiToken, LoginFailure, Membership, Observation, Program
 
 SECRET_FIELDS = {"password", "digest"}
@@ -38,6 +44,22 @@ class AuditedAdmin(admin.ModelAdmin):
         return "changed " + "; ".join(parts) if parts else "no change"
 
 
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's log-in form, its password checked by :func:`verify_password`: counted by the
+    throttle, and refused with 429 (the middleware turns ``Throttled`` into it) past the limit."""
+
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = verify_password(username, password, client_ip(self.request))
+            except AuthenticationFailed:
+                raise self.get_invalid_login_error() from None
+            self.confirm_login_allowed(self.user_cache)  # staff only
+        return self.cleaned_data
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 admin.site.unregister(User)
 
 

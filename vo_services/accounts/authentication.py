@@ -73,7 +73,11 @@ def _among(ip, networks: tuple) -> bool:
 
 
 def verify_password(username: str, password: str, address: str | None) -> AbstractBaseUser:
-    """The active user with these credentials; throttled per user name and address."""
+    """The active user with these credentials; throttled per user name and address.
+
+    Every password check in the service goes through here: Basic, the two log-in end points,
+    the account page's form and the admin's log-in form (:mod:`vo_services.accounts.admin`).
+    """
     key = hmac.new(settings.SECRET_KEY.encode(), f"{username}\0{password}".encode(), hashlib.sha256).digest()
     remembered = _verified.get(key)
     if remembered is not None and remembered[2] > time.monotonic():
@@ -81,11 +85,11 @@ def verify_password(username: str, password: str, address: str | None) -> Abstra
         if user is not None and user.password == remembered[1]:
             return user
     _verified.pop(key, None)
-    throttle.check(username, address)
+    slot = throttle.reserve(username, address)  # counted as failed until proved right
     user = authenticate(username=username, password=password)
     if user is None:
-        throttle.record_failure(username, address)
         raise AuthenticationFailed("wrong user name or password")
+    throttle.forgive(slot)
     _verified[key] = (user.pk, user.password, time.monotonic() + VERIFIED_TTL_S)
     return user
 

@@ -1,12 +1,18 @@
 """Log-in throttling: too many failed log-ins for a user name or from an address, and we refuse
 further attempts for a while (429 with Retry-After) without even checking the password.
 
-Failures are rows in the database, so every gunicorn worker sees the same count.
+Failures are rows in the database, so every gunicorn worker sees the same count. Counting and
+checking must be one step, or N guesses fired at once would all see "9 failures so far" and all
+be checked: each attempt therefore first takes a slot (:func:`reserve`), counted as a failure,
+under a PostgreSQL advisory lock per user name and per address, and gives it back
+(:func:`forgive`) only when the password was right. At most the limit's worth of passwords are
+ever checked within the window, however many workers and requests race.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +21,8 @@ from vo_services.accounts.models import LoginFailure
 WINDOW = timedelta(minutes=15)
 MAX_PER_USERNAME = 10
 MAX_PER_ADDRESS = 50
+# One advisory-lock key per user name and per address (transaction-scoped: released at commit).
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 
 class Throttled(Exception):
@@ -36,6 +44,25 @@ def check(username: str, client_ip: str | None) -> None:
             raise Throttled(max(1, int((oldest + WINDOW - timezone.now()).total_seconds()) + 1))
 
 
-def record_failure(username: str, client_ip: str | None) -> None:
+def reserve(username: str, client_ip: str | None) -> int:
+    """Count one log-in attempt as failed before its password is checked, or raise
+    :class:`Throttled`; returns the slot to :func:`forgive` if the password turns out right.
+
+    The locks are always taken in the same order (user name, then address), so that two
+    attempts never wait for each other's second lock.
+    """
+    username = username[:150]
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(_LOCK, [f"lick.login.user:{username}"])
+            if client_ip is not None:
+                cur.execute(_LOCK, [f"lick.login.address:{client_ip}"])
+        check(username, client_ip)
+        slot = LoginFailure.objects.create(username=username, client_ip=client_ip)
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()
-    LoginFailure.objects.create(username=username[:150], client_ip=client_ip)
+    return slot.pk
+
+
+def forgive(slot: int) -> None:
+    """The attempt of ``slot`` gave the right password: it was no failure."""
+    LoginFailure.objects.filter(pk=slot).delete()

@@ -7,6 +7,7 @@ and answer 200 with the permit (``X-VO-Bearer`` header or session cookie), or 40
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.contrib.auth import login as session_login, logout as session_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -16,8 +17,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
+from archive.config import get_settings
 from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
+from vo_services.accounts.middleware import throttled
 from vo_services.accounts.models import ApiToken
 from vo_services.accounts.throttle import Throttled
 from vo_services.errors import allow_methods, error_for
@@ -35,15 +38,20 @@ def _credentials_login(request: HttpRequest):
     except AuthenticationFailed as exc:
         return error_for(request, str(exc), 401)
     except Throttled as exc:
-        response = error_for(request, str(exc), 429)
-        response["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return throttled(request, exc)
+
+
+def _ours(target: str) -> bool:
+    """A post-log-in redirect goes only to the archive's public URL (no open redirect)."""
+    public = urlsplit(get_settings().public_url)
+    return url_has_allowed_host_and_scheme(target, allowed_hosts={public.netloc},
+                                           require_https=public.scheme == "https")
 
 
 def _logged_in(request: HttpRequest, user) -> HttpResponse:
     request.user = user  # so that the response says X-VO-Authenticated
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target and _ours(target):
         return HttpResponseRedirect(target, status=303)
     return HttpResponse("OK\n", content_type="text/plain; charset=utf-8")
 
