@@ -58,8 +58,8 @@ def _host(url: str) -> str:
 
 # The Host header is the public URL's (Apache forwards it, docs/deployment.md), or a loopback
 # name: gunicorn probed on this machine directly (the test servers' start-up check, health
-# checks). No page of another site can make a browser send those, so a DNS-rebound name is
-# refused (400) before any view runs. The ingest API answers on its own URL's host.
+# checks). Any other name gets a 400 before a view runs: a page whose own name was rebound to this
+# machine (DNS rebinding) still sends its own name. The ingest API answers on its own URL's host.
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 ALLOWED_HOSTS = [_host(_s.ingest_url if ROOT_URLCONF == "ingest.urls" else _s.public_url), *LOOPBACK_HOSTS]
 if ROOT_URLCONF == "vo_services.urls":
