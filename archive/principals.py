@@ -62,16 +62,17 @@ def principal_key() -> bytes:
 
     from archive.config import get_settings
 
-    dsn = get_settings().dsn("owner")
-    key = _KEYS.get(dsn)
+    settings = get_settings()
+    database = f"{settings.db_host}:{settings.db_port}/{settings.db_name}"
+    key = _KEYS.get(database)
     if key is None:
         with _LOCK:
-            if (key := _KEYS.get(dsn)) is None:
-                conn = psycopg2.connect(dsn)
+            if (key := _KEYS.get(database)) is None:
+                conn = psycopg2.connect(settings.dsn("owner"))
                 try:
                     with conn.cursor() as cur:
                         cur.execute("SELECT key FROM lick.principal_key")
-                        key = _KEYS[dsn] = bytes(cur.fetchone()[0])
+                        key = _KEYS[database] = bytes(cur.fetchone()[0])
                 finally:
                     conn.close()
     return key

@@ -95,7 +95,11 @@ def test_signed_principals_hold_in_parallel_plans(hidden_row, query_conn):
     with query_conn.cursor() as cur:
         cur.execute("SELECT current_setting('server_version_num')::int >= 160000")
         setting = "debug_parallel_query" if cur.fetchone()[0] else "force_parallel_mode"
-        cur.execute("SELECT set_config(%s, 'on', false)", (setting,))
+        cur.execute("SELECT set_config(%s, 'on', false), set_config('parallel_setup_cost', '0', false), "
+                    "set_config('parallel_tuple_cost', '0', false), "
+                    "set_config('min_parallel_table_scan_size', '0', false)", (setting,))
+        cur.execute("EXPLAIN SELECT count(*) FROM lick.observations WHERE obs_release_date > now()")
+        assert "Gather" in "\n".join(r[0] for r in cur.fetchall())
     query_conn.commit()
     assert _hidden_rows(query_conn, signed_principals([PROGRAM], pid)) == {v: 1 for v in VIEWS}
 
@@ -168,7 +172,7 @@ def _leave_state(conn) -> None:
     for statement in ("SELECT set_config('lick.left_behind', 'yes', false)",
                       f"PREPARE {_text_name(VICTIM)} AS SELECT 'attacker'",
                       "DECLARE left_behind CURSOR WITH HOLD FOR SELECT 1",
-                      "SELECT pg_advisory_lock(4242)"):
+                      "SELECT pg_try_advisory_lock(4242)"):
         with conn.cursor() as cur:
             cur.execute(statement)
 
