@@ -193,8 +193,9 @@ class ResultCursor:
         return self._run(b"; ".join(statements), rows=True)
 
     def _session_settings(self) -> bytes:
-        """Signed afresh for each query: the signature names this connection's server process
-        (a few microseconds, see bench/bench_cone_datalink.py)."""
+        """Signed afresh for each query: the signature names this connection's server process.
+        Signing costs a few microseconds (HMAC-SHA256 of a short message), less than a cache
+        keyed by caller and process would save."""
         parameters = _transaction_parameters(self.principals, self.timeout_s, self._backend_pid())
         return TRANSACTION_SETTINGS.encode() % tuple(map(self._literal, parameters))
 
