@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -171,6 +173,19 @@ access_grant = Table(
     UniqueConstraint("observation_id", "principal", name="access_grant_once"),
 )
 Index("access_grant_principal", access_grant.c.principal)
+
+# The secret that signs the caller's principals (archive.principals): one row, readable by the owner
+# role only. The padded keys let SQL compute HMAC-SHA256 with the built-in sha256().
+principal_key = Table(
+    "principal_key",
+    metadata,
+    Column("id", Boolean, primary_key=True, server_default=text("true")),
+    Column("key", LargeBinary, nullable=False, comment="HMAC-SHA256 key of lick.principals"),
+    Column("ipad_key", LargeBinary, nullable=False, comment="key XOR 0x36 bytes"),
+    Column("opad_key", LargeBinary, nullable=False, comment="key XOR 0x5c bytes"),
+    CheckConstraint("id", name="principal_key_one_row"),
+    CheckConstraint("octet_length(key) = 64", name="principal_key_length"),
+)
 
 ingest_failure = Table(
     "ingest_failure",

@@ -3,12 +3,15 @@
 A row is visible once its release date has passed, to archive staff (principal ``role:staff``),
 or when one of the caller's principals (``user:<name>``, ``program:<id>``, ``group:<name>``) holds
 a grant on it (``lick.access_grant``, mirrored in the row's ``grantees``). The caller's principals are set per
-transaction with ``SET LOCAL lick.principals = '{...}'``; without it the caller is anonymous.
-The published views filter by this predicate, and the query role can read nothing else.
+transaction in the setting ``lick.principals``, signed so that the query role cannot forge them
+(:mod:`archive.principals`); without it, or with a value that does not verify, the caller is
+anonymous. The published views filter by this predicate, and the query role can read nothing else.
 """
 
-CURRENT_PRINCIPALS_SQL = """
-CREATE FUNCTION lick.current_principals() RETURNS text[]
+# lick.current_principals() as migration 0001 made it, trusting the setting as it stands; migration
+# 0006 replaces it with archive.principals.CURRENT_PRINCIPALS_SQL (and its downgrade restores this).
+UNSIGNED_PRINCIPALS_SQL = """
+CREATE OR REPLACE FUNCTION lick.current_principals() RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(nullif(current_setting('lick.principals', true), ''), '{}')::text[]
 $$

@@ -48,12 +48,14 @@ def get(base: str, query: str, token: str | None, **params) -> bytes:
 
 
 def plan(principals: list[str]) -> list[str]:
+    from archive.principals import signed_principals
     from vo_services.tap.adql import translate
     from vo_services.tap.catalog import catalog
 
     sql = translate(CONE, catalog(), maxrec=20000).sql
     with psycopg2.connect(get_settings().dsn("query")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT set_config('lick.principals', %s, true)", ("{" + ",".join(principals) + "}",))
+        cur.execute("SELECT set_config('lick.principals', %s, true)",
+                    (signed_principals(principals, conn.get_backend_pid()),))
         cur.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
         return [r[0] for r in cur.fetchall()]
 

@@ -178,6 +178,13 @@ if [ $LOCAL_DB = 1 ]; then
     psql_su -d postgres -c "GRANT pg_signal_backend TO \"$OWNER\"" >/dev/null
     did "let role $OWNER cancel other roles' queries (pg_signal_backend)"
   fi
+  # It also watches them (pg_stat_activity shows other roles' sessions' state only to members).
+  if [ "$(psql_su -d postgres -tAc "SELECT pg_has_role('$OWNER', 'pg_read_all_stats', 'MEMBER')")" = t ]; then
+    skip "role $OWNER may read other sessions' activity"
+  else
+    psql_su -d postgres -c "GRANT pg_read_all_stats TO \"$OWNER\"" >/dev/null
+    did "let role $OWNER read other roles' session activity (pg_read_all_stats)"
+  fi
   # The owner may hand its objects' privileges to the other two (GRANT needs no membership),
   # and test databases are cloned from a template that already holds pg_sphere, since only a
   # superuser may create that extension.
@@ -214,6 +221,28 @@ if [ $LOCAL_DB = 1 ]; then
     else
       psql_su -d "$db" <"$REPO/scripts/leakproof.sql" >/dev/null || die "could not mark pgsphere functions LEAKPROOF in $db"
       did "marked the pgsphere index operators LEAKPROOF in $db"
+    fi
+  done
+  # Any SQL that runs as the query role must not see or signal other sessions, nor create
+  # lasting objects (scripts/harden.sql; issue 13). Checked as the query role's privileges.
+  OPEN_SQL="SELECT has_table_privilege('$QUERY', 'pg_catalog.pg_stat_activity', 'SELECT')
+    OR has_function_privilege('$QUERY', 'pg_catalog.pg_stat_get_activity(integer)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.pg_stat_get_backend_activity(integer)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.pg_cancel_backend(integer)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.pg_terminate_backend(integer, bigint)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.lo_creat(integer)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.lo_create(oid)', 'EXECUTE')
+    OR has_function_privilege('$QUERY', 'pg_catalog.lo_from_bytea(oid, bytea)', 'EXECUTE')
+    OR has_database_privilege('$QUERY', current_database(), 'CREATE')
+    OR has_schema_privilege('$QUERY', 'public', 'CREATE')
+    OR NOT has_function_privilege('$OWNER', 'pg_catalog.pg_terminate_backend(integer, bigint)', 'EXECUTE')"
+  for db in lick_template "$DB_NAME"; do
+    if [ "$(psql_su -d "$db" -tAc "$OPEN_SQL")" = f ]; then
+      skip "role $QUERY sees and signals no other session and creates nothing lasting in $db"
+    else
+      psql_su -d "$db" -v owner="$OWNER" <"$REPO/scripts/harden.sql" >/dev/null \
+        || die "could not apply scripts/harden.sql to $db"
+      did "took from role $QUERY other sessions' activity, signals and lasting objects in $db"
     fi
   done
   # Users' queries are short and many: JIT compilation costs more than it saves.

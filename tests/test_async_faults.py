@@ -60,7 +60,7 @@ def test_a_queued_job_whose_message_was_lost_still_runs(demo_archive, celery_wor
     assert _wait_phase(job.id, (Phase.COMPLETED, Phase.ERROR)) == Phase.COMPLETED
 
 
-def test_abort_cancels_the_running_query(demo_archive, celery_worker, query_conn):
+def test_abort_cancels_the_running_query(demo_archive, celery_worker, owner_conn):
     job = jobs.create(None, [("LANG", "ADQL"), ("QUERY", SLOW)])
     jobs.run(job)
     _wait_phase(job.id, (Phase.EXECUTING,))
@@ -69,13 +69,16 @@ def test_abort_cancels_the_running_query(demo_archive, celery_worker, query_conn
         time.sleep(0.1)
     pid = Job.objects.get(id=job.id).backend_pid
     assert pid is not None
-    # As the query role itself: PostgreSQL shows a session's state only to its own role (or to
-    # pg_read_all_stats), so the owner would see NULL and count nothing either way. The active
-    # statement is the cursor's FETCH, not the COUNT itself.
-    query_conn.autocommit = True
+    # As the owner: PostgreSQL shows a session's state only to its own role or to members of
+    # pg_read_all_stats, which scripts/setup.sh makes the owner (the query role may not look at
+    # pg_stat_activity at all: scripts/harden.sql). The active statement is the cursor's FETCH.
+    owner_conn.autocommit = True
+    with owner_conn.cursor() as cursor:
+        cursor.execute("SELECT pg_has_role('pg_read_all_stats', 'MEMBER')")
+        assert cursor.fetchone()[0], "run scripts/setup.sh: the owner must see other roles' sessions"
 
     def running() -> int:
-        with query_conn.cursor() as cursor:
+        with owner_conn.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active'", [pid])
             return cursor.fetchone()[0]
 

@@ -16,7 +16,8 @@ from vo_services import connections, statements
 from vo_services.query import BinaryCursor, QueryFailed, TextCursor
 from vo_services.statements import Prepared
 
-SETTINGS = ("SELECT current_setting('transaction_read_only'), current_setting('lick.principals'), "
+# The principals as the access rule reads them, once their signature is checked (archive.principals).
+SETTINGS = ("SELECT current_setting('transaction_read_only'), lick.current_principals()::text, "
             "current_setting('statement_timeout'), current_setting('TimeZone'), "
             "current_setting('lick.public_url')")
 
@@ -47,7 +48,7 @@ def run(sql, batch=None, cursor_class=TextCursor, **options) -> list:
 def test_a_whole_result_runs_in_its_message_own_transaction(archive_db):
     cursor = TextCursor(("user:ann", "program:X"), timeout_s=1.5)
     rows = cursor.execute(SETTINGS)
-    assert rows == [("on", '{"user:ann","program:X"}', "1500ms", "UTC", get_settings().public_url)]
+    assert rows == [("on", "{user:ann,program:X}", "1500ms", "UTC", get_settings().public_url)]
     assert cursor.conn.get_transaction_status() == TRANSACTION_STATUS_IDLE, "no transaction outlives the message"
     cursor.close()
     assert run(SETTINGS)[0][:3] == ("on", "{}", "1min"), "the next caller starts afresh"
@@ -62,7 +63,7 @@ def _in_transaction(conn) -> bool:
 @pytest.mark.parametrize("cursor_class", [TextCursor, BinaryCursor])
 def test_a_batched_result_keeps_its_transaction_until_closed(archive_db, cursor_class):
     cursor = cursor_class(("user:bob",), timeout_s=2)
-    assert cursor.execute(SETTINGS, batch=5)[0][:3] == ("on", '{"user:bob"}', "2s")
+    assert cursor.execute(SETTINGS, batch=5)[0][:3] == ("on", "{user:bob}", "2s")
     conn = cursor.conn
     assert _in_transaction(conn)
     cursor.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 
 import psycopg2
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine
 
 from archive.config import get_settings
 from archive.db import VERSION_TABLE, alembic_config
+from archive.principals import signed_principals
 from archive.publish import publish
 from archive.published import OBSCORE, PUBLISHED_VIEWS
 from archive.schema import metadata
@@ -189,19 +191,21 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
         cur.execute("INSERT INTO lick.access_grant VALUES (%s, 'program:TESTS_N001', 'test')", (hidden,))
     owner_conn.commit()
     conn = psycopg2.connect(get_settings().dsn("query"))
+    signed = partial(signed_principals, backend_pid=conn.get_backend_pid())
     try:
         count = "SELECT count(*) FROM lick.observations WHERE obs_id = '2026-01/01/nickel/d2'"
         with conn.cursor() as cur:
             cur.execute(count)
             assert cur.fetchone()[0] == 0, "anonymous callers must not see proprietary rows"
-            cur.execute("SET LOCAL lick.principals = '{program:2025B_X}'")
+            cur.execute("SELECT set_config('lick.principals', %s, true)", (signed(["program:2025B_X"]),))
             cur.execute(count)
             assert cur.fetchone()[0] == 0, "another program must not see them"
-            cur.execute("SET LOCAL lick.principals = '{user:jdoe,program:TESTS_N001}'")
+            cur.execute("SELECT set_config('lick.principals', %s, true)",
+                        (signed(["user:jdoe", "program:TESTS_N001"]),))
             cur.execute(count)
             assert cur.fetchone()[0] == 1
         conn.rollback()
-        with conn.cursor() as cur:  # SET LOCAL ends with the transaction
+        with conn.cursor() as cur:  # a transaction's setting ends with it
             cur.execute(count)
             assert cur.fetchone()[0] == 0
     finally:

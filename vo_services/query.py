@@ -22,6 +22,7 @@ import psycopg2
 
 from archive.config import get_settings
 from archive.db import engine
+from archive.principals import signed_principals
 from vo_services import connections
 from vo_services.fetchahead import FetchAhead
 from vo_services.statements import PreparedCall
@@ -40,10 +41,15 @@ def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIM
     conn = raw.driver_connection
     try:
         with conn.cursor() as cur:  # one round trip
-            cur.execute(f"{READ_ONLY}; {SESSION_SETTINGS}", _session_parameters(principals, timeout_s))
+            cur.execute(f"{READ_ONLY}; {SESSION_SETTINGS}",
+                        _session_parameters(principals, timeout_s, conn.get_backend_pid()))
         yield conn
+    except BaseException:
+        raw.invalidate()  # whatever failed may have left state on the session: never reuse it
+        raise
     finally:
-        conn.rollback()
+        if raw.driver_connection is not None:
+            conn.rollback()
         raw.close()  # back to the pool
 
 
@@ -58,18 +64,14 @@ SESSION_SETTINGS = (TRANSACTION_SETTINGS
                     + ", set_config('lick.public_url', %s, true), set_config('TimeZone', 'UTC', true)")
 
 
-def _session_parameters(principals: Sequence[str], timeout_s: float) -> tuple[str, str, str]:
-    return (*_transaction_parameters(principals, timeout_s), get_settings().public_url)
+def _session_parameters(principals: Sequence[str], timeout_s: float, backend_pid: int) -> tuple[str, str, str]:
+    return (*_transaction_parameters(principals, timeout_s, backend_pid), get_settings().public_url)
 
 
-def _transaction_parameters(principals: Sequence[str], timeout_s: float) -> tuple[str, str]:
-    return f"{int(timeout_s * 1000)}ms", _array_literal(principals)
-
-
-def _array_literal(values: Sequence[str]) -> str:
-    """PostgreSQL text[] literal, each element quoted so no name can break out of it."""
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return "{" + ",".join(quoted) + "}"
+def _transaction_parameters(principals: Sequence[str], timeout_s: float, backend_pid: int) -> tuple[str, str]:
+    """The time limit, and the principals signed for the session (archive.principals): the query
+    role cannot set principals of its own."""
+    return f"{int(timeout_s * 1000)}ms", signed_principals(principals, backend_pid)
 
 
 def run_query(sql: str, params: Sequence | None = None, principals: Sequence[str] = ()) -> list[tuple]:
@@ -92,7 +94,6 @@ def describe(exc: BaseException) -> str:
 
 
 DRIVER_ERRORS = (psycopg2.Error, psycopg.Error)
-_SETTINGS: dict[tuple, bytes] = {}  # TRANSACTION_SETTINGS with their values, per cursor class and caller
 CURSOR = b"lick_result"
 
 
@@ -104,9 +105,15 @@ class ResultCursor:
     implicit transaction, which ends with it; a large one from a server-side cursor, with its
     first FETCH, in a transaction that stays open. :meth:`rest` fetches the remaining batches
     ahead; :meth:`close` rolls back (if a transaction is open) and returns the connection.
-    ``setup(conn)`` runs first, outside the transaction (TAP_UPLOAD's temporary tables, dropped
-    again by :meth:`close`); ``on_backend(pid)`` learns the server process, so that an abort can
-    cancel the query.
+    ``setup(conn)`` runs first, outside the transaction (TAP_UPLOAD's temporary tables);
+    ``on_backend(pid)`` learns the server process, so that an abort can cancel the query.
+
+    A connection goes back to the pool as it came only after a query that succeeded without
+    uploads. After an upload or any error, :meth:`close` resets the session (``DISCARD ALL``,
+    then :data:`~vo_services.connections.CONNECTION_SETTINGS` again), so that nothing a caller's
+    SQL may have left on it (settings, prepared statements, temporary objects, locks) reaches the
+    next caller. That costs two round trips after the response, where a new connection would cost
+    the next caller about 10 ms.
 
     Subclasses say how their driver runs statements; :class:`TextCursor` (psycopg2) reads
     every type, :class:`BinaryCursor` (psycopg 3, binary FETCH) decodes about twice as fast but
@@ -123,6 +130,7 @@ class ResultCursor:
         self.on_backend = on_backend
         self.conn = None
         self._in_transaction = False
+        self._failed = False
         self._ahead: FetchAhead | None = None
 
     # -- what a driver provides
@@ -175,6 +183,7 @@ class ResultCursor:
                 if reused and attempt == 1 and self._dead():
                     self._discard()
                     continue
+                self._failed = True
                 if isinstance(exc, DRIVER_ERRORS):
                     raise QueryFailed(describe(exc)) from None
                 raise
@@ -184,19 +193,19 @@ class ResultCursor:
         return self._run(b"; ".join(statements), rows=True)
 
     def _session_settings(self) -> bytes:
-        key = (type(self), tuple(self.principals), self.timeout_s)
-        settings = _SETTINGS.get(key)
-        if settings is None:  # quoted once per caller: every connection quotes alike
-            parameters = _transaction_parameters(self.principals, self.timeout_s)
-            settings = TRANSACTION_SETTINGS.encode() % tuple(map(self._literal, parameters))
-            if len(_SETTINGS) > 1000:
-                _SETTINGS.clear()
-            _SETTINGS[key] = settings
-        return settings
+        """Signed afresh for each query: the signature names this connection's server process.
+        Signing costs a few microseconds (HMAC-SHA256 of a short message), less than a cache
+        keyed by caller and process would save."""
+        parameters = _transaction_parameters(self.principals, self.timeout_s, self._backend_pid())
+        return TRANSACTION_SETTINGS.encode() % tuple(map(self._literal, parameters))
 
     def fetch(self, n: int) -> list[tuple]:
         """The next ``n`` rows of the server-side cursor (fewer at its end)."""
-        return self._run(b"FETCH FORWARD %d FROM %s" % (n, CURSOR), rows=True)
+        try:
+            return self._run(b"FETCH FORWARD %d FROM %s" % (n, CURSOR), rows=True)
+        except Exception:
+            self._failed = True
+            raise
 
     def rest(self, batch: int, limit: int | None = None) -> Iterator[list[tuple]]:
         """The batches after the first, fetched ahead; at most ``limit`` rows more."""
@@ -204,24 +213,30 @@ class ResultCursor:
         return iter(self._ahead)
 
     def close(self) -> None:
-        """End the transaction (and drop uploaded tables); the connection goes back to the pool."""
+        """End the transaction (and reset the session after an upload or an error); the
+        connection goes back to the pool."""
         if self._ahead is not None:
-            self._ahead.stop()
+            self._ahead.stop()  # a FETCH it cancels fails, and counts as an error
             self._ahead = None
         if self.conn is None:
             return
         try:
-            if end := self._end_statements():
-                self._run(b"; ".join(end), rows=False)
+            if self._in_transaction:
+                self._run(b"ROLLBACK", rows=False)
+            if self._failed or self.setup is not None:
+                self._reset()
         except Exception:  # noqa: BLE001  (a broken connection is not reused; nothing else to undo)
             self._discard()
             return
         self.pool.give(self.conn)
         self.conn = None
 
-    def _end_statements(self) -> list[bytes]:
-        """What puts the connection back as the pool had it: no transaction, no temporary table."""
-        return ([b"ROLLBACK"] if self._in_transaction else []) + ([b"DISCARD TEMP"] if self.setup else [])
+    def _reset(self) -> None:
+        """The session as a new connection has it. DISCARD ALL may not share a message with
+        other statements (it refuses to run in a transaction block)."""
+        self._run(b"DISCARD ALL", rows=False)
+        self._run(connections.CONNECTION_SETTINGS.encode() % self._literal(get_settings().public_url),
+                  rows=False)
 
     def _discard(self) -> None:
         try:
@@ -239,7 +254,6 @@ class TextCursor(ResultCursor):
     """
 
     pool = connections.TEXT
-    _failed = False
 
     def first_message(self, sql: bytes | PreparedCall, batch: int | None) -> list[bytes]:
         if batch is None:
@@ -249,17 +263,13 @@ class TextCursor(ResultCursor):
         return super().first_message(sql, batch)
 
     def _first(self, statements: list[bytes]) -> list:
-        try:
-            rows = super()._first(statements)
-        except Exception:
-            self._failed = True
-            raise
+        rows = super()._first(statements)
         self.conn.statements.succeeded()
         return rows
 
-    def _end_statements(self) -> list[bytes]:
-        end = super()._end_statements()
-        return end + [self.conn.statements.failed()] if self._failed else end
+    def _reset(self) -> None:
+        self.conn.statements.discarded()  # first: if the reset fails, the connection is closed
+        super()._reset()
 
     def _run(self, statement: bytes, rows: bool) -> list:
         with self.conn.cursor() as cur:

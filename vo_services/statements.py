@@ -15,8 +15,9 @@ Two kinds of statement skip it:
 The access rule is unchanged: ``lick.current_principals()`` and ``now()`` are evaluated when the
 statement runs, never when it is planned, so one plan serves every caller. Prepared statements
 outlive transactions (ROLLBACK keeps them), so a connection remembers what it has prepared
-(:class:`Statements`); after a failed message it cannot tell which of its statements ran, and
-drops them all.
+(:class:`Statements`); after a failed message (which it cannot tell how far ran) or an upload, the
+session is reset with DISCARD ALL (:meth:`vo_services.query.ResultCursor.close`), which drops them
+all, and the registry forgets them (:meth:`Statements.discarded`).
 """
 from __future__ import annotations
 
@@ -117,12 +118,13 @@ class Statements:
             self._prepared.add(self._pending)
             self._pending = None
 
-    def failed(self) -> bytes:
-        """The statement that puts the connection back in a known state after a failed message."""
+    def discarded(self) -> None:
+        """The session was reset (DISCARD ALL, after a failed message or an upload): nothing is
+        prepared on it any more, whatever a failed message did or did not run."""
         self._prepared.clear()
+        self._recent.clear()
         self._pending = None
         self._deallocate = []
-        return b"DEALLOCATE ALL"
 
 
 def _text_name(sql: bytes) -> str:

@@ -12,7 +12,7 @@ from alembic import op
 
 from archive.config import get_settings
 from archive.pgsphere import SPoint, SPoly
-from archive.visibility import CURRENT_PRINCIPALS_SQL, PUBLIC_URL_SQL
+from archive.visibility import PUBLIC_URL_SQL, UNSIGNED_PRINCIPALS_SQL
 
 revision = "0001"
 down_revision = None
@@ -138,7 +138,7 @@ def upgrade() -> None:
     )
     op.create_index("access_grant_principal", "access_grant", ["principal"], schema="lick")
 
-    op.execute(CURRENT_PRINCIPALS_SQL)
+    op.execute(UNSIGNED_PRINCIPALS_SQL)
     op.execute(PUBLIC_URL_SQL)
     # The ingest role writes the archive tables; the query role reads only what archive.publish
     # grants it (the published views).
