@@ -52,12 +52,43 @@ class _Keywords(PostLex):
     always_accept = ("REGULAR_IDENTIFIER", "UNSIGNED_INTEGER", "DECIMAL", "HEX")
 
     def process(self, stream):
+        previous = None
         for token in stream:
+            if previous is not None and previous.end_pos == token.start_pos:
+                _check_number_end(previous, token)
             if token.type == "REGULAR_IDENTIFIER":
                 keyword = _KEYWORD_TYPES.get(token.upper())
                 if keyword:
                     token.type = keyword
+            previous = token if token.type in _NUMBERS else None
             yield token
+
+
+_NUMBERS = frozenset({"UNSIGNED_INTEGER", "DECIMAL", "HEX"})
+
+
+def _check_number_end(number: Token, following: Token) -> None:
+    """Refuse a numeric literal that runs on into what cannot end it (ADQL 2.1 §2.1.4).
+
+    ``1e`` (an exponent without digits), ``1.2.3``, ``0x`` (hex without digits) and ``0x1G`` are
+    malformed literals, not a number followed by a name. A keyword or name right after a
+    complete number (``ORDER BY 2desc``) is accepted, as lyonetia's collection has it.
+    """
+    text = str(following)
+    if following.type in _NUMBERS or text.startswith("."):
+        problem = "a number cannot run on into another number or a '.'"
+    elif following.type != "REGULAR_IDENTIFIER":
+        return
+    elif number.type == "HEX":
+        problem = "a hexadecimal literal has only the digits 0-9, A-F after 0x"
+    elif number.type == "UNSIGNED_INTEGER" and number == "0" and text[0] in "xX":
+        problem = "a hexadecimal literal needs at least one digit after 0x"
+    elif text[0] in "eE" and (len(text) == 1 or not text[1:].isalpha()):
+        problem = "the exponent of a number needs digits, as in 1E5 or 1.5E-3"
+    else:
+        return
+    raise AdqlSyntaxError(f"malformed number '{number}{text}': {problem}", number.line,
+                          number.column)
 
 
 def _pos(item) -> ast.Position | None:
@@ -123,8 +154,8 @@ class _TreeBuilder(Transformer):
     def top(self, children):
         return children[0]
 
-    def select_all(self, children):
-        return (ast.AllColumns(pos=_pos(children[0])),)
+    def bare_star(self, children):
+        return ast.AllColumns(pos=_pos(children[0]))
 
     def select_list(self, children):
         return tuple(children)
@@ -154,9 +185,6 @@ class _TreeBuilder(Transformer):
     def joined_table(self, children):
         left, natural, join_type, keyword, right, spec = children
         condition, using = spec if spec else (None, ())
-        if spec is None and natural is None:
-            raise _error(_pos(keyword), "JOIN needs a condition: ON ... or USING (...), "
-                                        "or write NATURAL JOIN")
         if spec is not None and natural is not None:
             raise _error(_pos(keyword), "a NATURAL JOIN cannot also have ON or USING")
         return ast.Join(left, right, kind=join_type or "INNER", natural=natural is not None,
