@@ -36,12 +36,12 @@ from .catalog import Catalog, ColumnInfo, TableInfo, TableSource
 from .errors import AdqlError, AdqlSyntaxError, AdqlValidationError
 from .features import language_features
 from .parser import parse
-from .translation import TranslatedQuery, translate
+from .translation import TranslatedQuery, check, translate
 from .udf import REGISTRY as USER_FUNCTIONS
 from .validator import OutputColumn
 
 __all__ = [
     "AdqlError", "AdqlSyntaxError", "AdqlValidationError", "Catalog", "ColumnInfo",
     "OutputColumn", "TableInfo", "TableSource", "TranslatedQuery", "USER_FUNCTIONS",
-    "language_features", "parse", "translate",
+    "check", "language_features", "parse", "translate",
 ]
