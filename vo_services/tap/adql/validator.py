@@ -550,6 +550,8 @@ class Validator:
             if not comparable(value_type, item_type):
                 raise _error(item, f"cannot compare {_describe(value_type)} with "
                                    f"{_describe(item_type)}")
+            if value_type.is_open:  # the first known type the list shows: the others match it
+                value_type = item_type
         return BOOLEAN
 
     def _InQuery(self, expr, scope, aliases):
