@@ -22,8 +22,13 @@ REAL_TABLES = ("ivoa.obscore", "lick.observations", "tap_schema.tables", "tap_sc
 _FROM_NAMES = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
 
 
+_WITH_NAMES = re.compile(r"(?:WITH|,)\s*([A-Za-z_]\w*)\s+AS\s*\(", re.IGNORECASE)
+
+
 def names_only_real_tables(query: str) -> bool:
-    names = [n.lower() for n in _FROM_NAMES.findall(query)]
+    """Whether every table the query names is a real one (or one of its WITH's)."""
+    common = {n.lower() for n in _WITH_NAMES.findall(query)}
+    names = [n.lower() for n in _FROM_NAMES.findall(query) if n.lower() not in common]
     return bool(names) and all(n in REAL_TABLES for n in names)
 
 

@@ -47,3 +47,23 @@ INVALID = [
 ]
 
 test_valid, test_invalid = section_tests(VALID, INVALID)
+
+
+def test_a_join_without_specification_pairs_every_row(pgsphere, catalog):
+    """No condition: the inner join is the cross product, an outer join keeps the rows of its
+    side when the other is empty (5 rows in each scratch table, conftest.ROWS)."""
+    from vo_services.tap.adql import translate
+
+    def count(query: str) -> int:
+        with pgsphere.cursor() as cursor:
+            try:
+                cursor.execute(translate(query, catalog).sql)
+                return len(cursor.fetchall())
+            finally:
+                pgsphere.rollback()
+
+    empty = "(SELECT obs_id FROM lick.observations WHERE s_ra > 1000) AS l"
+    assert count("SELECT o.obs_id FROM ivoa.obscore AS o JOIN lick.observations AS l") == 25
+    assert count(f"SELECT o.obs_id FROM ivoa.obscore AS o JOIN {empty}") == 0
+    assert count(f"SELECT o.obs_id FROM ivoa.obscore AS o LEFT OUTER JOIN {empty}") == 5
+    assert count(f"SELECT o.obs_id FROM {empty} FULL JOIN ivoa.obscore AS o") == 5
