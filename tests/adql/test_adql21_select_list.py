@@ -36,6 +36,8 @@ INVALID = [
      "inside another aggregate function (ivo_string_agg)"),
     # <having_clause> ::= HAVING <search_condition>
     ("SELECT x FROM t GROUP BY x HAVING COUNT(*)", 1, 35, "HAVING needs a condition"),
+    ("SELECT x FROM t WHERE NULL", 1, 23, "WHERE needs a condition"),
+    ("SELECT x FROM t WHERE NOT NULL", 1, 27, "NOT needs conditions"),
 ]
 
 test_valid, test_invalid = section_tests(VALID, INVALID)

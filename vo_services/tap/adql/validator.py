@@ -447,7 +447,7 @@ class Validator:
             value_type = self._expr(expr, scope)
         finally:
             self._no_aggregates = None
-        if value_type in (BOOLEAN, NULL):
+        if value_type == BOOLEAN:  # NULL is a value, not a predicate
             return
         hint = ""
         if isinstance(expr, (ast.FunctionCall, ast.UdfCall)) and (
@@ -531,7 +531,7 @@ class Validator:
 
     def _condition_operand(self, expr, scope, aliases, what):
         value_type = self._expr(expr, scope, aliases)
-        if value_type not in (BOOLEAN, NULL):
+        if value_type != BOOLEAN:
             raise _error(expr, f"{what} needs conditions, but this is {_describe(value_type)}")
 
     def _Between(self, expr, scope, aliases):
