@@ -81,7 +81,7 @@ class _Scanner(Lexer):
                 previous = None
                 position = stop
                 continue
-            token = Token(kind, value, position, line, position - line_start + 1, end_pos=stop)
+            token = _token(kind, value, position, line, position - line_start + 1, stop)
             if previous is not None:
                 _check_number_end(previous, token)
             if kind == "REGULAR_IDENTIFIER":
@@ -94,6 +94,15 @@ class _Scanner(Lexer):
             previous = token if kind in _NUMBERS else None
             position = stop
             yield token
+
+
+def _token(kind: str, value: str, start: int, line: int, column: int, end: int) -> Token:
+    """``Token(kind, value, start, line, column, end_pos=end)``, built as lark's own constructor
+    does but without its argument shims, which cost as much as the rest of the scanning."""
+    token = str.__new__(Token, value)
+    token.type, token.value, token.start_pos, token.end_pos = kind, value, start, end
+    token.line, token.column, token.end_line, token.end_column = line, column, None, None
+    return token
 
 
 def _unexpected_character(text: str, position: int, line: int, column: int) -> AdqlSyntaxError:
@@ -437,7 +446,7 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
         raise _syntax_error(exc, query) from None
     except AdqlSyntaxError:
         raise
-    depth = max(d for _, d in ast.walk(tree)) if max_depth else 0
+    depth = ast.depth(tree) if max_depth else 0
     if depth > max_depth:
         raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
                               "are accepted")
