@@ -20,10 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vo_services.tap.adql import Catalog, parse, translate  # noqa: E402
+from vo_services.tap.adql import Catalog, check, parse, translate  # noqa: E402
 from vo_services.tap.examples import EXAMPLES  # noqa: E402
-
-from vo_services.tap.adql import check  # noqa: E402
 
 _SERIAL = itertools.count()
 
