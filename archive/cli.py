@@ -213,19 +213,20 @@ def failures(args: argparse.Namespace) -> int:
 
 def _translate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="the ADQL query (use quotes), or - to read it from standard input")
-    p.add_argument("--parse-only", action="store_true", help="stop after parsing")
+    p.add_argument("--parse-only", action="store_true",
+                   help="check the query against ADQL 2.1 alone (grammar and types), knowing no table")
     p.add_argument("--maxrec", type=int, help="apply this MAXREC, as /tap/sync would")
 
 
 @command("translate-adql", "print the SQL an ADQL query translates to, or its error", _translate_args)
 def translate_adql(args: argparse.Namespace) -> int:
-    from vo_services.tap.adql import AdqlError, parse, translate
+    from vo_services.tap.adql import AdqlError, check, translate
     from vo_services.tap.catalog import catalog
 
     text = sys.stdin.read() if args.query == "-" else args.query
     try:
         if args.parse_only:
-            print(parse(text))
+            print(check(text))
         else:
             print(translate(text, catalog(), maxrec=args.maxrec).sql)
     except AdqlError as exc:

@@ -10,8 +10,8 @@
     cursor.execute(result.sql)                   # result.columns: the VOTable FIELDs
 
 Design. Three steps, each on a typed tree, in the style of sqlglot: :mod:`.parser` reads the
-text with an LALR(1) grammar (:file:`grammar.lark`, lark's LALR parser with its contextual
-lexer) into the frozen dataclasses of :mod:`.ast`; :mod:`.validator` resolves every table and
+text with an LALR(1) grammar (:file:`grammar.lark`, lark's LALR parser fed by a scanner made
+of the grammar's terminals) into the frozen dataclasses of :mod:`.ast`; :mod:`.validator` resolves every table and
 column against the catalogue, checks every function against ADQL's list and the registered
 user-defined functions (:mod:`.udf`), and infers types and result metadata; :mod:`.generator`
 writes the SQL, one method per node type, rewriting geometry for pgsphere 1.2 so that its GiST
@@ -29,6 +29,10 @@ allow-list — most of a translator — on top of a parser we do not control. An
 parses in time linear in the query's length (bounded to 100 kB), about a millisecond for a
 typical query, and reports errors with positions and the expected input.
 
+:func:`check` is the parser plus the validator without a catalogue: what ADQL 2.1 itself
+forbids (types, signatures, conditions, aggregate placement), found before any table is known
+(``lick-admin translate-adql --parse-only``; docs/adql.md).
+
 Extensions beyond the ADQL 2.1 REC, accepted but not to be advertised as standard: CASE,
 bitwise operators ``& | ^ ~`` and hex literals (ADQL 2.1 PR drafts), a trailing ``;``.
 """
@@ -36,12 +40,12 @@ from .catalog import Catalog, ColumnInfo, TableInfo, TableSource
 from .errors import AdqlError, AdqlSyntaxError, AdqlValidationError
 from .features import language_features
 from .parser import parse
-from .translation import TranslatedQuery, translate
+from .translation import TranslatedQuery, check, translate
 from .udf import REGISTRY as USER_FUNCTIONS
 from .validator import OutputColumn
 
 __all__ = [
     "AdqlError", "AdqlSyntaxError", "AdqlValidationError", "Catalog", "ColumnInfo",
     "OutputColumn", "TableInfo", "TableSource", "TranslatedQuery", "USER_FUNCTIONS",
-    "language_features", "parse", "translate",
+    "check", "language_features", "parse", "translate",
 ]

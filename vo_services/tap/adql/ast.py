@@ -50,6 +50,31 @@ def walk(node: Node) -> Iterator[tuple[Node, int]]:
         stack.extend((child, depth + 1) for child in current.children())
 
 
+def depth(node: Node) -> int:
+    """The depth of the tree below ``node`` (itself counted): :func:`walk`'s deepest level,
+    computed without a generator or per-field lookups, as the parser checks it on every query."""
+    deepest = 0
+    stack = [(node, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        current, level = pop()
+        if level > deepest:
+            deepest = level
+        level += 1
+        for value in current.__dict__.values():
+            if isinstance(value, Node):
+                push((value, level))
+            elif type(value) is tuple:
+                for item in value:
+                    if isinstance(item, Node):
+                        push((item, level))
+                    elif type(item) is tuple:  # CASE's (condition, result) pairs
+                        for part in item:
+                            if isinstance(part, Node):
+                                push((part, level))
+    return deepest
+
+
 # Names ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

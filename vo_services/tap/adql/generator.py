@@ -140,6 +140,10 @@ class Generator:
             sql += " ON " + self.sql(join.condition)
         elif join.using:
             sql += " USING (" + ", ".join(quote_identifier(i.normalized) for i in join.using) + ")"
+        elif not join.natural:
+            # ADQL 2.1 <qualified_join> without a join specification: no condition, so every
+            # pair of rows matches; PostgreSQL needs one for INNER and OUTER joins.
+            sql += " ON TRUE"
         return sql
 
     # Values ---------------------------------------------------------------------------------------

@@ -83,7 +83,31 @@ def split_coordsys(call: ast.FunctionCall) -> tuple[ast.Expr | None, tuple[ast.E
     return None, call.args
 
 
+# The words an STC-S coordinate system may have, in this order: frame (FK4 and FK5 with an
+# optional equinox), reference position, flavour (STC-S 1.33 §4, to which ADQL 2.0 §2.4.1 and
+# ADQL 2.1 §4.2 refer the deprecated coordinate-system argument).
+_COORDSYS = re.compile(
+    r"^\s*(?:(?:ICRS|(?:FK4|FK5)(?:\s+[JB]\d+(?:\.\d*)?)?|J2000|B1950|ECLIPTIC|GALACTIC|"
+    r"GALACTIC_I|GALACTIC_II|SUPER_GALACTIC|GEO_C|GEO_D|UNKNOWNFRAME)\s*)?"
+    r"(?:(?:BARYCENTER|GEOCENTER|HELIOCENTER|LSR|LSRK|LSRD|GALACTIC_CENTER|LOCAL_GROUP_CENTER|"
+    r"MOON|EMBARYCENTER|MERCURY|VENUS|MARS|JUPITER|SATURN|URANUS|NEPTUNE|PLUTO|TOPOCENTER|"
+    r"RELOCATABLE|UNKNOWNREFPOS)\s*)?"
+    r"(?:(?:SPHERICAL2|CARTESIAN2|CARTESIAN3|UNITSPHERE|SPHERICAL3)\s*)?$", re.IGNORECASE)
+
+
+def check_coordsys(frame: ast.Expr | None) -> None:
+    """ADQL's own rule: the coordinate-system string, if given, is an STC-S coordinate system.
+
+    ADQL 2.1 §4.2 deprecates the argument and lets services ignore it; it does not make any
+    string valid, so 'fk5' and '' pass and 'foo' does not, whatever the tables.
+    """
+    if isinstance(frame, ast.StringLiteral) and not _COORDSYS.match(frame.value):
+        raise GeometryError(f"'{frame.value}' is not a coordinate system: write an STC-S frame "
+                            "such as 'ICRS', or '' (the argument is deprecated, ADQL 2.1 §4.2)")
+
+
 def check_frame(frame: ast.Expr | None) -> None:
+    """This service's rule: its positions are ICRS, and it converts between no frames."""
     if isinstance(frame, ast.StringLiteral) and frame.value.strip().upper() not in SUPPORTED_FRAMES:
         raise GeometryError(f"coordinate system '{frame.value}' is not supported: this service "
                             "has ICRS positions only; write 'ICRS' or ''")
@@ -91,8 +115,7 @@ def check_frame(frame: ast.Expr | None) -> None:
 
 def shape_of(call: ast.FunctionCall, type_of: Callable[[ast.Expr], SqlType]) -> Shape:
     """The canonical shape a POINT, CIRCLE, BOX or POLYGON call builds."""
-    frame, args = split_coordsys(call)
-    check_frame(frame)
+    _frame, args = split_coordsys(call)
     name = call.name
     if name == "POINT":
         if len(args) != 2:
@@ -115,7 +138,7 @@ def shape_of(call: ast.FunctionCall, type_of: Callable[[ast.Expr], SqlType]) -> 
     if name == "POLYGON":
         if args and all(_is_point(a, type_of) for a in args):
             vertices: tuple[Position, ...] = tuple(args)
-        elif len(args) % 2 == 0 and not any(_is_point(a, type_of) for a in args):
+        elif len(args) % 2 == 0 and not any(type_of(a).name == "POINT" for a in args):
             vertices = tuple(Coords(args[i], args[i + 1]) for i in range(0, len(args), 2))
         else:
             raise GeometryError("POLYGON takes vertices as ra, dec pairs or as POINTs, "
@@ -127,7 +150,8 @@ def shape_of(call: ast.FunctionCall, type_of: Callable[[ast.Expr], SqlType]) -> 
 
 
 def _is_point(expr: ast.Expr, type_of: Callable[[ast.Expr], SqlType]) -> bool:
-    return type_of(expr).name == "POINT"
+    """Whether ``expr`` may be a POINT: a column of unknown type (ANY) may."""
+    return type_of(expr).name in ("POINT", "ANY")
 
 
 # REGION (§4.2.13) and CAST to a geometry (§4.7): constant shapes from text ----------------------

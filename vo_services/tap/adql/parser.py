@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.lark import PostLex
+from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
 
 from . import ast
 from .errors import AdqlSyntaxError
@@ -44,20 +44,104 @@ def _keyword_type(word: str) -> str | None:
 _KEYWORD_TYPES = {w: _keyword_type(w) for w in RESERVED_WORDS}
 
 
-class _Keywords(PostLex):
-    """Gives reserved words their keyword type (see grammar.lark)."""
+_MULTILINE = frozenset({"WHITESPACE", "STRING", "DELIMITED_IDENTIFIER"})  # may hold newlines
 
-    # The contextual lexer must always be able to lex words and numbers, whatever the parser
-    # expects: the parser, not the lexer, decides what is out of place.
-    always_accept = ("REGULAR_IDENTIFIER", "UNSIGNED_INTEGER", "DECIMAL", "HEX")
 
-    def process(self, stream):
-        for token in stream:
-            if token.type == "REGULAR_IDENTIFIER":
-                keyword = _KEYWORD_TYPES.get(token.upper())
+class _Scanner(Lexer):
+    """ADQL text to tokens, reserved words typed as keywords (see grammar.lark).
+
+    The terminals of grammar.lark joined into one regular expression, in lark's own order
+    (priority, then longest possible match first: HEX and DECIMAL before UNSIGNED_INTEGER,
+    "--" before "-", "||" before "|"). A plain loop over it, typing keywords as it goes, is
+    faster than lark's contextual lexer with a post-lexer (docs/adql.md, "Speed").
+    """
+
+    def __init__(self, lexer_conf):
+        terminals = sorted(lexer_conf.terminals, key=lambda t: (
+            -t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
+                                           for t in terminals))
+        self.skipped = frozenset(lexer_conf.ignore)
+
+    def lex(self, text: str):
+        match, skipped = self.pattern.match, self.skipped
+        position, line, line_start, end = 0, 1, 0, len(text)
+        previous = None
+        while position < end:
+            found = match(text, position)
+            if found is None:
+                raise _unexpected_character(text, position, line, position - line_start + 1)
+            kind = found.lastgroup
+            value = found.group()
+            stop = found.end()
+            if kind in skipped:
+                if kind == "WHITESPACE" and "\n" in value:
+                    line += value.count("\n")
+                    line_start = position + value.rindex("\n") + 1
+                previous = None
+                position = stop
+                continue
+            token = _token(kind, value, position, line, position - line_start + 1, stop)
+            if previous is not None:
+                _check_number_end(previous, token)
+            if kind == "REGULAR_IDENTIFIER":
+                keyword = _KEYWORD_TYPES.get(value.upper())
                 if keyword:
                     token.type = keyword
+            elif kind in _MULTILINE and "\n" in value:
+                line += value.count("\n")
+                line_start = position + value.rindex("\n") + 1
+            previous = token if kind in _NUMBERS else None
+            position = stop
             yield token
+
+
+def _token(kind: str, value: str, start: int, line: int, column: int, end: int) -> Token:
+    """``Token(kind, value, start, line, column, end_pos=end)``, built as lark's own constructor
+    does but without its argument shims, which cost as much as the rest of the scanning."""
+    token = str.__new__(Token, value)
+    token.type, token.value, token.start_pos, token.end_pos = kind, value, start, end
+    token.line, token.column, token.end_line, token.end_column = line, column, None, None
+    return token
+
+
+def _unexpected_character(text: str, position: int, line: int, column: int) -> AdqlSyntaxError:
+    char = text[position]
+    if char == "'":
+        message = "this string has no closing quote (')"
+    elif char == '"':
+        message = 'this name has no closing double quote (")'
+    else:
+        message = f"unexpected character {char!r}"
+    return AdqlSyntaxError(message, line, column)
+
+
+_NUMBERS = frozenset({"UNSIGNED_INTEGER", "DECIMAL", "HEX"})
+
+
+def _check_number_end(number: Token, following: Token) -> None:
+    """Refuse a numeric literal that runs on into what cannot end it (ADQL 2.1 BNF
+    <unsigned_numeric_literal>: an exponent has digits; <exact_numeric_literal> one period).
+
+    ``1e`` (an exponent without digits), ``1.2.3``, ``0x`` (hex without digits) and ``0x1G`` are
+    malformed literals, not a number followed by a name. A keyword or name right after a
+    complete number (``ORDER BY 2desc``) is accepted, as lyonetia's collection has it.
+    """
+    text = str(following)
+    if following.type in _NUMBERS or text.startswith("."):
+        problem = "a number cannot run on into another number or a '.'"
+    elif following.type != "REGULAR_IDENTIFIER":
+        return
+    elif number.type == "HEX":
+        problem = "a hexadecimal literal has only the digits 0-9, A-F after 0x"
+    elif number.type == "UNSIGNED_INTEGER" and number == "0" and text[0] in "xX":
+        problem = "a hexadecimal literal needs at least one digit after 0x"
+    elif text[0] in "eE" and (len(text) == 1 or not text[1:].isalpha()):
+        problem = "the exponent of a number needs digits, as in 1E5 or 1.5E-3"
+    else:
+        return
+    raise AdqlSyntaxError(f"malformed number '{number}{text}': {problem}", number.line,
+                          number.column)
 
 
 def _pos(item) -> ast.Position | None:
@@ -123,8 +207,8 @@ class _TreeBuilder(Transformer):
     def top(self, children):
         return children[0]
 
-    def select_all(self, children):
-        return (ast.AllColumns(pos=_pos(children[0])),)
+    def bare_star(self, children):
+        return ast.AllColumns(pos=_pos(children[0]))
 
     def select_list(self, children):
         return tuple(children)
@@ -154,9 +238,6 @@ class _TreeBuilder(Transformer):
     def joined_table(self, children):
         left, natural, join_type, keyword, right, spec = children
         condition, using = spec if spec else (None, ())
-        if spec is None and natural is None:
-            raise _error(_pos(keyword), "JOIN needs a condition: ON ... or USING (...), "
-                                        "or write NATURAL JOIN")
         if spec is not None and natural is not None:
             raise _error(_pos(keyword), "a NATURAL JOIN cannot also have ON or USING")
         return ast.Join(left, right, kind=join_type or "INNER", natural=natural is not None,
@@ -331,12 +412,30 @@ def _error(pos: ast.Position | None, message: str) -> AdqlSyntaxError:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(_GRAMMAR, parser="lalr", lexer="contextual", postlex=_Keywords(),
-                transformer=_TreeBuilder(), maybe_placeholders=True, propagate_positions=False)
+    return Lark(_GRAMMAR, parser="lalr", lexer=_Scanner, transformer=_TreeBuilder(),
+                maybe_placeholders=True, propagate_positions=False)
+
+
+# Trees of queries up to CACHED_LENGTH characters are kept for the next same text, at most
+# CACHED_TREES of them: a tree takes 35-100 bytes per character of its query (measured with
+# tracemalloc), so the cache stays under about 25 MB per process even full of the longest ones.
+CACHED_LENGTH = 2000
+CACHED_TREES = 128
 
 
 def parse(query: str, max_length: int = MAX_QUERY_LENGTH, max_depth: int = MAX_DEPTH) -> ast.Query:
-    """The tree of one ADQL 2.1 statement; :class:`AdqlSyntaxError` if it is not one."""
+    """The tree of one ADQL 2.1 statement; :class:`AdqlSyntaxError` if it is not one.
+
+    The trees of the last CACHED_TREES short queries are kept: the same text comes back often
+    (the /tap/examples queries, clients polling, pages re-run), trees are immutable, and parsing
+    is most of a translation's time. Errors are not kept.
+    """
+    if len(query) <= CACHED_LENGTH:
+        return _parse_cached(query, max_length, max_depth)
+    return _parse(query, max_length, max_depth)
+
+
+def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
     if len(query) > max_length:
         raise AdqlSyntaxError(f"the query is {len(query)} characters long; at most {max_length} "
                               "are accepted")
@@ -348,11 +447,14 @@ def parse(query: str, max_length: int = MAX_QUERY_LENGTH, max_depth: int = MAX_D
         raise _syntax_error(exc, query) from None
     except AdqlSyntaxError:
         raise
-    depth = max(d for _, d in ast.walk(tree)) if max_depth else 0
+    depth = ast.depth(tree) if max_depth else 0
     if depth > max_depth:
         raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
                               "are accepted")
     return tree
+
+
+_parse_cached = lru_cache(maxsize=CACHED_TREES)(_parse)
 
 
 # Error messages --------------------------------------------------------------------------------
@@ -394,15 +496,6 @@ def _found(token: Token, name_expected: bool) -> str:
 
 
 def _syntax_error(exc: UnexpectedInput, query: str) -> AdqlSyntaxError:
-    if isinstance(exc, UnexpectedCharacters):
-        char = query[exc.pos_in_stream]
-        if char == "'":
-            message = "this string has no closing quote (')"
-        elif char == '"':
-            message = 'this name has no closing double quote (")'
-        else:
-            message = f"unexpected character {char!r}"
-        return AdqlSyntaxError(message, exc.line, exc.column)
     if isinstance(exc, UnexpectedEOF):
         return AdqlSyntaxError(f"the query ends too early: expected {_expected_words(exc.expected)}")
     assert isinstance(exc, UnexpectedToken)

@@ -1,7 +1,7 @@
 """Reserved words of ADQL 2.1 (§2.1.3): the SQL-92 ones plus ADQL's own.
 
 A reserved word can be used as a name only as a delimited identifier ("size", "date"); the
-post-lexer turns every reserved word into a keyword token, so an unquoted one is a syntax error
+scanner (parser._Scanner) turns every reserved word into a keyword token, so an unquoted one is a syntax error
 wherever a name is expected.
 """
 from __future__ import annotations

@@ -18,6 +18,21 @@ class TranslatedQuery:
     limited_by_top: bool  # TOP, not MAXREC, set row_limit: the result cannot overflow
 
 
+def check(query: str | ast.Query) -> ast.Query:
+    """The tree of ``query`` if ADQL 2.1 allows it whatever tables it names; :class:`AdqlError`
+    (with line and column) if not.
+
+    The grammar, then the validator without a catalogue: every table is taken to exist, every
+    column to be of unknown type, and what is left to check is what ADQL itself rules — literal
+    types, function signatures, conditions where conditions belong, aggregate placement.
+    :func:`translate` applies the same rules with the columns' types, so it refuses at least
+    what this refuses.
+    """
+    tree = parse(query) if isinstance(query, str) else query
+    Validator(None).analyze(tree)
+    return tree
+
+
 def translate(query: str | ast.Query, catalog: TableSource, maxrec: int | None = None
               ) -> TranslatedQuery:
     """Translate ADQL for ``catalog``; raise :class:`AdqlError` for anything not to be run.

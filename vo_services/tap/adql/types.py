@@ -17,7 +17,12 @@ _PG_NAMES = {
 
 @dataclass(frozen=True)
 class SqlType:
-    """An ADQL type; NULL is the type of the NULL literal (compatible with every other)."""
+    """An ADQL type; NULL is the type of the NULL literal (compatible with every other).
+
+    ANY is the type of a column whose table is not known: the catalogue-free check
+    (:func:`.translation.check`) gives it to every column of a named table, and it passes every
+    test a value can pass (it is never a condition: ADQL has no boolean columns, §2.2.4).
+    """
 
     name: str
     length: int | None = None
@@ -41,6 +46,15 @@ class SqlType:
     @property
     def is_null(self) -> bool:
         return self.name == "NULL"
+
+    @property
+    def is_any(self) -> bool:
+        return self.name == "ANY"
+
+    @property
+    def is_open(self) -> bool:
+        """NULL or ANY: a value that may turn out to be of any type."""
+        return self.name in ("NULL", "ANY")
 
     @property
     def votable(self) -> tuple[str, str | None, str | None]:
@@ -70,6 +84,7 @@ VARCHAR = SqlType("VARCHAR")
 TIMESTAMP = SqlType("TIMESTAMP")
 BOOLEAN = SqlType("BOOLEAN")
 NULL = SqlType("NULL")
+ANY = SqlType("ANY")
 POINT = SqlType("POINT")
 CIRCLE = SqlType("CIRCLE")
 POLYGON = SqlType("POLYGON")
@@ -77,7 +92,9 @@ REGION = SqlType("REGION")
 
 
 def wider(a: SqlType, b: SqlType) -> SqlType:
-    """The type of an arithmetic result of two numeric types."""
+    """The type of an arithmetic result of two numeric types (ANY if one is ANY)."""
+    if a.is_any or b.is_any:
+        return ANY
     return max(a, b, key=lambda t: _NUMERIC_ORDER.index(t.name))
 
 
@@ -86,6 +103,8 @@ def common(types: Iterable[SqlType]) -> SqlType | None:
     known = [t for t in types if not t.is_null]
     if not known:
         return NULL
+    if any(t.is_any for t in known):
+        return ANY
     if all(t.is_numeric for t in known):
         result = known[0]
         for t in known[1:]:
@@ -105,7 +124,7 @@ def comparable(a: SqlType, b: SqlType) -> bool:
 
     A string may be compared with a TIMESTAMP: that is how timestamps are written (§3.2.1).
     """
-    if a.is_null or b.is_null:
+    if a.is_open or b.is_open:
         return True
     families = [("numeric" if t.is_numeric else "string" if t.is_string else
                  "geometry" if t.is_geometry else t.name) for t in (a, b)]

@@ -20,7 +20,7 @@ from .catalog import ColumnInfo, TableInfo, TableSource
 from .errors import AdqlValidationError
 from .functions import AGGREGATE_RESULTS, FUNCTIONS, PREDICATES
 from .types import (
-    BIGINT, BOOLEAN, DOUBLE, INTEGER, NULL, VARCHAR, SqlType, common, comparable, wider,
+    ANY, BIGINT, BOOLEAN, DOUBLE, INTEGER, NULL, VARCHAR, SqlType, common, comparable, wider,
 )
 from .udf import REGISTRY
 
@@ -64,6 +64,7 @@ class Range:
     sql: str  # how the generator qualifies its columns
     columns: tuple[ColumnInfo, ...]
     table: TableInfo | None = None
+    open: bool = False  # its columns are not all known: any name may be one (catalogue-free check)
 
     def __post_init__(self) -> None:
         self._by_name = {c.name: c for c in reversed(self.columns)}  # the first of a name wins
@@ -140,10 +141,13 @@ def number_literal(expr: ast.Expr) -> float | None:
 class Validator:
     """Analyses one query against one catalogue (create one per query)."""
 
-    def __init__(self, catalog: TableSource):
+    def __init__(self, catalog: TableSource | None):
+        """With ``catalog`` None, the catalogue-free check: every table named is taken to exist
+        with columns of unknown type (ANY), and what ADQL alone forbids is still found."""
         self.catalog = catalog
         self.analysis = Analysis()
         self.common_tables: dict[str, tuple[ColumnInfo, ...]] = {}
+        self._no_aggregates: str | None = None  # where an aggregate would be out of place
 
     def analyze(self, query: ast.Query) -> Analysis:
         for cte in query.with_:  # §4.5: each may use the ones before it
@@ -152,16 +156,27 @@ class Validator:
                 raise _error(cte.name, f"WITH defines {cte.name} twice")
             self.common_tables[name] = tuple(self._query(cte.query, None))
         columns = self._query(query.body, None)
-        self.analysis.columns = [_output_column(c) for c in columns]
+        if self.catalog is not None:
+            self.analysis.columns = [_output_column(c) for c in columns]
         return self.analysis
 
     # Queries ------------------------------------------------------------------------------------
 
     def _query(self, body: ast.QueryBody, outer: _Scope | None) -> list[ColumnInfo]:
+        """The result columns of ``body``; they end with OPEN_COLUMNS if some are unknown."""
+        context, self._no_aggregates = self._no_aggregates, None  # a subquery has its own
+        try:
+            return self._query_body(body, outer)
+        finally:
+            self._no_aggregates = context
+
+    def _query_body(self, body: ast.QueryBody, outer: _Scope | None) -> list[ColumnInfo]:
         if isinstance(body, ast.Select):
             return self._select(body, outer)
         left = self._query(body.left, outer)
         right = self._query(body.right, outer)
+        if OPEN_COLUMNS in left or OPEN_COLUMNS in right:
+            return left  # how many columns each side has is not known without the catalogue
         if len(left) != len(right):  # §4.6.1
             raise _error(body, f"the queries joined by {body.op} must select the same number of "
                                f"columns, not {len(left)} and {len(right)}")
@@ -182,8 +197,8 @@ class Validator:
                                    "number of one of its columns")
         return left
 
-    def _check_position(self, node, position, count):
-        if not 1 <= position <= count:
+    def _check_position(self, node, position, count, open_=False):
+        if position < 1 or (position > count and not open_):
             raise _error(node, f"ORDER BY {position}: the query selects {count} column"
                                f"{'s' if count != 1 else ''}")
 
@@ -219,9 +234,12 @@ class Validator:
                      ) -> list[ColumnInfo]:
         """The result columns, each under a name of its own (TAP 1.1 §3.2)."""
         entries: list[tuple[ast.Node, Binding | None, ColumnInfo]] = []
+        open_ = False
         for number, item in enumerate(select.items, 1):
             if isinstance(item, ast.AllColumns):
-                entries += [(item, b, b.column) for b in self._star(item, scope, star_columns)]
+                bindings, star_open = self._star(item, scope, star_columns)
+                entries += [(item, b, b.column) for b in bindings]
+                open_ = open_ or star_open
                 continue
             value_type = self._expr(item.expr, scope)
             if value_type == BOOLEAN:
@@ -235,13 +253,14 @@ class Validator:
                 self.analysis.output_names[id(item)] = name
             else:
                 self.analysis.stars.setdefault(id(item), []).append((binding, name))
-        return [_renamed(column, name) for (_, _, column), name in zip(entries, names)]
+        columns = [_renamed(column, name) for (_, _, column), name in zip(entries, names)]
+        return columns + [OPEN_COLUMNS] if open_ else columns
 
     def _ordering(self, expr, scope, columns, aliases):
         """ORDER BY a column number, a result column's name, or an expression (§2.2.5)."""
         position = integer_literal(expr)
         if isinstance(expr, ast.NumberLiteral) and position is not None:
-            self._check_position(expr, position, len(columns))
+            self._check_position(expr, position, len(columns), OPEN_COLUMNS in columns)
             return
         result = next((c for c in columns if isinstance(expr, ast.ColumnRef)
                        and len(expr.parts) == 1 and c.name == expr.name.normalized), None)
@@ -258,13 +277,19 @@ class Validator:
             self.analysis.alias_names[id(expr)] = expr.name.normalized
             self.analysis.types[id(expr)] = self._expr(aliases[expr.name.normalized], scope)
             return
-        self._expr(expr, scope)
+        self._no_aggregates = "in GROUP BY"  # §2.2.4: groups are formed before aggregating
+        try:
+            self._expr(expr, scope)
+        finally:
+            self._no_aggregates = None
 
     def _item_column(self, expr: ast.Expr, name: str, value_type: SqlType) -> ColumnInfo:
         """Metadata of a result column: the source column's for a plain column (TAP 1.1 §3.2)."""
         binding = self.analysis.bindings.get(id(expr))
         if binding is not None:
             return _renamed(binding.column, name)
+        if value_type.is_any:
+            return ColumnInfo(name, ANY.name)
         datatype, arraysize, xtype = value_type.votable
         unit = None
         if isinstance(expr, ast.FunctionCall) and expr.name == "IN_UNIT":
@@ -276,13 +301,15 @@ class Validator:
         return ColumnInfo(name, value_type.name if not value_type.is_null else "VARCHAR",
                           arraysize=arraysize, xtype=xtype, unit=unit)
 
-    def _star(self, item: ast.AllColumns, scope: _Scope, star_columns: list[Binding]):
+    def _star(self, item: ast.AllColumns, scope: _Scope, star_columns: list[Binding]
+              ) -> tuple[list[Binding], bool]:
+        """The known columns ``item`` expands to, and whether it expands to unknown ones too."""
         if not item.qualifier:
-            return star_columns
+            return star_columns, any(r.open for r in scope.ranges)
         qualifier = tuple(p.normalized for p in item.qualifier)
         for r in scope.ranges:
             if qualifier in r.names:
-                return [Binding(r, c) for c in r.columns]
+                return [Binding(r, c) for c in r.columns], r.open
         raise _error(item, f"{ast.dotted(item.qualifier)}.* names no table of FROM"
                            + _suggest(qualifier[-1], (n[-1] for r in scope.ranges for n in r.names)))
 
@@ -293,10 +320,11 @@ class Validator:
         if isinstance(item, ast.Join):
             return self._join(item, scope)
         if isinstance(item, ast.DerivedTable):
-            columns = tuple(self._query(item.query, scope.parent))
+            columns = self._query(item.query, scope.parent)
             alias = item.alias.normalized
+            known, open_ = _known(columns)
             r = Range(f"subquery {item.alias}", frozenset({(alias,)}), quote_identifier(alias),
-                      columns)
+                      known, open=open_)
         else:
             r = self._table_range(item)
         self.analysis.ranges[id(item)] = r
@@ -308,8 +336,13 @@ class Validator:
         alias = ref.alias.normalized if ref.alias else None
         if len(parts) == 1 and parts[0] in self.common_tables:
             name = alias or parts[0]
-            return Range(f"table {name}", frozenset({(name,)}), quote_identifier(name),
-                         self.common_tables[parts[0]])
+            columns, open_ = _known(self.common_tables[parts[0]])
+            return Range(f"table {name}", frozenset({(name,)}), quote_identifier(name), columns,
+                         open=open_)
+        if self.catalog is None:  # the catalogue-free check: any table, any column
+            names = (frozenset({(alias,)}) if alias
+                     else frozenset(parts[i:] for i in range(len(parts))))
+            return Range(f"table {alias or ast.dotted(ref.parts)}", names, "", (), open=True)
         if len(parts) == 3:
             raise _error(ref, f"{ast.dotted(ref.parts)}: this service has no catalogs; "
                               "write schema.table")
@@ -330,26 +363,32 @@ class Validator:
     def _join(self, join: ast.Join, scope: _Scope) -> list[Binding]:
         first = len(scope.ranges)
         left = self._from_item(join.left, scope)
+        middle = len(scope.ranges)
         right = self._from_item(join.right, scope)
         left_names = {b.column.name for b in left}
         right_names = {b.column.name for b in right}
+        left_open = any(r.open for r in scope.ranges[first:middle])
+        right_open = any(r.open for r in scope.ranges[middle:])
         if join.natural:
             shared = [b.column.name for b in left if b.column.name in right_names]
         else:
             shared = []
             for ident in join.using:
                 name = ident.normalized
-                for side, names in (("left", left_names), ("right", right_names)):
-                    if name not in names:
+                for side, names, open_ in (("left", left_names, left_open),
+                                           ("right", right_names, right_open)):
+                    if name not in names and not open_:
                         raise _error(ident, f"USING ({ident}): the {side} side of the join has "
                                             f"no column {ident}")
                 shared.append(name)
         for name in shared:
-            scope.merged[name] = next(b.column for b in left if b.column.name == name)
+            scope.merged[name] = next((b.column for b in left if b.column.name == name),
+                                      ColumnInfo(name, ANY.name))
         if join.condition is not None:
             on_scope = _Scope(scope.parent, scope.ranges[first:], dict(scope.merged))
             self._condition(join.condition, on_scope, "ON")
-        merged = [Binding(None, scope.merged[name]) for name in shared]
+        merged = [Binding(None, scope.merged[name]) for name in shared
+                  if name in left_names and name in right_names]
         return (merged + [b for b in left if b.column.name not in shared]
                 + [b for b in right if b.column.name not in shared])
 
@@ -370,10 +409,15 @@ class Validator:
                                       + "; qualify it")
                 if found:
                     return Binding(*found[0])
+                unknown = next((r for r in scope.ranges if r.open), None)
+                if unknown is not None:  # the catalogue-free check: it may be any column
+                    return Binding(unknown, ColumnInfo(name, ANY.name))
             else:
                 matches = [r for r in scope.ranges if qualifier in r.names]
                 if matches:
                     column = matches[0].column(name)
+                    if column is None and matches[0].open:
+                        column = ColumnInfo(name, ANY.name)
                     if column is None:
                         raise _error(ref.name, f"{matches[0].label} has no column {ref.name}"
                                                + _suggest(name, (c.name for c in matches[0].columns)))
@@ -395,15 +439,22 @@ class Validator:
     # Expressions --------------------------------------------------------------------------------
 
     def _condition(self, expr: ast.Expr, scope: _Scope, clause: str) -> None:
-        value_type = self._expr(expr, scope)
-        if value_type in (BOOLEAN, NULL):
+        """WHERE, ON and HAVING take a <search_condition> (ADQL 2.1 §2.2.3-4): a predicate, not a
+        value; WHERE and ON are evaluated row by row, before any aggregate."""
+        if clause != "HAVING":
+            self._no_aggregates = f"in {clause}"
+        try:
+            value_type = self._expr(expr, scope)
+        finally:
+            self._no_aggregates = None
+        if value_type == BOOLEAN:  # NULL is a value, not a predicate
             return
         hint = ""
         if isinstance(expr, (ast.FunctionCall, ast.UdfCall)) and (
                 expr.name in PREDICATES or getattr(REGISTRY.get(expr.name), "condition", None)):
             hint = f": compare it with 1, as in {expr.name}(...) = 1"
-        raise _error(expr, f"{clause} needs a condition, but this is a value of type "
-                           f"{value_type}{hint}")
+        raise _error(expr, f"{clause} needs a condition (a comparison or another predicate), but "
+                           f"this is {_describe(value_type)}{hint}")
 
     def _expr(self, expr: ast.Expr, scope: _Scope, aliases: dict | None = None) -> SqlType:
         if aliases and isinstance(expr, ast.ColumnRef) and len(expr.parts) == 1:
@@ -419,7 +470,7 @@ class Validator:
     def _operand(self, expr, scope, aliases, kind: str, what: str) -> SqlType:
         value_type = self._expr(expr, scope, aliases)
         accepts, wanted = _KINDS[kind]
-        if not (accepts(value_type) or value_type.is_null):
+        if not (accepts(value_type) or value_type.is_open):
             raise _error(expr, f"{what} needs {wanted}, not {_describe(value_type)}")
         return value_type
 
@@ -480,8 +531,8 @@ class Validator:
 
     def _condition_operand(self, expr, scope, aliases, what):
         value_type = self._expr(expr, scope, aliases)
-        if value_type not in (BOOLEAN, NULL):
-            raise _error(expr, f"{what} needs conditions, but this is a value of type {value_type}")
+        if value_type != BOOLEAN:
+            raise _error(expr, f"{what} needs conditions, but this is {_describe(value_type)}")
 
     def _Between(self, expr, scope, aliases):
         types = [self._operand(e, scope, aliases, "value", "BETWEEN")
@@ -499,6 +550,8 @@ class Validator:
             if not comparable(value_type, item_type):
                 raise _error(item, f"cannot compare {_describe(value_type)} with "
                                    f"{_describe(item_type)}")
+            if value_type.is_open:  # the first known type the list shows: the others match it
+                value_type = item_type
         return BOOLEAN
 
     def _InQuery(self, expr, scope, aliases):
@@ -511,6 +564,8 @@ class Validator:
 
     def _single_column(self, query, scope, what) -> ColumnInfo:
         columns = self._query(query, scope)
+        if OPEN_COLUMNS in columns:
+            return columns[0] if len(columns) == 2 else ColumnInfo("?", ANY.name)
         if len(columns) != 1:
             raise _error(query, f"the subquery of {what} must select one column, not "
                                 f"{len(columns)}")
@@ -534,11 +589,22 @@ class Validator:
         return self._single_column(expr.query, scope, "a scalar subquery").type
 
     def _Aggregate(self, expr, scope, aliases):
-        if expr.arg is None:
-            return BIGINT
-        kind = "numeric" if expr.name in ("AVG", "SUM") else "value"
-        return AGGREGATE_RESULTS[expr.name](
-            self._operand(expr.arg, scope, aliases, kind, expr.name))
+        self._enter_aggregate(expr, expr.name)
+        try:
+            if expr.arg is None:
+                return BIGINT
+            kind = "numeric" if expr.name in ("AVG", "SUM") else "value"
+            return AGGREGATE_RESULTS[expr.name](
+                self._operand(expr.arg, scope, aliases, kind, expr.name))
+        finally:
+            self._no_aggregates = None
+
+    def _enter_aggregate(self, expr, name: str) -> None:
+        """ADQL 2.1 §2.2.4 (SQL-92 §6.5): no aggregate in WHERE, ON, GROUP BY or another one."""
+        if self._no_aggregates is not None:
+            raise _error(expr, f"the aggregate function {name} cannot be used "
+                               f"{self._no_aggregates}")
+        self._no_aggregates = f"inside another aggregate function ({name})"
 
     def _Cast(self, expr, scope, aliases):
         source = self._operand(expr.operand, scope, aliases, "value", "CAST")
@@ -550,7 +616,7 @@ class Validator:
             self.analysis.shapes[id(expr)] = self._shape(
                 expr, lambda: geometry.parse_dali(expr.operand.value, target.name))
             return target
-        allowed = (source.is_null or source.is_numeric or source.is_string
+        allowed = (source.is_open or source.is_numeric or source.is_string
                    or (source.name == "TIMESTAMP" and (target.is_string or target.name == "TIMESTAMP")))
         if not allowed or (target.name == "TIMESTAMP" and source.is_numeric):
             raise _error(expr, f"cannot CAST {_describe(source)} to {target}")
@@ -582,8 +648,14 @@ class Validator:
         if len(expr.args) != function.arity:
             raise _error(expr, f"{expr.name} takes {function.arity} arguments, not "
                                f"{len(expr.args)}: {function.form}")
-        for arg in expr.args:
-            self._operand(arg, scope, aliases, "value", expr.name)
+        if function.aggregate:
+            self._enter_aggregate(expr, expr.name)
+        try:
+            for arg in expr.args:
+                self._operand(arg, scope, aliases, "value", expr.name)
+        finally:
+            if function.aggregate:
+                self._no_aggregates = None
         return function.returns
 
     def _FunctionCall(self, expr, scope, aliases):
@@ -624,11 +696,14 @@ class Validator:
             raise _error(node, str(exc)) from None
 
     def _constructor(self, expr, types):
+        frame, args = geometry.split_coordsys(expr)
+        self._shape(expr, lambda: geometry.check_coordsys(frame))
+        if self.catalog is not None:
+            self._shape(expr, lambda: geometry.check_frame(frame))
         shape = self._shape(expr, lambda: geometry.shape_of(expr, self.analysis.type_of))
-        _frame, args = geometry.split_coordsys(expr)
         for arg in args:
             arg_type = self.analysis.type_of(arg)
-            if not (arg_type.is_numeric or arg_type.is_null or arg_type.name == "POINT"):
+            if not (arg_type.is_numeric or arg_type.is_open or arg_type.name == "POINT"):
                 raise _error(arg, f"{expr.name} needs numbers in degrees, not "
                                   f"{_describe(arg_type)}")
         if isinstance(shape, geometry.CircleShape):
@@ -642,6 +717,8 @@ class Validator:
     def _check_region(self, expr, types):
         if not isinstance(expr.args[0], ast.StringLiteral):
             raise _error(expr, "REGION takes a string literal, such as 'Circle ICRS 10 20 1'")
+        if self.catalog is None:  # which STC-S shapes can run is this service's limit, not ADQL's
+            return None
         shape = self._shape(expr, lambda: geometry.parse_stcs(expr.args[0].value))
         self.analysis.shapes[id(expr)] = shape
         return SqlType(shape.kind)
@@ -652,24 +729,25 @@ class Validator:
         wanted = "POINT" if len(expr.args) == 2 else None
         for arg, arg_type in zip(expr.args, types):
             ok = arg_type.name == "POINT" if wanted else (arg_type.is_numeric)
-            if not (ok or arg_type.is_null):
+            if not (ok or arg_type.is_open):
                 raise _error(arg, "DISTANCE takes two POINTs or ra1, dec1, ra2, dec2, not "
                                   f"{_describe(arg_type)}")
 
     def _check_contains(self, expr, types):
-        if types[1].name == "POINT":
+        # pgsphere has no "contained in a point"; ADQL allows it (and it is rarely true).
+        if types[1].name == "POINT" and self.catalog is not None:
             raise _error(expr.args[1], "nothing is contained in a POINT; the second argument of "
                                        "CONTAINS must be a CIRCLE, POLYGON, BOX or REGION")
 
     def _check_coord1(self, expr, types):
-        if types[0].name not in ("POINT", "NULL"):
+        if types[0].name not in ("POINT", "NULL", "ANY"):
             raise _error(expr.args[0], f"{expr.name} takes a POINT, not {_describe(types[0])}")
 
     _check_coord2 = _check_coord1
 
     def _check_centroid(self, expr, types):
         arg = expr.args[0]
-        centred = types[0].name in ("POINT", "CIRCLE", "NULL") or (
+        centred = self.catalog is None or types[0].name in ("POINT", "CIRCLE", "NULL") or (
             isinstance(arg, ast.FunctionCall) and arg.name == "BOX")
         if not centred:
             raise _error(expr, "CENTROID is supported for circles, boxes and points only: "
@@ -677,10 +755,16 @@ class Validator:
 
     def _check_in_unit(self, expr, types):
         value, target = expr.args
-        if not types[0].is_numeric:
+        if not (types[0].is_numeric or types[0].is_open):
             raise _error(value, f"IN_UNIT converts numbers, not {_describe(types[0])}")
         if not isinstance(target, ast.StringLiteral):
             raise _error(target, "the unit of IN_UNIT must be a string literal, such as 'arcsec'")
+        if self.catalog is None:  # the value's unit comes from the catalogue; the target's not
+            try:
+                units.parse(target.value)
+            except units.UnitError as exc:
+                raise _error(target, f"IN_UNIT: {exc}") from None
+            return
         try:
             self.analysis.unit_factors[id(expr)] = units.factor(
                 self._unit_of(value), units.parse(target.value))
@@ -736,6 +820,19 @@ _KINDS = {
 }
 
 
+# The last "column" of a result whose columns are not all known (a * over a table the
+# catalogue-free check knows nothing of): how many there are, and their names, are unknown.
+OPEN_COLUMNS = ColumnInfo("*", "ANY")
+
+
+def _known(columns: Iterable[ColumnInfo]) -> tuple[tuple[ColumnInfo, ...], bool]:
+    """The known columns of a result, and whether it has unknown ones too."""
+    columns = tuple(columns)
+    if columns and columns[-1] is OPEN_COLUMNS:
+        return columns[:-1], True
+    return columns, False
+
+
 def _chain(scope: _Scope | None):
     while scope is not None:
         yield scope
@@ -745,6 +842,8 @@ def _chain(scope: _Scope | None):
 def _describe(value_type: SqlType) -> str:
     if value_type == BOOLEAN:
         return "a condition"
+    if value_type.is_any:
+        return "a value"
     return f"a value of type {value_type}"
 
 
