@@ -148,7 +148,9 @@ def read_votable(name: str, data: bytes) -> Upload:
                               "(names are case-insensitive)")
         seen.add(column.name.lower())
         columns.append(column)
-    rows = [tuple(_value(row[i], c) for i, c in enumerate(columns)) for row in table.array]
+    # by column: a masked record cannot index an array cell (numpy's mvoid), a masked column can
+    cells = [[_value(v, c) for v in table.array[n]] for n, c in zip(table.array.dtype.names, columns)]
+    rows = list(zip(*cells)) if cells else []
     return Upload(name, tuple(columns), rows)
 
 
