@@ -330,3 +330,17 @@ def test_an_oversized_chunked_upload_is_cut_off(live_archive, world):
             pass  # the server answered and closed: what is being tested
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+
+
+def test_the_translator_quotes_upload_names_it_is_given():
+    """A second wall behind the name rule: even a name that got past it stays one identifier in
+    the SQL that the ADQL translator writes (quoted, inner quotes doubled)."""
+    from vo_services.tap.adql import translate
+    from vo_services.tap.catalog import catalog
+    from vo_services.tap.uploads import Upload, UploadColumn, WithUploads
+
+    hostile = 'x"); DROP TABLE lick.observation; --'
+    upload = Upload("t", (UploadColumn(hostile, "VARCHAR", "text", None, None, None),), [])
+    sql = translate('SELECT * FROM TAP_UPLOAD.t', WithUploads(catalog(), [upload]), maxrec=10).sql
+    assert '"x""); DROP TABLE lick.observation; --"' in sql and '"tap_upload_t"' in sql, sql
+    assert sql.count('"') % 2 == 0
