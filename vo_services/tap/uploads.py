@@ -130,6 +130,10 @@ def fetch(uri: str, files: dict) -> bytes:
 def read_votable(name: str, data: bytes) -> Upload:
     from astropy.io.votable import parse_single_table
 
+    # Counted before parsing: astropy takes ~13 s for a million TABLEDATA rows, which one
+    # anonymous request could otherwise make the service spend again and again.
+    if data.count(b"<TR") > limits.UPLOAD_ROWS_HARD:
+        raise UploadError(f"the upload {name} has more than {limits.UPLOAD_ROWS_HARD} rows")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
