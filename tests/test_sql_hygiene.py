@@ -49,6 +49,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "table and column names from the migration's own constant list",
     ("archive/migrations/versions/0004_admin_curation.py", "downgrade"):
         "table and column names from the migration's own constant list",
+    ("archive/migrations/versions/0006_signed_principals.py", "upgrade"):
+        "the operator's query and ingest role names, from settings, as quoted identifiers",
     ("archive/migrations/versions/0005_grantees.py", "downgrade"):
         "trigger names from the migration's own constant list",
 }
