@@ -56,7 +56,8 @@ def _expiry(moment: datetime) -> datetime:
 
 KIND = JobKind(
     model=Bundle, task="vo_services.datalink.tasks.build_bundle", remove_files=remove_files,
-    internal_error="FatalFault: the bundle could not be built because of an internal error; it has been logged",
+    internal_error="FatalFault: the bundle could not be built because of an internal error; "
+                   "it has been logged",
     failure_fields=lambda end: {"expires": _expiry(end)}, after_failure=remove_files,
 )
 
@@ -134,16 +135,16 @@ def expire(now: datetime | None = None) -> int:
     """Delete the files of bundles past their expiry (COMPLETED becomes ARCHIVED), and the
     records of those expired long ago. Returns the number of files deleted."""
     now = now or djtz.now()
-    expired = manager.archive(KIND, manager.due(KIND, "expires", now, (Phase.COMPLETED,)).values_list("id", flat=True))
+    expired = manager.archive(KIND, manager.due(KIND, "expires", now, (Phase.COMPLETED,)))
     manager.destroy(KIND, manager.due(KIND, "expires", now - timedelta(seconds=RECORD_KEEP_S),
-                                      (Phase.ARCHIVED, Phase.ERROR)).values_list("id", flat=True))
+                                      (Phase.ARCHIVED, Phase.ERROR)))
     return expired
 
 
 def fail_stuck(stuck_after_s: float = manager.STUCK_AFTER_S) -> int:
     """Builds whose worker died (no progress for ``stuck_after_s``) become ERROR."""
-    return manager.fail_stuck(KIND, "TransientFault: the worker building this bundle stopped; please ask again",
-                              stuck_after_s)
+    return manager.fail_stuck(KIND, "TransientFault: the worker building this bundle stopped; "
+                              "please ask again", stuck_after_s)
 
 
 def requeue_lost(after_s: float = manager.LOST_AFTER_S) -> int:

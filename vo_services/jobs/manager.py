@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone as djtz
 
 from vo_services.jobs.executor import STUCK_AFTER_S
@@ -38,25 +39,27 @@ def requeue_lost(kind: JobKind, send: Callable[[object], None], after_s: float =
     return len(lost)
 
 
-def due(kind: JobKind, moment_field: str, now: datetime | None = None, phases: Iterable[str] | None = None):
+def due(kind: JobKind, moment_field: str, now: datetime | None = None,
+        phases: Iterable[str] | None = None) -> QuerySet:
     """The jobs (in ``phases``, if given) whose ``moment_field`` time has passed."""
     rows = kind.rows().filter(**{f"{moment_field}__lte": now or djtz.now()})
     return rows.filter(phase__in=list(phases)) if phases is not None else rows
 
 
-def archive(kind: JobKind, job_ids: Iterable[str]) -> int:
-    """UWS 1.1 §2.1.3 ARCHIVED: COMPLETED jobs lose their results but keep their record."""
+def archive(kind: JobKind, rows: QuerySet) -> int:
+    """UWS 1.1 §2.1.3 ARCHIVED: COMPLETED jobs among ``rows`` lose their results but keep their
+    record."""
     count = 0
-    for job_id in list(job_ids):
+    for job_id in list(rows.values_list("id", flat=True)):
         if set_phase(kind, job_id, (Phase.COMPLETED,), Phase.ARCHIVED):
             kind.remove_files(job_id)
             count += 1
     return count
 
 
-def destroy(kind: JobKind, job_ids: Iterable[str]) -> int:
-    """Jobs and their files disappear (UWS 1.1 §2.1.5 destruction)."""
-    job_ids = list(job_ids)
+def destroy(kind: JobKind, rows: QuerySet) -> int:
+    """The jobs ``rows`` and their files disappear (UWS 1.1 §2.1.5 destruction)."""
+    job_ids = list(rows.values_list("id", flat=True))
     for job_id in job_ids:
         kind.remove_files(job_id)
     kind.rows().filter(id__in=job_ids).delete()

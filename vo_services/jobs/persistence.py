@@ -79,11 +79,13 @@ def beat(kind: JobKind, job_id: str, **progress) -> None:
 
 
 def fail(kind: JobKind, job_id: str, message: str, **fields) -> bool:
-    """EXECUTING to ERROR with ``message`` as its summary; False if it had left EXECUTING."""
+    """EXECUTING to ERROR with ``message`` as its summary; False (and nothing cleaned up) if it
+    had left EXECUTING meanwhile: a build that completed just now keeps its file."""
     end = djtz.now()
     failed = set_phase(kind, job_id, (Phase.EXECUTING,), Phase.ERROR, end_time=end, error_summary=message,
                        **{**kind.failure_fields(end), **fields})
-    kind.after_failure(job_id)
+    if failed:
+        kind.after_failure(job_id)
     return failed
 
 

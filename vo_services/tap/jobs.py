@@ -19,7 +19,7 @@ from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 KIND = JobKind(
     model=Job, task="vo_services.tap.tasks.run_job", remove_files=results.remove_files,
     internal_error="the query failed because of an internal error; it has been logged",
-    # UWS 1.1 §2.1.7 error types; the query has ended, its backend is no longer this job's.
+    # UWS 1.1 §2.2.2.5 errorSummary type; the query has ended, its backend is no longer this job's.
     failure_fields=lambda end: {"error_type": "fatal", "backend_pid": None},
 )
 
