@@ -158,14 +158,14 @@ def ids_from_tap_job(reference: str, caller: str | None) -> list[str]:
     ``reference`` is the job's id or any URL below ``/tap/async/<id>``. The job must be readable
     by the caller under the TAP service's own rule (UWS 1.1 §3: only its owner, if it has one).
     """
-    from vo_services.tap.models import Job, Phase as JobPhase
+    from vo_services.tap.models import Job
     from vo_services.tap.results import result_path as tap_result_path
 
     job_id = reference.strip().rstrip("/").split("/async/")[-1].split("/")[0]
     job = Job.objects.filter(id=job_id).first()
     if job is None or (job.owner is not None and job.owner != caller):
         raise BundleError(f"NotFoundFault: no TAP job {job_id} that you may read", 404)
-    if job.phase != JobPhase.COMPLETED:
+    if job.phase != Phase.COMPLETED:
         raise BundleError(f"UsageFault: TAP job {job_id} is {job.phase}; a bundle needs a COMPLETED job")
     path = tap_result_path(job)
     if path is None or not path.exists():
