@@ -130,7 +130,8 @@ def test_no_password_token_or_session_id_reaches_any_log(live_archive, live_arch
               headers={"Authorization": f"Bearer {token}"})
 
     settings = get_settings()
-    used += [settings.owner_password, settings.ingest_password, settings.query_password, settings.secret_key]
+    used += [settings.owner_password, settings.ingest_password, settings.query_password, settings.secret_key,
+             urllib.parse.urlsplit(settings.redis_url).password]
     used += [base64.b64encode(f"{user}:{password}".encode()).decode()  # Basic credentials as sent
              for user, password in (("alice", PASSWORDS["alice"]), ("alice", wrong))]
     time.sleep(0.5)  # the last lines reach the files
