@@ -144,7 +144,7 @@ class Stack:
             "LICK_RESULTS_DIR": str(tmp / "results"), "LICK_BUNDLE_DIR": str(tmp / "bundles"),
             "LICK_PREVIEW_DIR": str(tmp / "previews")}
         # setup.sh sources the env file over the environment: the overrides go in a copy too
-        own_env_file = tmp / "lick.env"
+        own_env_file = self.env_file = tmp / "lick.env"
         own_env_file.write_text(env_file.read_text() + "".join(f"\n{k}={v}" for k, v in settings.items()) + "\n")
         own_env_file.chmod(0o600)
         self.env = {**os.environ, **settings, "LICK_ENV_FILE": str(own_env_file)}
@@ -173,6 +173,7 @@ class Stack:
 
         for run in self.runs:
             run.kill()
+        self.env_file.unlink()  # it holds the role passwords
         drop_database(self.db_name)
         client = redis.Redis.from_url(get_settings().redis_url)
         for key in client.scan_iter(match=f"*{self.db_name}*"):
