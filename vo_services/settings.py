@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "vo_services.tap",
     "vo_services.datalink",
     "vo_services.accounts",
+    "vo_services.curation",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,7 @@
-"""Admin pages: users and groups, programs and their observers, grants, release-date overrides.
+"""Admin pages for accounts: users and groups, API tokens, failed log-ins, and the audit log.
+
+The archive's curation (programs, observations, grants) has its own pages,
+:mod:`vo_services.curation.admin`, audited the same way (:class:`AuditedAdmin`).
 
 Every change is recorded in Django's admin log with who, when and what: the message names each
 changed field with its old and new value (passwords only as "changed"). The log itself is
@@ -17,10 +20,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from ingest.store import ADMIN_REASON
 from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
-from vo_services.accounts.models import AccessGrant, ApiToken, LoginFailure, Membership, Observation, Program
+from vo_services.accounts.models import ApiToken, LoginFailure
 
 SECRET_FIELDS = {"password", "digest"}
 
@@ -66,86 +68,6 @@ admin.site.unregister(User)
 @admin.register(User)
 class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "email", "is_active", "is_staff", "last_login")
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 1
-
-
-@admin.register(Program)
-class ProgramAdmin(AuditedAdmin):
-    list_display = ("program_id", "title", "release_date")
-    search_fields = ("program_id", "title", "memberships__observer")
-    inlines = [MembershipInline]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "release_date" in form.changed_data:
-            _reapply(AccessGrant.objects.filter(principal=f"program:{obj.program_id}")
-                     .values_list("observation__obs_id", flat=True))
-
-
-@admin.register(Membership)
-class MembershipAdmin(AuditedAdmin):
-    list_display = ("observer", "program")
-    search_fields = ("observer", "program__program_id")
-
-
-class GrantInline(admin.TabularInline):
-    model = AccessGrant
-    extra = 0
-    fields = ("principal", "reason")
-    readonly_fields = ("principal", "reason")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Observation)
-class ObservationAdmin(AuditedAdmin):
-    list_display = ("obs_id", "instrument_name", "observing_night", "frame_type", "obs_release_date",
-                    "release_override")
-    list_filter = ("instrument_name", "frame_type")
-    search_fields = ("obs_id", "target_name")
-    fields = ("obs_id", "instrument_name", "observing_night", "frame_type", "target_name",
-              "obs_release_date", "release_override")
-    readonly_fields = ("obs_id", "instrument_name", "observing_night", "frame_type", "target_name",
-                       "obs_release_date")
-    inlines = [GrantInline]
-
-    def has_add_permission(self, request):
-        return False  # observations come from ingest
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # and leave with their files
-
-    def save_model(self, request, obj, form, change):
-        if obj.release_override is not None:
-            obj.obs_release_date = obj.release_override
-            Observation.objects.filter(pk=obj.pk).update(release_override=obj.release_override,
-                                                         obs_release_date=obj.release_override)
-        else:
-            Observation.objects.filter(pk=obj.pk).update(release_override=None)
-            _reapply([obj.obs_id])
-
-
-@admin.register(AccessGrant)
-class AccessGrantAdmin(AuditedAdmin):
-    """Grants to a user (``user:<name>``), a program (``program:<id>``) or a group (``group:<name>``)."""
-
-    list_display = ("observation", "principal", "reason")
-    search_fields = ("principal", "observation__obs_id")
-    raw_id_fields = ("observation",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(reason__startswith=ADMIN_REASON)
-
-    def save_model(self, request, obj, form, change):
-        note = obj.reason.removeprefix(ADMIN_REASON).strip()
-        obj.reason = f"{ADMIN_REASON} {note}" if note else f"{ADMIN_REASON} granted by {request.user}"
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ApiToken)
@@ -194,14 +116,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-
-def _reapply(obs_ids) -> None:
-    """Re-decide access once the admin's change is committed: the rules run on the ingest role's
-    own connection, which would otherwise wait for the admin's transaction to end."""
-    from django.db import transaction
-
-    from ingest.pipeline import reapply_access
-
-    ids = [i for i in obs_ids if i]
-    if ids:
-        transaction.on_commit(lambda: reapply_access(obs_ids=ids))
