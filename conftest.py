@@ -161,6 +161,7 @@ def gunicorn(log: Path, **env: str) -> Iterator[str]:
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as s:
@@ -176,6 +177,8 @@ def gunicorn(log: Path, **env: str) -> Iterator[str]:
         while True:
             try:
                 urllib.request.urlopen(f"{base}/tap/availability", timeout=5)
+                break
+            except urllib.error.HTTPError:  # an answer all the same (the ingest API has no such page)
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
