@@ -2,9 +2,9 @@
 
 For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
 (``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the
-same night and set-up (``#calibration``: ``#bias``, ``#flat``, ``#arc`` frames are
-``#calibration`` links) and, for a Kast frame, the frame that the spectrograph's other arm exposed
-at the same time (``#auxiliary``). Everything is looked up through the published views, under the
+same night and set-up (``#calibration``: bias, dark, flat, arc and focus frames, the frame
+types the access rules treat as calibrations) and, for a Kast frame, the frame that the
+spectrograph's other arm exposed at the same time (``#auxiliary``). Everything is looked up through the published views, under the
 caller's identity, so a frame the caller may not see is never a ``#calibration`` or
 ``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
 one row: ``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the
@@ -20,12 +20,12 @@ from sqlalchemy import select
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
+from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
 from vo_services.query import query_session
 from vo_services.votable import Field
 
 MAX_IDS = 1000
-CALIBRATION_TYPES = ("bias", "flat", "arc", "dark")
 #: Kast splits the light with a dichroic onto two cameras that expose together: each arm's frame
 #: has the other arm's frame of the same exposure as auxiliary data.
 KAST_ARMS = {"Kast Blue": "Kast Red", "Kast Red": "Kast Blue"}
@@ -130,7 +130,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                      "#detached-header", "text/plain", None, None, True),
             ]
             if frame_type == "science":
-                cur.execute(_CALIBRATIONS, (telescope, instrument, night, list(CALIBRATION_TYPES),
+                cur.execute(_CALIBRATIONS, (telescope, instrument, night, sorted(CALIBRATION_FRAMES),
                                             grating, grism, dichroic, filters))
                 for cal_id, cal_type, cal_size, cal_target in cur.fetchall():
                     links.append(Link(id_, f"{urls['download']}/{cal_id}", None, None,
