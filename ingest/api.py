@@ -159,8 +159,8 @@ class Failures(IngestView):
 # Django's error handlers for this URL conf (ingest/urls.py): what no view answers.
 
 def bad_request(request: HttpRequest, exception=None) -> JsonResponse:
-    """A request Django refuses before any view (a Host not in ALLOWED_HOSTS, a malformed one)."""
-    return JsonResponse({"error": f"bad request: {exception or 'refused'}"}, status=400)
+    """A request Django refuses before any view; the message does not repeat the request."""
+    return JsonResponse({"error": "bad request (unknown Host, or malformed)"}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> JsonResponse:
