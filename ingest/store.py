@@ -21,7 +21,7 @@ from archive.schema import access_grant, ingest_failure, observation
 from ingest.access import AccessDecision
 
 _FILE_COLUMNS = {c.name for c in observation.columns} - {
-    "id", "obs_publisher_did", "obs_release_date", "release_override", "access_estsize", "file_size",
+    "id", "obs_publisher_did", "obs_release_date", "release_override", "file_size",
     "file_mtime", "checksum", "ingested_at"}
 ADMIN_REASON = "admin:"  # grants an admin made: the access rules never replace them
 
@@ -59,7 +59,6 @@ def _row(item: Ingestable) -> dict:
         obs_publisher_did=publisher_did(values["obs_id"]),
         obs_release_date=item.access.release_date,
         file_size=item.state.size,
-        access_estsize=(item.state.size + 1023) // 1024,
         file_mtime=item.state.mtime,
         checksum=item.state.checksum,
     )
