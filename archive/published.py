@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.standards import DATALINK_MIME
 from archive.visibility import VISIBLE_ROWS
 
 
@@ -128,7 +129,7 @@ OBSCORE = PublishedTable(
                  "CLOB", "meta.ref.url", "Access.reference",
                  "DataLink links of the observation: the file, its preview, header and calibrations",
                  principal=True),
-        _obscore("access_format", "'application/x-votable+xml;content=datalink'::text", "VARCHAR",
+        _obscore("access_format", f"'{DATALINK_MIME}'::text", "VARCHAR",
                  "meta.code.mime", "Access.format", "MIME type of what access_url returns",
                  principal=True),
         _obscore("access_estsize", "(o.file_size + 1023) / 1024", "BIGINT", "phys.size;meta.file",

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
+from archive.standards import FITS_MIME
 from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
 from vo_services.query import query_session
@@ -123,7 +124,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
             links += [
                 Link(id_, f"{urls['download']}/{obs_id}", None, None,
                      f"The FITS file ({instrument}, {frame_type}, {target or 'no target'})", "#this",
-                     "application/fits", size, qualifier, True),
+                     FITS_MIME, size, qualifier, True),
                 Link(id_, f"{urls['preview']}/{obs_id}", None, None, "A PNG quick-look of the data",
                      "#preview", "image/png", None, None, True),
                 Link(id_, f"{urls['header']}/{obs_id}", None, None, "The primary FITS header as text",
@@ -135,7 +136,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                 for cal_id, cal_type, cal_size, cal_target in cur.fetchall():
                     links.append(Link(id_, f"{urls['download']}/{cal_id}", None, None,
                                       f"A {cal_type} frame of the same night and set-up ({cal_target or cal_type})",
-                                      "#calibration", "application/fits", cal_size, None, True))
+                                      "#calibration", FITS_MIME, cal_size, None, True))
             other_arm = KAST_ARMS.get(instrument)
             if other_arm and t_min is not None and not flags & IngestFlag.DATE_FROM_DIRECTORY:
                 # DataLink 1.1 §3.2.6 and the core vocabulary (http://www.ivoa.net/rdf/datalink/core):
@@ -144,7 +145,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                                             t_min, int(IngestFlag.DATE_FROM_DIRECTORY)))
                 links += [Link(id_, f"{urls['download']}/{aux_id}", None, None,
                                f"The {other_arm} frame exposed at the same time (the spectrograph's other arm)",
-                               "#auxiliary", "application/fits", aux_size, None, True)
+                               "#auxiliary", FITS_MIME, aux_size, None, True)
                           for aux_id, aux_size in cur.fetchall()]
     return links
 
