@@ -30,7 +30,6 @@ COLUMNS = (
     "obs_release_date", "pos", "telescope", "instrument", "frame_type", "observing_night", "date_obs",
     "airmass", "file_size", "file_mtime", "ingest_flags", "header", "file_path",
 )
-MJD_UNIX_EPOCH = 40587.0
 
 
 def fill(rows: int, *, dbname: str | None = None, seed: int = 7, proprietary: float = 0.3,
