@@ -14,8 +14,7 @@ from archive.visibility import VISIBLE_ROWS
 
 
 # ADQL 2.1 §3 and DALI 1.1 §3.3: how each ADQL type is serialised in VOTable, as
-# (datatype, arraysize, xtype). REGION is an STC-S string (ObsCore 1.1 s_region practice,
-# shared/ivoa_checklist.md §9 O8).
+# (datatype, arraysize, xtype). REGION is an STC-S string, as ObsCore 1.1 services give s_region.
 VOTABLE_TYPES: dict[str, tuple[str, str | None, str | None]] = {
     "SMALLINT": ("short", None, None),
     "INTEGER": ("int", None, None),
@@ -102,7 +101,7 @@ def _obscore(name, expr, datatype, ucd, utype, description, unit=None, **kw) -> 
                            unit=unit, ucd=ucd, utype=f"obscore:{utype}", std=True, **kw)
 
 
-# ObsCore 1.1, Appendix C (ivoa_checklist §9 O12): names, types, units, UCDs and utypes.
+# ObsCore 1.1, Appendix C: names, types, units, UCDs and utypes.
 OBSCORE = PublishedTable(
     schema="ivoa",
     name="obscore",
