@@ -71,6 +71,8 @@ elif ROOT_URLCONF == "ingest.urls":
     # none of the public site's sessions, cookies, CSRF, static files or VOTable errors.
     # CommonMiddleware checks the Host header (ALLOWED_HOSTS above).
     MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
+    # The admin is installed (one project) but not served here: its middleware checks do not apply.
+    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SAMESITE = "Lax"  # no session cookie on cross-site POSTs to the csrf-exempt VO endpoints
 SESSION_COOKIE_HTTPONLY = True
