@@ -1,11 +1,7 @@
-"""Admin pages for accounts: users and groups, API tokens, failed log-ins, and the audit log.
+"""Admin pages for accounts: users and groups, API tokens, failed log-ins.
 
-The archive's curation (programs, observations, grants) has its own pages,
-:mod:`vo_services.curation.admin`, audited the same way (:class:`AuditedAdmin`).
-
-Every change is recorded in Django's admin log with who, when and what: the message names each
-changed field with its old and new value (passwords only as "changed"). The log itself is
-browsable, read-only, under "Audit log".
+Audited (:class:`vo_services.admin.AuditedAdmin`), as the curation pages
+(:mod:`vo_services.curation.admin`) are.
 
 The admin is opened by its own log-in form only (a session with Django's CSRF token; the
 authentication middleware ignores Authorization headers under /admin/), and that form checks
@@ -15,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -23,28 +18,7 @@ from django.utils import timezone
 from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
 from vo_services.accounts.models import ApiToken, LoginFailure
-
-SECRET_FIELDS = {"password", "digest"}
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """Logs field values, not just field names, for each addition and change."""
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        def shown(name, value):
-            return "(secret)" if name in SECRET_FIELDS else repr(value)
-
-        if add:
-            parts = [f"{name}={shown(name, form.cleaned_data.get(name))}" for name in form.changed_data]
-            return "added: " + ", ".join(parts) if parts else "added"
-        parts = [f"{name}: {shown(name, form.initial.get(name))} -> {shown(name, form.cleaned_data.get(name))}"
-                 for name in form.changed_data]
-        for formset in formsets or ():
-            parts += [f"added {obj}" for obj in formset.new_objects]
-            parts += [f"removed {obj}" for obj in formset.deleted_objects]
-            parts += [f"changed {obj}: {', '.join(fields)}" for obj, fields in formset.changed_objects]
-        return "changed " + "; ".join(parts) if parts else "no change"
-
+from vo_services.admin import AuditedAdmin
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
     """The admin's log-in form, its password checked by :func:`verify_password`: counted by the
@@ -99,20 +73,3 @@ class LoginFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-@admin.register(LogEntry)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "change_message")
-    list_filter = ("content_type", "action_flag")
-    search_fields = ("object_repr", "change_message", "user__username")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-

@@ -1,7 +1,7 @@
 """Admin pages for curating the archive: programs and their observers, release dates, grants.
 
-Audited like the account pages (:class:`vo_services.accounts.admin.AuditedAdmin`: each change
-is in Django's admin log with its old and new values). A change that bears on who may see a
+Audited like the account pages (:class:`vo_services.admin.AuditedAdmin`: each change is in
+Django's admin log with its old and new values). A change that bears on who may see a
 file is handed to ingest (:func:`ingest.curation.curator_changed`) once the admin's transaction
 has committed: the rules run on the ingest role's own connection, which reads the committed
 schedule and would otherwise wait for the admin's transaction to end.
@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from ingest.curation import ADMIN_REASON, KEEP, Keep, curator_changed
-from vo_services.accounts.admin import AuditedAdmin
+from vo_services.admin import AuditedAdmin
 from vo_services.curation.models import AccessGrant, Membership, Observation, Program
 
 
