@@ -2,9 +2,10 @@
 
 Ingest, re-deciding access and a curator's release date all change rows through this module
 (tests/test_curation.py greps the tree for any other writer; the migrations and the benchmark's
-row filler, ``archive/benchrows.py``, aside). Each file becomes one row, keyed by its archive path: ingesting the same file twice gives one
-row, a changed file updates it, a deleted file is withdrawn. A row and its grants are written in
-one transaction, so a reader never sees a row without its access rule.
+row filler, ``archive/benchrows.py``, aside). Each file becomes one row, keyed by its archive
+path: ingesting the same file twice gives one row, a changed file updates it, a deleted file is
+withdrawn. A row and its grants are written in one transaction, so a reader never sees a row
+without its access rule.
 """
 from __future__ import annotations
 

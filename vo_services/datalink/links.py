@@ -1,12 +1,12 @@
 """DataLink 1.1 {links}: what a user can fetch for each observation, as rows of a links table.
 
 For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
-(``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the
-same night and set-up (``#calibration``: bias, dark, flat, arc and focus frames, the frame
-types the access rules treat as calibrations) and, for a Kast frame, the frame that the
-spectrograph's other arm exposed at the same time (``#auxiliary``). Everything is looked up through the published views, under the
-caller's identity, so a frame the caller may not see is never a ``#calibration`` or
-``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
+(``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the same
+night and set-up (``#calibration``: bias, dark, flat, arc and focus frames, the frame types the
+access rules treat as calibrations) and, for a Kast frame, the frame that the spectrograph's other
+arm exposed at the same time (``#auxiliary``). Everything is looked up through the published
+views, under the caller's identity, so a frame the caller may not see is never a ``#calibration``
+or ``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
 one row: ``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the
 file, so that a client knows to log in; an unknown ID gets a ``NotFoundFault`` row.
 """
