@@ -26,11 +26,10 @@ FRAMES = np.array(["science", "bias", "flat", "arc", "dark"])
 FRAME_WEIGHTS = np.array([0.7, 0.1, 0.1, 0.07, 0.03])
 COLUMNS = (
     "obs_id", "obs_publisher_did", "dataproduct_type", "calib_level", "target_name", "s_ra", "s_dec",
-    "s_fov", "t_min", "t_max", "t_exptime", "instrument_name", "facility_name", "access_estsize",
+    "s_fov", "t_min", "t_max", "t_exptime", "instrument_name", "facility_name",
     "obs_release_date", "pos", "telescope", "instrument", "frame_type", "observing_night", "date_obs",
     "airmass", "file_size", "file_mtime", "ingest_flags", "header", "file_path",
 )
-MJD_UNIX_EPOCH = 40587.0
 
 
 def fill(rows: int, *, dbname: str | None = None, seed: int = 7, proprietary: float = 0.3,
@@ -78,7 +77,7 @@ def _copy_chunk(cur, rng, first_id, n, proprietary, programs, authority) -> None
         ra_rad, dec_rad = np.radians(ra[i]), np.radians(dec[i])
         out.write("\t".join(map(str, (
             obs_id, f"{authority}?{obs_id}", dptype, 1, f"Target {ids[i] % 5000}", ra[i], dec[i],
-            0.1, t_min[i], t_min[i] + exptime[i] / 86400, exptime[i], instrument, facility, 1024,
+            0.1, t_min[i], t_min[i] + exptime[i] / 86400, exptime[i], instrument, facility,
             release, f"({ra_rad},{dec_rad})", tel, instrument, frame[i], night.isoformat(), moment,
             1.2, 1048576, moment, 0, "SIMPLE  =                    T", obs_id + ".fits",
         ))) + "\n")

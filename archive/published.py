@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.standards import DATALINK_MIME
 from archive.visibility import VISIBLE_ROWS
 
 
 # ADQL 2.1 §3 and DALI 1.1 §3.3: how each ADQL type is serialised in VOTable, as
-# (datatype, arraysize, xtype). REGION is an STC-S string (ObsCore 1.1 s_region practice,
-# shared/ivoa_checklist.md §9 O8).
+# (datatype, arraysize, xtype). REGION is an STC-S string, as ObsCore 1.1 services give s_region.
 VOTABLE_TYPES: dict[str, tuple[str, str | None, str | None]] = {
     "SMALLINT": ("short", None, None),
     "INTEGER": ("int", None, None),
@@ -101,7 +101,7 @@ def _obscore(name, expr, datatype, ucd, utype, description, unit=None, **kw) -> 
                            unit=unit, ucd=ucd, utype=f"obscore:{utype}", std=True, **kw)
 
 
-# ObsCore 1.1, Appendix C (ivoa_checklist §9 O12): names, types, units, UCDs and utypes.
+# ObsCore 1.1, Appendix C: names, types, units, UCDs and utypes.
 OBSCORE = PublishedTable(
     schema="ivoa",
     name="obscore",
@@ -128,7 +128,7 @@ OBSCORE = PublishedTable(
                  "CLOB", "meta.ref.url", "Access.reference",
                  "DataLink links of the observation: the file, its preview, header and calibrations",
                  principal=True),
-        _obscore("access_format", "'application/x-votable+xml;content=datalink'::text", "VARCHAR",
+        _obscore("access_format", f"'{DATALINK_MIME}'::text", "VARCHAR",
                  "meta.code.mime", "Access.format", "MIME type of what access_url returns",
                  principal=True),
         _obscore("access_estsize", "(o.file_size + 1023) / 1024", "BIGINT", "phys.size;meta.file",

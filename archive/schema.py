@@ -73,7 +73,6 @@ observation = Table(
     Column("em_xel", BigInteger),
     Column("instrument_name", Text, nullable=False),
     Column("facility_name", Text, nullable=False),
-    Column("access_estsize", BigInteger, comment="file size, kbyte"),
     Column("obs_release_date", DateTime(timezone=True), nullable=False),
     # Set by an archive admin; ingest and reapply-access then keep it as the release date.
     Column("release_override", DateTime(timezone=True), comment="release date set by an admin"),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from archive.config import get_settings
 from archive.db import engine
 from ingest.access import AccessPolicy, AccessRules
@@ -20,7 +22,7 @@ from ingest.mapping import map_file
 from ingest.overrides import Overrides
 from ingest.schedule import Schedule
 from ingest.store import (
-    FileState, Ingestable, clear_failures, known_states, record_failures, upsert, withdraw)
+    FileState, Ingestable, clear_failures, known_states, record_failures, store_decisions, upsert, withdraw)
 
 BATCH_SIZE = 500
 
@@ -146,10 +148,16 @@ class StoredMeta:
 def reapply_access(*, night=None, telescope: str | None = None, obs_ids: Iterable[str] | None = None,
                    root: Path | None = None) -> int:
     """Decide access again from the stored rows (after a schedule change): no file is read."""
-    from sqlalchemy import func, select, update
+    with engine("ingest").begin() as conn:
+        return redecide(conn, night=night, telescope=telescope, obs_ids=obs_ids, root=root)
+
+
+def redecide(conn: Connection, *, night=None, telescope: str | None = None,
+             obs_ids: Iterable[str] | None = None, root: Path | None = None) -> int:
+    """:func:`reapply_access` in the caller's transaction; returns how many rows were decided."""
+    from sqlalchemy import select
 
     from archive.schema import observation
-    from ingest.store import replace_grants
 
     root = root or get_settings().archive_root
     o = observation.c
@@ -161,15 +169,9 @@ def reapply_access(*, night=None, telescope: str | None = None, obs_ids: Iterabl
     if obs_ids is not None:
         query = query.where(o.obs_id.in_(list(obs_ids)))
     count = 0
-    with engine("ingest").begin() as conn:
-        rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years), Overrides(root))
-        rows = conn.execute(query).all()
-        for batch in batches(rows):
-            decisions = {r.id: rules.decide(StoredMeta(r.file_path, r.telescope, r.instrument, r.frame_type,
-                                                       r.observing_night, r.date_obs)) for r in batch}
-            for row_id, decision in decisions.items():
-                conn.execute(update(observation).where(o.id == row_id).values(
-                    obs_release_date=func.coalesce(o.release_override, decision.release_date)))
-            replace_grants(conn, {row_id: d.grants for row_id, d in decisions.items()})
-            count += len(batch)
+    rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years), Overrides(root))
+    for batch in batches(conn.execute(query).all()):
+        store_decisions(conn, {r.id: rules.decide(StoredMeta(r.file_path, r.telescope, r.instrument, r.frame_type,
+                                                             r.observing_night, r.date_obs)) for r in batch})
+        count += len(batch)
     return count

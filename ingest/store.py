@@ -1,17 +1,20 @@
-"""Writes observations and their access grants: the only code that changes ``lick.observation``.
+"""Writes observations and their access grants: the one writer of ``lick.observation``.
 
-Each file becomes one row, keyed by its archive path: ingesting the same file twice gives one
-row, a changed file updates it, a deleted file is withdrawn. A row and its grants are written in
-one transaction, so a reader never sees a row without its access rule.
+Ingest, re-deciding access and a curator's release date all change rows through this module
+(tests/test_curation.py greps the tree for any other writer; the migrations and the benchmark's
+row filler, ``archive/benchrows.py``, aside). Each file becomes one row, keyed by its archive
+path: ingesting the same file twice gives one row, a changed file updates it, a deleted file is
+withdrawn. A row and its grants are written in one transaction, so a reader never sees a row
+without its access rule.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from archive.config import get_settings
@@ -19,7 +22,7 @@ from archive.schema import access_grant, ingest_failure, observation
 from ingest.access import AccessDecision
 
 _FILE_COLUMNS = {c.name for c in observation.columns} - {
-    "id", "obs_publisher_did", "obs_release_date", "release_override", "access_estsize", "file_size",
+    "id", "obs_publisher_did", "obs_release_date", "release_override", "file_size",
     "file_mtime", "checksum", "ingested_at"}
 ADMIN_REASON = "admin:"  # grants an admin made: the access rules never replace them
 
@@ -57,7 +60,6 @@ def _row(item: Ingestable) -> dict:
         obs_publisher_did=publisher_did(values["obs_id"]),
         obs_release_date=item.access.release_date,
         file_size=item.state.size,
-        access_estsize=(item.state.size + 1023) // 1024,
         file_mtime=item.state.mtime,
         checksum=item.state.checksum,
     )
@@ -92,6 +94,24 @@ def replace_grants(conn: Connection, grants: dict[int, Sequence]) -> None:
             for row_id, row_grants in grants.items() for grant in row_grants]
     if rows:
         conn.execute(insert(access_grant).on_conflict_do_nothing(), rows)
+
+
+def store_decisions(conn: Connection, decisions: dict[int, AccessDecision]) -> None:
+    """Store access decided again for existing rows (by row id): their release date, unless an
+    admin's override holds, and their rule-made grants."""
+    if not decisions:
+        return
+    o = observation.c
+    conn.execute(update(observation).where(o.id == bindparam("row_id")).values(
+        obs_release_date=func.coalesce(o.release_override, bindparam("release"))),
+        [{"row_id": row_id, "release": d.release_date} for row_id, d in decisions.items()])
+    replace_grants(conn, {row_id: d.grants for row_id, d in decisions.items()})
+
+
+def set_release_override(conn: Connection, obs_ids: Collection[str], when: datetime | None) -> None:
+    """An admin's release date for these observations, or none (the rules' date, once re-decided)."""
+    conn.execute(update(observation).where(observation.c.obs_id.in_(list(obs_ids)))
+                 .values(release_override=when))
 
 
 def withdraw(conn: Connection, file_paths: Sequence[str]) -> int:

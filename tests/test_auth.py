@@ -250,16 +250,16 @@ def test_admin_changes_are_applied_and_audited(client, world):
     from django.contrib.admin.models import LogEntry
     from django.contrib.auth.models import User
 
-    from vo_services.accounts.models import Observation
+    from vo_services.curation.models import Observation
 
     admin_user = User.objects.create_superuser("auditor", password="auditor-Pass-1")
     client.force_login(admin_user)
     secret = Observation.objects.get(obs_id=world.secret_ids[0])
-    page = client.get(f"/admin/accounts/observation/{secret.pk}/change/")
+    page = client.get(f"/admin/curation/observation/{secret.pk}/change/")
     assert page.status_code == 200
     # an admin releases one file now
     moment = "2000-01-01 00:00:00"
-    saved = client.post(f"/admin/accounts/observation/{secret.pk}/change/", {
+    saved = client.post(f"/admin/curation/observation/{secret.pk}/change/", {
         "release_override_0": moment[:10], "release_override_1": moment[11:],
         "grants-TOTAL_FORMS": "0", "grants-INITIAL_FORMS": "0"})
     assert saved.status_code == 302, saved.content[:2000]
@@ -274,7 +274,7 @@ def test_admin_changes_are_applied_and_audited(client, world):
     assert "LEAKSECRET-1" in targets(sync(client, SECRET_QUERY))
     # and clearing the override restores the rules' date
     client.force_login(admin_user)
-    client.post(f"/admin/accounts/observation/{secret.pk}/change/", {
+    client.post(f"/admin/curation/observation/{secret.pk}/change/", {
         "release_override_0": "", "release_override_1": "",
         "grants-TOTAL_FORMS": "0", "grants-INITIAL_FORMS": "0"})
     client.logout()
@@ -294,12 +294,12 @@ def test_admin_grant_to_a_user_survives_reingest(client, world):
     from django.contrib.auth.models import User
 
     from ingest.pipeline import ingest_batch
-    from vo_services.accounts.models import Observation
+    from vo_services.curation.models import Observation
 
     admin_user = User.objects.create_superuser("granter", password="granter-Pass-1")
     client.force_login(admin_user)
     secret = Observation.objects.get(obs_id=world.secret_ids[1])
-    added = client.post("/admin/accounts/accessgrant/add/", {
+    added = client.post("/admin/curation/accessgrant/add/", {
         "observation": secret.pk, "principal": "user:bob", "reason": "collaborator"})
     assert added.status_code == 302, added.content[:3000]
     client.logout()

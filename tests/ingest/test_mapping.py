@@ -15,7 +15,7 @@ from ingest.metadata import ObservationMetadata
 from ingest.nights import ArchivePath, mjd, night_of, night_start
 from tests.ingest.samples import write_fits
 
-NOT_FROM_THE_FILE = {"id", "obs_publisher_did", "obs_release_date", "access_estsize", "file_size",
+NOT_FROM_THE_FILE = {"id", "obs_publisher_did", "obs_release_date", "file_size",
                      "file_mtime", "checksum", "ingested_at", "pos", "release_override", "grantees"}
 
 

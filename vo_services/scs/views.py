@@ -14,23 +14,15 @@ from vo_services.responses import ResultStream, datalink_descriptors, result_chu
 from vo_services.scs.cone import Cone, ConeError
 from vo_services.tap import limits
 from vo_services.votable import write_votable
-from vo_services.votable.cells import xml_attribute, xml_text
+from vo_services.votable.errors import error_document
 
 CONTENT_TYPE = "text/xml;content=x-votable"  # SCS 1.03 §2
 FETCH_ROWS = 10_000
 
 
 def scs_error(message: str) -> HttpResponse:
-    """SCS 1.03 §3 (Erratum 1): one INFO named Error under VOTABLE; plus DALI's QUERY_STATUS."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
-        f'<INFO name="Error" value="{xml_attribute(message)}"/>\n'
-        '<RESOURCE type="results">\n'
-        f'<INFO name="QUERY_STATUS" value="ERROR">{xml_text(message)}</INFO>\n'
-        "</RESOURCE>\n</VOTABLE>\n"
-    )
-    return HttpResponse(body.encode(), status=400, content_type=CONTENT_TYPE)
+    """SCS 1.03 §3 (Erratum 1): an INFO named Error under VOTABLE, with DALI's QUERY_STATUS."""
+    return HttpResponse(error_document(message, cone_search=True), status=400, content_type=CONTENT_TYPE)
 
 
 @csrf_exempt
