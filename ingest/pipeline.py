@@ -84,6 +84,27 @@ def read_files(paths: list[Path], root: Path) -> Iterator[tuple]:
     return (read_file(path, root) for path in paths)
 
 
+def plan_reads(paths: list[Path], rel: dict[Path, str], stored: dict[str, FileState],
+               force: bool) -> tuple[list[Path], list[str], int]:
+    """(files to read, archive paths of vanished files, how many are unchanged) for a batch.
+
+    A file is unchanged when its size and mtime match its row's (``force`` reads it anyway).
+    """
+    to_read, gone, unchanged = [], [], 0
+    for path in paths:
+        if not path.exists():
+            gone.append(rel[path])
+            continue
+        before = stored.get(rel[path])
+        if before and not force:
+            now = file_state(path)
+            if (now.size, now.mtime) == (before.size, before.mtime):
+                unchanged += 1
+                continue
+        to_read.append(path)
+    return to_read, gone, unchanged
+
+
 def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = False,
                  dry_run: bool = False, reader: Callable = read_files) -> IngestReport:
     """Ingest one batch of absolute paths under the archive root in one transaction.
@@ -96,18 +117,7 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
     rel = {p: relative_path(p, root) for p in paths}
     with engine("ingest").begin() as conn:
         stored = known_states(conn, list(rel.values()))
-        to_read, gone = [], []
-        for path in paths:
-            if not path.exists():
-                gone.append(rel[path])
-                continue
-            before = stored.get(rel[path])
-            if before and not force:
-                now = file_state(path)
-                if (now.size, now.mtime) == (before.size, before.mtime):
-                    report.unchanged += 1
-                    continue
-            to_read.append(path)
+        to_read, gone, report.unchanged = plan_reads(paths, rel, stored, force)
         rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years),
                             Overrides(root))
         items = []

@@ -17,10 +17,12 @@ from sqlalchemy.dialects.postgresql import insert
 from archive.config import get_settings
 from archive.schema import access_grant, ingest_failure, observation
 from ingest.access import AccessDecision
+from ingest.metadata import ObservationMetadata
 
 _FILE_COLUMNS = {c.name for c in observation.columns} - {
     "id", "obs_publisher_did", "obs_release_date", "release_override", "access_estsize", "file_size",
     "file_mtime", "checksum", "ingested_at"}
+_META_COLUMNS = tuple(f.name for f in dataclasses.fields(ObservationMetadata) if f.name in _FILE_COLUMNS)
 ADMIN_REASON = "admin:"  # grants an admin made: the access rules never replace them
 
 
@@ -48,7 +50,7 @@ def publisher_did(obs_id: str) -> str:
 
 
 def _row(item: Ingestable) -> dict:
-    values = {k: v for k, v in dataclasses.asdict(item.meta).items() if k in _FILE_COLUMNS}
+    values = {k: getattr(item.meta, k) for k in _META_COLUMNS}  # asdict() would deep-copy
     if values.get("s_ra") is not None and values.get("s_dec") is not None:
         values["pos"] = (values["s_ra"], values["s_dec"])
     else:
