@@ -62,6 +62,9 @@ def _row(item: Ingestable) -> dict:
         access_estsize=(item.state.size + 1023) // 1024,
         file_mtime=item.state.mtime,
         checksum=item.state.checksum,
+        # As lick.access_grant will have them (the triggers of migration 0005 keep them so): a
+        # row written right needs no second version when its grants go in (migration 0007).
+        grantees=sorted({grant.principal for grant in item.access.grants}),
     )
     return values
 
@@ -75,7 +78,9 @@ def upsert(conn: Connection, items: Sequence[Ingestable]) -> dict[str, int]:
         return {}
     rows = [_row(item) for item in items]
     stmt = insert(observation)
-    updated = {c: stmt.excluded[c] for c in rows[0] if c != "file_path"}
+    # An updated row keeps its grantees: they may hold an admin's grants, and the triggers bring
+    # them up to date as replace_grants changes the rule's.
+    updated = {c: stmt.excluded[c] for c in rows[0] if c not in ("file_path", "grantees")}
     updated["obs_release_date"] = func.coalesce(observation.c.release_override, stmt.excluded.obs_release_date)
     updated["ingested_at"] = func.now()
     stmt = stmt.on_conflict_do_update(index_elements=["file_path"], set_=updated).returning(

@@ -17,6 +17,11 @@ query role in bench/bench_aggregates.py.
 dataproduct_type (two values) and calib_level (one value) filter nothing an index could skip;
 frame_type, the observing night and obs_release_date have their indexes from 0001 and 0003.
 
+With grantees in indexes, a change of grantees can no longer be a HOT update: every index gets
+a new entry. The ingest writes a new row's grantees with the row, and lick.refresh_grantees()
+now leaves rows whose grantees are already right alone, so that a proprietary row is written
+once, not inserted and then updated (bench/bench_ingest.py).
+
 Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-03
@@ -42,15 +47,38 @@ BEFORE = {
     "observation_t_min": "(t_min)",
 }
 
+#: lick.refresh_grantees() of 0005, with {only_changed} appended to each UPDATE's condition.
+REFRESH = """
+CREATE OR REPLACE FUNCTION lick.refresh_grantees() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- statement-level: one UPDATE per INSERT/UPDATE/DELETE statement on access_grant
+    IF TG_OP = 'INSERT' THEN
+        UPDATE lick.observation o SET grantees = lick.grantees_of(o.id)
+        WHERE o.id IN (SELECT observation_id FROM new_grants){only_changed};
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE lick.observation o SET grantees = lick.grantees_of(o.id)
+        WHERE o.id IN (SELECT observation_id FROM old_grants){only_changed};
+    ELSE
+        UPDATE lick.observation o SET grantees = lick.grantees_of(o.id)
+        WHERE o.id IN (SELECT observation_id FROM old_grants UNION SELECT observation_id FROM new_grants){only_changed};
+    END IF;
+    RETURN NULL;
+END $$
+"""
+# The same set of principals, whatever their order: no new row version.
+ONLY_CHANGED = "\n          AND NOT (o.grantees @> lick.grantees_of(o.id) AND o.grantees <@ lick.grantees_of(o.id))"
+
 
 def upgrade() -> None:
     for name, columns in CREATED.items():
         if name in BEFORE:
             op.execute(f"DROP INDEX lick.{name}")
         op.execute(f"CREATE INDEX {name} ON lick.observation {columns}")
+    op.execute(REFRESH.format(only_changed=ONLY_CHANGED))
 
 
 def downgrade() -> None:
+    op.execute(REFRESH.format(only_changed=""))
     for name in CREATED:
         op.execute(f"DROP INDEX lick.{name}")
         if name in BEFORE:
