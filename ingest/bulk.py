@@ -17,7 +17,7 @@ from archive.db import dispose_engines, engine
 from archive.errors import AdminError
 from ingest.layout import find_files
 from ingest.pipeline import (
-    BATCH_SIZE, IngestReport, batches, ingest_batch, plan_reads, read_file, relative_path)
+    BATCH_SIZE, IngestReport, batches, ingest_batch, plan_reads, read_file, relative_paths)
 from ingest.store import known_states
 
 
@@ -99,7 +99,7 @@ class ReadAhead:
         return read
 
     def _plan(self, paths: list[Path]) -> list[Path]:
-        rel = {p: relative_path(p, self.root) for p in paths}
+        rel = relative_paths(paths, self.root)
         with engine("ingest").connect() as conn:
             stored = known_states(conn, list(rel.values()))
         return plan_reads(paths, rel, stored, self.force)[0]

@@ -58,6 +58,27 @@ def relative_path(path: Path, root: Path) -> str:
     return path.resolve().relative_to(root.resolve()).as_posix()
 
 
+def relative_paths(paths: Iterable[Path], root: Path) -> dict[Path, str]:
+    """:func:`relative_path` of each path, resolving each directory once, not each file.
+
+    A batch's files share a few night directories; resolving every file's whole path took a
+    fifth of bulk ingest's writer. A file that is itself a symbolic link is resolved in full.
+    """
+    real_root = root.resolve()
+    directories: dict[Path, Path] = {}
+    relative = {}
+    for path in paths:
+        if path.is_symlink():
+            real = path.resolve()
+        else:
+            directory = directories.get(path.parent)
+            if directory is None:
+                directory = directories[path.parent] = path.parent.resolve()
+            real = directory / path.name
+        relative[path] = real.relative_to(real_root).as_posix()
+    return relative
+
+
 def read_file(path: Path, root: Path):
     """Map one file; returns (metadata, state) or (None, reason). Runs in worker processes."""
     try:
@@ -114,7 +135,7 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
     """
     root = root or get_settings().archive_root
     report = IngestReport()
-    rel = {p: relative_path(p, root) for p in paths}
+    rel = relative_paths(paths, root)
     with engine("ingest").begin() as conn:
         stored = known_states(conn, list(rel.values()))
         to_read, gone, report.unchanged = plan_reads(paths, rel, stored, force)

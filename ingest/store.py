@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from archive.config import get_settings
@@ -95,10 +95,19 @@ def replace_grants(conn: Connection, grants: dict[int, Sequence]) -> None:
     g = access_grant.c
     conn.execute(delete(access_grant).where(g.observation_id.in_(list(grants)),
                                             g.reason.not_like(f"{ADMIN_REASON}%")))
-    rows = [{"observation_id": row_id, "principal": grant.principal, "reason": grant.reason}
+    rows = [(row_id, grant.principal, grant.reason)
             for row_id, row_grants in grants.items() for grant in row_grants]
     if rows:
-        conn.execute(insert(access_grant).on_conflict_do_nothing(), rows)
+        # One statement for the whole batch: the grantees triggers then run once, not once a
+        # grant (an executemany of single-row INSERTs took a third of bulk ingest's time).
+        ids, principals, reasons = (list(column) for column in zip(*rows))
+        conn.execute(_INSERT_GRANTS, {"ids": ids, "principals": principals, "reasons": reasons})
+
+
+_INSERT_GRANTS = text(
+    "INSERT INTO lick.access_grant (observation_id, principal, reason) "
+    "SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:principals AS text[]), CAST(:reasons AS text[])) "
+    "ON CONFLICT DO NOTHING")
 
 
 def withdraw(conn: Connection, file_paths: Sequence[str]) -> int:

@@ -19,3 +19,18 @@ def test_bulk_ingest_in_many_batches_stores_every_file_once(demo_archive, archiv
     with owner_conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM lick.observation")
         assert cur.fetchone()[0] == rows
+
+
+def test_relative_paths_resolve_links_as_relative_path_does(tmp_path):
+    from ingest.pipeline import relative_path, relative_paths
+
+    root = tmp_path / "root"
+    night = root / "2019-05" / "02" / "shane"
+    night.mkdir(parents=True)
+    (night / "b1.fits").write_bytes(b"")
+    (night / "b2.fits").symlink_to(night / "b1.fits")  # a file that is a link
+    (root / "2019-05" / "03").mkdir()
+    (root / "2019-05" / "03" / "shane").symlink_to(night)  # a directory that is a link
+    paths = [night / "b1.fits", night / "b2.fits", root / "2019-05" / "03" / "shane" / "b1.fits",
+             night / "gone.fits"]
+    assert relative_paths(paths, root) == {p: relative_path(p, root) for p in paths}
