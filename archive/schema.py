@@ -103,7 +103,7 @@ observation = Table(
     Column("file_mtime", DateTime(timezone=True), nullable=False),
     Column("checksum", Text, comment="MD5 of the file, hex"),
     Column("ingest_flags", Integer, nullable=False, server_default=text("0")),
-    Column("header", Text, nullable=False),
+    Column("header", Text, nullable=False),  # compressed with lz4 (migration 0007)
     # Never published: where the file lives, relative to the archive root.
     Column("file_path", Text, nullable=False, unique=True),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -85,8 +85,9 @@ class ReadAhead:
         self.pool, self.root, self.force = pool, root, force
         self._ahead: tuple[list[Path], Iterator[tuple]] | None = None
 
-    def _start(self, to_read: list[Path]) -> Iterator[tuple]:
-        return self.pool.imap(_read_one, [(path, self.root) for path in to_read], chunksize=16)
+    def _start(self, to_read: list[Path], rel: dict[Path, str] | None = None) -> Iterator[tuple]:
+        rel = rel or relative_paths(to_read, self.root)
+        return self.pool.imap(_read_one, [(path, self.root, rel[path]) for path in to_read], chunksize=16)
 
     def reader(self, following: list[Path] | None):
         """The reader for one batch; once its reading is under way, the next batch's starts."""
@@ -94,16 +95,17 @@ class ReadAhead:
             ahead, self._ahead = self._ahead, None
             results = ahead[1] if ahead is not None and ahead[0] == to_read else self._start(to_read)
             if following:
-                self._ahead = (planned := self._plan(following), self._start(planned))
+                planned, rel = self._plan(following)
+                self._ahead = (planned, self._start(planned, rel))
             return results
         return read
 
-    def _plan(self, paths: list[Path]) -> list[Path]:
+    def _plan(self, paths: list[Path]) -> tuple[list[Path], dict[Path, str]]:
         rel = relative_paths(paths, self.root)
         with engine("ingest").connect() as conn:
             stored = known_states(conn, list(rel.values()))
-        return plan_reads(paths, rel, stored, self.force)[0]
+        return plan_reads(paths, rel, stored, self.force)[0], rel
 
 
-def _read_one(args: tuple[Path, Path]) -> tuple:
+def _read_one(args: tuple[Path, Path, str]) -> tuple:
     return read_file(*args)

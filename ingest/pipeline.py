@@ -79,11 +79,11 @@ def relative_paths(paths: Iterable[Path], root: Path) -> dict[Path, str]:
     return relative
 
 
-def read_file(path: Path, root: Path):
+def read_file(path: Path, root: Path, rel_path: str | None = None):
     """Map one file; returns (metadata, state) or (None, reason). Runs in worker processes."""
     try:
         state = file_state(path)
-        return map_file(path, root), state
+        return map_file(path, root, rel_path), state
     except UnreadableFile as exc:
         return None, str(exc)
     except OSError as exc:

@@ -22,6 +22,10 @@ a new entry. The ingest writes a new row's grantees with the row, and lick.refre
 now leaves rows whose grantees are already right alone, so that a proprietary row is written
 once, not inserted and then updated (bench/bench_ingest.py).
 
+The FITS header (10 kB of text, TOASTed out of line) is compressed with lz4 rather than pglz
+from now on: a quarter of the CPU for about 15% more space (measured on demo headers), where
+compressing each header took a large part of the database's share of bulk ingest.
+
 Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-03
@@ -75,9 +79,11 @@ def upgrade() -> None:
             op.execute(f"DROP INDEX lick.{name}")
         op.execute(f"CREATE INDEX {name} ON lick.observation {columns}")
     op.execute(REFRESH.format(only_changed=ONLY_CHANGED))
+    op.execute("ALTER TABLE lick.observation ALTER COLUMN header SET COMPRESSION lz4")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE lick.observation ALTER COLUMN header SET COMPRESSION default")
     op.execute(REFRESH.format(only_changed=""))
     for name in CREATED:
         op.execute(f"DROP INDEX lick.{name}")
