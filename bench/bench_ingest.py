@@ -108,8 +108,10 @@ def remove_rows(rel_paths: list[str]) -> None:
     """Remove the bench tree's rows (and so their grants), so that the ingest inserts them anew."""
     from sqlalchemy import text
 
-    with engine("owner").begin() as conn:
-        conn.execute(text("DELETE FROM lick.observation WHERE file_path = ANY(:paths)"), {"paths": rel_paths})
+    from ingest.store import withdraw
+
+    with engine("ingest").begin() as conn:
+        withdraw(conn, rel_paths)
         conn.execute(text("DELETE FROM lick.ingest_failure WHERE file_path = ANY(:paths)"), {"paths": rel_paths})
     with engine("owner").connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM (ANALYZE) lick.observation"))

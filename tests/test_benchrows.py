@@ -5,7 +5,7 @@ the bench row it was drawn for, whatever ids the demo's ingest already took from
 """
 from __future__ import annotations
 
-from archive.cli import main
+from lick.cli import main
 from ingest.pipeline import ingest_batch
 
 BENCH_HEADER = "SIMPLE  =                    T"
