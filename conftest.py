@@ -154,9 +154,13 @@ def demo_archive(archive_db, archive_root):
 
 
 @contextmanager
-def gunicorn(log: Path, **env: str) -> Iterator[str]:
+def gunicorn(log: Path, workers: int = 3, **env: str) -> Iterator[str]:
     """The VO services under a real gunicorn, configured as in production, on a free port, with
-    ``env`` added to the environment; yields the base URL it listens on."""
+    ``env`` added to the environment; yields the base URL it listens on.
+
+    Each worker may keep a dozen database connections (Django's per thread, the result path's
+    pools), and every server of a session draws on the same PostgreSQL's connection slots: a
+    server that only checks its own answers runs with fewer workers."""
     import socket
     import subprocess
     import sys
@@ -170,7 +174,7 @@ def gunicorn(log: Path, **env: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "vo_services.wsgi", "-c", "python:vo_services.gunicorn_config",
-         "--bind", f"127.0.0.1:{port}", "--workers", "3", "--access-logfile", "-"],
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "-"],
         env={**os.environ, "LICK_PUBLIC_URL": base, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

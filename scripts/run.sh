@@ -104,7 +104,7 @@ start() {  # name command...
 }
 INGEST_URL=$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().ingest_url)')
 INGEST_HOSTPORT=${INGEST_URL#*://}
-start gunicorn "$VENV/gunicorn" vo_services.wsgi -c python:vo_services.gunicorn_config --bind "$HOST:$PORT" --workers 3
+start gunicorn "$VENV/gunicorn" vo_services.wsgi -c python:vo_services.gunicorn_config --bind "$HOST:$PORT" --workers "${LICK_WEB_WORKERS:-3}"
 start ingest-api env LICK_URLCONF=ingest.urls "$VENV/gunicorn" vo_services.wsgi --bind "$INGEST_HOSTPORT" --workers 2
 start celery-worker "$VENV/celery" -A lick.worker worker --loglevel INFO --concurrency 2 \
   --queues "$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().celery_queue)')"

@@ -20,7 +20,7 @@ AS_APACHE_FORWARDS = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-F
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
     log = tmp_path_factory.mktemp("proxied") / "gunicorn.log"
-    with gunicorn(log, LICK_PUBLIC_URL=f"{ORIGIN}/vo", LICK_TRUSTED_PROXIES="127.0.0.1") as base:
+    with gunicorn(log, workers=1, LICK_PUBLIC_URL=f"{ORIGIN}/vo", LICK_TRUSTED_PROXIES="127.0.0.1") as base:
         yield base
 
 

@@ -142,7 +142,9 @@ class Stack:
             "LICK_PORT": str(port), "LICK_INGEST_URL": f"http://127.0.0.1:{_free_port()}",
             "LICK_PUBLIC_URL": self.base_url, "LICK_ARCHIVE_ROOT": str(self.root), "LICK_RUN_DIR": str(self.run_dir),
             "LICK_RESULTS_DIR": str(tmp / "results"), "LICK_BUNDLE_DIR": str(tmp / "bundles"),
-            "LICK_PREVIEW_DIR": str(tmp / "previews")}
+            "LICK_PREVIEW_DIR": str(tmp / "previews"),
+            # one web worker: the session's own servers share the database's connection slots
+            "LICK_WEB_WORKERS": "1"}
         # setup.sh sources the env file over the environment: the overrides go in a copy too
         own_env_file = self.env_file = tmp / "lick.env"
         own_env_file.write_text(env_file.read_text() + "".join(f"\n{k}={v}" for k, v in settings.items()) + "\n")

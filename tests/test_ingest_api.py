@@ -16,7 +16,7 @@ from conftest import gunicorn
 @pytest.fixture(scope="module")
 def ingest_api(archive_db, tmp_path_factory):
     log = tmp_path_factory.mktemp("ingest-api") / "gunicorn.log"
-    with gunicorn(log, LICK_URLCONF="ingest.urls") as base:
+    with gunicorn(log, workers=1, LICK_URLCONF="ingest.urls") as base:
         yield base
 
 

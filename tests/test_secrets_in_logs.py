@@ -31,7 +31,7 @@ QUERY = "SELECT TOP 1 obs_id FROM ivoa.obscore"
 def ingest_api(archive_db, tmp_path_factory):
     """The internal ingest API under its own gunicorn, as run.sh and the systemd unit serve it."""
     log = tmp_path_factory.mktemp("ingest-api") / "gunicorn.log"
-    with gunicorn(log, LICK_URLCONF="ingest.urls") as base:
+    with gunicorn(log, workers=1, LICK_URLCONF="ingest.urls") as base:
         yield base, log
 
 

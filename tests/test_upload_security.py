@@ -216,7 +216,7 @@ def allowing_archive(demo_archive, tmp_path_factory):
     """The archive as an operator who fetches uploads from loopback configures it."""
     from conftest import gunicorn
 
-    with gunicorn(tmp_path_factory.mktemp("allowing") / "gunicorn.log",
+    with gunicorn(tmp_path_factory.mktemp("allowing") / "gunicorn.log", workers=1,
                   LICK_UPLOAD_ALLOW_NETWORKS="127.0.0.1/32") as base:
         yield base
 
