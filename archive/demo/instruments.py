@@ -12,13 +12,10 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from archive.demo.exposure import Exposure
 from archive.demo.header import NEWCAM, NEWCAM_2007, SHARCS, FloatStyle, HeaderTemplate, template
 from archive.demo.sky import airmass, altitude, hour_angle, sexagesimal
-
-if TYPE_CHECKING:
-    from archive.demo.night import Exposure
 
 
 def iso(moment: datetime, decimals: int) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from archive.demo.exposure import Exposure
 from archive.demo.instruments import CalStep, Setup
 from archive.demo.schedule import Slot
 from archive.demo.sky import (
@@ -22,27 +22,6 @@ from archive.demo.sky import (
     local_sidereal_hours,
     sun_times,
 )
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One shutter opening; each camera of the setup writes a file for it."""
-
-    night: date
-    frame_type: str
-    object: str
-    start: datetime
-    exptime: float
-    ra: float
-    dec: float
-    observer: str
-    program_card: str
-    target_name: str | None = None
-    cards: Mapping[str, object] = field(default_factory=dict)
-
-    @property
-    def end(self) -> datetime:
-        return self.start + timedelta(seconds=self.exptime)
 
 
 def _spelling(name: str, rng: random.Random) -> str:
