@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from vo_services.votable import Field, write_votable
-from vo_services.votable.text import write_csv
+from vo_services.encoders import Field, write_votable
+from vo_services.encoders.text import write_csv
 
 FIELDS = [Field("obs_id", "VARCHAR"), Field("s_ra", "DOUBLE", unit="deg"),
           Field("s_dec", "DOUBLE", unit="deg"), Field("t_min", "DOUBLE", unit="d"),

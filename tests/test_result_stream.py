@@ -10,10 +10,10 @@ import pytest
 from astropy.io.votable import parse_single_table
 
 from archive.config import get_settings
-from vo_services.query import QueryFailed, TextCursor
-from vo_services.responses import ResultStream, result_chunks
+from vo_services.results.query import QueryFailed, TextCursor
+from vo_services.results.responses import ResultStream, result_chunks
 from vo_services.tap.execution import FETCH_ROWS, PreparedQuery, TapRequest, stream
-from vo_services.votable import Field, resolve, write_votable
+from vo_services.encoders import Field, resolve, write_votable
 
 
 def tap(sql: str, fields: tuple[Field, ...], maxrec: int, row_limit: int | None) -> bytes:

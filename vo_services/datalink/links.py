@@ -21,8 +21,8 @@ from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
 from ingest.flags import IngestFlag
-from vo_services.query import query_session
-from vo_services.votable import Field
+from vo_services.results.query import query_session
+from vo_services.encoders import Field
 
 MAX_IDS = 1000
 CALIBRATION_TYPES = ("bias", "flat", "arc", "dark")

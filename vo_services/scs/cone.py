@@ -11,9 +11,9 @@ from functools import lru_cache
 
 from archive.published import OBSCORE
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.statements import Prepared, PreparedCall, number_literal
-from vo_services.tap import limits
-from vo_services.votable import Field
+from vo_services.results.statements import Prepared, PreparedCall, number_literal
+from vo_services import limits
+from vo_services.encoders import Field
 
 MAX_SR_DEG = 10.0
 # SCS 1.03 §2: exactly one FIELD each with these UCDs (the 1.03 UCD1 words, which pyvo's

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from django.db import connection
 from django.utils import timezone as djtz
 
-from vo_services.tap import limits
+from vo_services import limits
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import io
 import pytest
 from astropy.io.votable import parse
 
-from vo_services.votable import FORMATS, UnknownFormat, error_document, output_formats, resolve
+from vo_services.encoders import FORMATS, UnknownFormat, error_document, output_formats, resolve
 
 
 @pytest.mark.parametrize("value, name, content_type", [
@@ -52,7 +52,7 @@ def test_output_formats_for_capabilities():
 
 
 def test_every_format_encodes():
-    from vo_services.votable import Field
+    from vo_services.encoders import Field
 
     for fmt in FORMATS:
         if fmt.name == "parquet":

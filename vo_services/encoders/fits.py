@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from astropy.io import fits
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 BLOCK = 2880
 _NUMERIC = {  # ADQL type: (TFORM letter, numpy dtype, TNULL)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from vo_services.votable.cells import row_template, text_cells
-from vo_services.votable.fields import TEXT_TYPES, Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from vo_services.encoders.cells import row_template, text_cells
+from vo_services.encoders.fields import TEXT_TYPES, Field
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 _FREE_TEXT = TEXT_TYPES | {"REGION"}
 _CSV_SPECIAL = re.compile('[",\r\n]')

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from vo_services.votable.fields import Field
+from vo_services.encoders.fields import Field
 
 LONG_TEXT = "\n".join(["SIMPLE  =                    T / long header card"] * 2000)  # ~100 kB CLOB
 FIELDS = [

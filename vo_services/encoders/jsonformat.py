@@ -13,9 +13,9 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 
 def _metadata(field: Field) -> dict:

@@ -9,8 +9,8 @@ import tracemalloc
 import pytest
 from astropy.io.votable import parse
 
-from vo_services.votable import Field, write_votable
-from vo_services.votable.text import write_csv
+from vo_services.encoders import Field, write_votable
+from vo_services.encoders.text import write_csv
 
 FIVE = [Field("obs_id", "VARCHAR"), Field("s_ra", "DOUBLE"), Field("s_dec", "DOUBLE"),
         Field("t_min", "DOUBLE"), Field("calib_level", "INTEGER")]
@@ -50,7 +50,7 @@ def test_stil_reads_binary2_polygons(tmp_path):
     """votlint cannot check BINARY2 polygons (see test_votable); STIL's reader must still agree."""
     if shutil.which("stilts") is None:
         pytest.skip("stilts is not installed")
-    from tests.votable.conftest import FIELDS, ROWS
+    from tests.encoders.conftest import FIELDS, ROWS
 
     path = tmp_path / "poly.vot"
     path.write_bytes(b"".join(write_votable(FIELDS, [ROWS])))

@@ -5,7 +5,7 @@ DALI 1.1 §4.2 and §4.4.2 (TAP 1.1 §3.3): a VOTable whose ``RESOURCE type="res
 """
 from __future__ import annotations
 
-from vo_services.votable.cells import xml_text
+from vo_services.encoders.cells import xml_text
 
 _DOCUMENT = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -16,10 +16,10 @@ from itertools import chain
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.binary2_small import SMALL_ROWS, SmallRows, Unpackable
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import columns_of, null_mask
+from vo_services.encoders import values
+from vo_services.encoders.binary2_small import SMALL_ROWS, SmallRows, Unpackable
+from vo_services.encoders.fields import Field
+from vo_services.encoders.rows import columns_of, null_mask
 
 _NUMERIC_DTYPES = {"SMALLINT": ">i2", "INTEGER": ">i4", "BIGINT": ">i8", "REAL": ">f4", "DOUBLE": ">f8"}
 _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
@@ -143,8 +143,8 @@ def cell_encoder(field: Field) -> Callable[[Sequence], Cells]:
 class RowEncoder:
     """Encodes batches of rows (sequences of tuples) into BINARY2 row bytes.
 
-    Batches of up to :data:`~vo_services.votable.binary2_small.SMALL_ROWS` rows go cell by cell
-    (:mod:`vo_services.votable.binary2_small`), which is faster there; larger ones column by
+    Batches of up to :data:`~vo_services.encoders.binary2_small.SMALL_ROWS` rows go cell by cell
+    (:mod:`vo_services.encoders.binary2_small`), which is faster there; larger ones column by
     column with numpy.
     """
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from astropy.io.votable import parse
 
-from tests.votable.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees, is_null
-from vo_services.votable import Field, write_votable
+from tests.encoders.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees, is_null
+from vo_services.encoders import Field, write_votable
 
 SERIALIZATIONS = ["TABLEDATA", "BINARY2"]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field
 
 # XML 1.0 §2.2: these code points may not appear in a document at all, not even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
-from vo_services.votable import binary2
-from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
-from vo_services.votable.errors import error_document
-from vo_services.votable.fields import TEXT_TYPES, Field, xml_ids
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from vo_services.encoders import binary2
+from vo_services.encoders.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
+from vo_services.encoders.errors import error_document
+from vo_services.encoders.fields import TEXT_TYPES, Field, xml_ids
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace (§1)
 HEADER = (

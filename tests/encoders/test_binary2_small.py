@@ -6,10 +6,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tests.votable.conftest import FIELDS, ROWS
-from vo_services.votable import Field
-from vo_services.votable.binary2 import RowEncoder
-from vo_services.votable.binary2_small import SMALL_ROWS, SmallRows, Unpackable
+from tests.encoders.conftest import FIELDS, ROWS
+from vo_services.encoders import Field
+from vo_services.encoders.binary2 import RowEncoder
+from vo_services.encoders.binary2_small import SMALL_ROWS, SmallRows, Unpackable
 
 
 def both(fields, rows) -> tuple[bytes, bytes]:

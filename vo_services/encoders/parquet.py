@@ -16,9 +16,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 
 def _arrow_type(pa, field: Field):

@@ -5,10 +5,10 @@ Each encoder takes the result's :class:`Field` list and an iterable of row batch
 tuples, as ``cursor.fetchmany`` returns them) and yields ``bytes`` chunks in bounded memory;
 :func:`resolve` picks the encoder a RESPONSEFORMAT asks for.
 """
-from vo_services.votable.document import write_votable
-from vo_services.votable.errors import error_document
-from vo_services.votable.fields import Field
-from vo_services.votable.formats import FORMATS, OutputFormat, UnknownFormat, output_formats, resolve
+from vo_services.encoders.votable import write_votable
+from vo_services.encoders.errors import error_document
+from vo_services.encoders.fields import Field
+from vo_services.encoders.formats import FORMATS, OutputFormat, UnknownFormat, output_formats, resolve
 
 __all__ = ["FORMATS", "Field", "OutputFormat", "UnknownFormat", "error_document", "output_formats",
            "resolve", "write_votable"]

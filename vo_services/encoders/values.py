@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 
 from archive.pgsphere import parse_pairs_deg
 
-from vo_services.votable.fields import Field
+from vo_services.encoders.fields import Field
 
 Converter = Callable[[Sequence], list]
 

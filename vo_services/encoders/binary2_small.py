@@ -1,10 +1,10 @@
 """BINARY2 rows for small batches, cell by cell with :mod:`struct`.
 
-The vectorised encoder (:mod:`vo_services.votable.binary2`) costs a few numpy calls per column
+The vectorised encoder (:mod:`vo_services.encoders.binary2`) costs a few numpy calls per column
 whatever the batch size: about 7 µs per column, 0.34 ms for 22 rows of ``ivoa.obscore``'s 31
 columns, which is most of a cone search's encoding time. Packing cell by cell costs about
 0.15 µs a cell instead, so below :data:`SMALL_ROWS` rows it is the faster way. Both write the
-same bytes (tests/votable/test_binary2_small.py compares them for every type, nulls included);
+same bytes (tests/encoders/test_binary2_small.py compares them for every type, nulls included);
 a value that :mod:`struct` will not pack (an integer out of range, a float in an integer
 column) raises :class:`Unpackable`, and the caller leaves the batch to the vectorised encoder,
 which converts it, or fails, as it always has.
@@ -17,9 +17,9 @@ from itertools import chain
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import columns_of
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field
+from vo_services.encoders.rows import columns_of
 
 SMALL_ROWS = 64  # measured crossover with the vectorised encoder: 60 to 200 rows (3 to 31 columns)
 
@@ -83,7 +83,7 @@ def _polygons(convert: values.Converter) -> Column:
 
 
 def _strings(convert: values.Converter, wide: bool, length: int | None) -> Column:
-    """As :func:`vo_services.votable.binary2._strings`: ASCII with ``?`` for the rest, or
+    """As :func:`vo_services.encoders.binary2._strings`: ASCII with ``?`` for the rest, or
     UTF-16BE; a fixed ``length`` pads with NULs or cuts."""
     codec, errors, unit = ("utf-16-be", "surrogatepass", 2) if wide else ("ascii", "replace", 1)
 

@@ -9,11 +9,11 @@ import math
 import pytest
 from astropy.table import Table
 
-from tests.votable.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees
-from vo_services.votable import Field
-from vo_services.votable.fits import write_fits
-from vo_services.votable.jsonformat import write_json
-from vo_services.votable.text import write_csv, write_tsv
+from tests.encoders.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees
+from vo_services.encoders import Field
+from vo_services.encoders.fits import write_fits
+from vo_services.encoders.jsonformat import write_json
+from vo_services.encoders.text import write_csv, write_tsv
 
 
 def batches(rows=ROWS, size=7):
@@ -131,7 +131,7 @@ def test_csv_error_midway_reraises_and_maxrec_zero_is_header_only():
 
 def test_parquet_round_trip():
     pq = pytest.importorskip("pyarrow.parquet")
-    from vo_services.votable.parquet import write_parquet
+    from vo_services.encoders.parquet import write_parquet
 
     chunks = list(write_parquet(FIELDS, batches(), maxrec=20))
     assert len(chunks) > 3  # one row group flushed per batch

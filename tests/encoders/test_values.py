@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field, xml_ids
+from vo_services.encoders import values
+from vo_services.encoders.fields import Field, xml_ids
 
 
 def test_point_in_degrees_with_ra_wrapped():
