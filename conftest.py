@@ -99,7 +99,7 @@ class CeleryWorker:
         queue = get_settings().celery_queue
         self.log.write_text("")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "archive.worker", "worker", "--pool", "prefork",
+            [sys.executable, "-m", "celery", "-A", "lick.worker", "worker", "--pool", "prefork",
              "--concurrency", "2", "--queues", queue, "--loglevel", "INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             env=dict(os.environ), stdout=self.log.open("a"), stderr=subprocess.STDOUT)

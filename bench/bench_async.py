@@ -58,7 +58,7 @@ def run_jobs(base: str, latencies: list[float]) -> None:
 def main() -> None:
     ensure_database()
     log = open(REPO / "var" / "log" / "bench-async-worker.log", "w")
-    worker = subprocess.Popen([str(Path(sys.executable).parent / "celery"), "-A", "archive.worker", "worker",
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "celery"), "-A", "lick.worker", "worker",
                                "--concurrency", "2", "--queues", os.environ["LICK_CELERY_QUEUE"],
                                "--without-gossip", "--without-mingle"], stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -114,7 +114,7 @@ def main() -> None:
     api = f"http://127.0.0.1:{port}"
     gunicorn = start([str(BIN / "gunicorn"), "vo_services.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
                      logs / "bench-ingest-api.log", LICK_URLCONF="ingest.urls")
-    worker = start([str(BIN / "celery"), "-A", "archive.worker", "worker", "--concurrency", "2",
+    worker = start([str(BIN / "celery"), "-A", "lick.worker", "worker", "--concurrency", "2",
                     "--queues", settings.celery_queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
                    logs / "bench-worker.log")
     try:

@@ -6,7 +6,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from archive.config import get_settings
 from archive.db import engine
-from archive.worker import app
+from archive.broker import app
 from ingest import notifications
 from ingest.layout import OVERRIDE_FILE, find_files
 from ingest.pipeline import IngestReport, batches, ingest_batch

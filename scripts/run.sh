@@ -74,9 +74,9 @@ INGEST_URL=$("$VENV/python" -c 'from archive.config import get_settings; print(g
 INGEST_HOSTPORT=${INGEST_URL#*://}
 start gunicorn "$VENV/gunicorn" vo_services.wsgi -c python:vo_services.gunicorn_config --bind "$HOST:$PORT" --workers 3
 start ingest-api env LICK_URLCONF=ingest.urls "$VENV/gunicorn" vo_services.wsgi --bind "$INGEST_HOSTPORT" --workers 2
-start celery-worker "$VENV/celery" -A archive.worker worker --loglevel INFO --concurrency 2 \
+start celery-worker "$VENV/celery" -A lick.worker worker --loglevel INFO --concurrency 2 \
   --queues "$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().celery_queue)')"
-start celery-beat "$VENV/celery" -A archive.worker beat --loglevel INFO \
+start celery-beat "$VENV/celery" -A lick.worker beat --loglevel INFO \
   --schedule "$REPO/var/celerybeat-schedule"
 start watcher "$VENV/python" -m watcher --mode inotify --root "$ROOT"
 

@@ -13,6 +13,7 @@ import io
 import urllib.parse
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from functools import partial
 
 import pytest
 import requests
@@ -352,3 +353,92 @@ def test_a_bundle_with_one_proprietary_file(client, world, celery_worker):
         bundle_jobs.remove_files(status_path.rstrip("/").rsplit("/", 1)[1])
     assert proprietary_world.MARKER not in contents[None] and proprietary_world.MARKER not in contents["bob"]
     assert b"LEAKPUBLIC" in contents[None] and proprietary_world.MARKER in contents["alice"]
+
+
+# -- TAP_UPLOAD: hostile names, types and sizes, in every upload position (issue #13) -------------------
+
+JOIN = "SELECT o.target_name, o.obs_id FROM TAP_UPLOAD.t AS u JOIN ivoa.obscore AS o ON o.obs_id = u.wanted"
+
+
+def _wanted(world, *extra_fields, extra_cells=()) -> bytes:
+    """An upload naming every file of the world (secret and public) in ``wanted``, plus ``extra_fields``."""
+    from tests.upload_tables import text_field, votable
+
+    rows = [[i, *extra_cells] for i in (*world.secret_ids, world.public_id)]
+    return votable([text_field("wanted"), *extra_fields], rows)
+
+
+def _over_the_row_limit(world) -> bytes:
+    from vo_services.tap import limits
+
+    head, tail = _wanted(world).split(b"<TABLEDATA>")
+    return head + b"<TABLEDATA>" + b"<TR><TD>x</TD></TR>" * (limits.UPLOAD_ROWS_HARD + 1) + tail
+
+
+def _geometry(xtype: str, arraysize: str, cell: str):
+    return lambda world: _wanted(world, {"name": "g", "datatype": "double", "arraysize": arraysize, "xtype": xtype},
+                                 extra_cells=[cell])
+
+
+def _named(name: str):
+    from tests.upload_tables import text_field
+
+    return lambda world: _wanted(world, text_field(name), extra_cells=["v"])
+
+
+# case -> (the upload, the query, refused?). An accepted upload that names files joins them:
+# alice's run sees her files (the control), the outsiders' runs see none.
+UPLOAD_CASES = {
+    "legitimate join (the control)": (_wanted, JOIN, False),
+    "exploit of issue 13": (lambda world: __import__("tests.upload_tables").upload_tables.EXPLOIT,
+                            "SELECT a, b FROM TAP_UPLOAD.t", True),
+    "backslash in a name": (_named("a\\b"), JOIN, True),
+    "unicode quote in a name": (_named("a\u201db"), JOIN, True),
+    "reserved word as a name": (_named("select"), JOIN, True),
+    "point out of range": (_geometry("point", "2", "10 100"), JOIN, True),
+    "circle with a NaN radius": (_geometry("circle", "3", "10 20 NaN"), JOIN, True),
+    "polygon with an odd count": (_geometry("polygon", "*", "1 2 3 4 5"), JOIN, True),
+    "two-dimensional char array": (lambda world: _wanted(world, {"name": "c", "datatype": "char",
+                                                                 "arraysize": "2x*"}, extra_cells=["abcd"]),
+                                   JOIN, True),
+    "NaN double": (lambda world: _wanted(world, {"name": "x", "datatype": "double"}, extra_cells=["NaN"]),
+                   JOIN, False),
+    "zero rows": (lambda world: __import__("tests.upload_tables").upload_tables.votable(
+        [{"name": "wanted", "datatype": "char", "arraysize": "*"}]), JOIN, False),
+    "rows over the limit": (_over_the_row_limit, JOIN, True),
+}
+
+
+def _sync_inline(client, world, who, table: bytes, query: str) -> tuple[bool, bool, list[str]]:
+    """(refused as a UsageFault, answered, leaked markers) of a /tap/sync upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post("/tap/sync", {"LANG": "ADQL", "QUERY": query, "FORMAT": "csv", "UPLOAD": "t,param:t",
+                                         "t": SimpleUploadedFile("t.vot", table, "application/x-votable+xml")},
+                           **world.headers(who))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response.status_code == 400 and b"UsageFault" in body, response.status_code == 200, leaked(body)
+
+
+def _async_inline(base, world, who, table: bytes, query: str) -> tuple[bool, bool, list[str]]:
+    from tests.upload_tables import async_upload
+
+    phase, document = async_upload(base, table, query, headers=world.http_headers(who))
+    return phase == "ERROR" and b"UsageFault" in document, phase == "COMPLETED", leaked(document)
+
+
+@pytest.mark.parametrize("position", ["sync inline", "async inline"])
+@pytest.mark.parametrize("case", UPLOAD_CASES)
+def test_uploads(request, client, world, case, position):
+    make, query, refused = UPLOAD_CASES[case]
+    table = make(world)
+    if position == "sync inline":
+        run = partial(_sync_inline, client)
+    else:
+        run = partial(_async_inline, request.getfixturevalue("live_archive"))
+    outcomes = {who: run(world, who, table, query) for who in (*OUTSIDERS, "alice")}
+    for who, (was_refused, answered, markers) in outcomes.items():
+        assert markers == [] or who == "alice", f"{case}, {position}, as {who or 'anonymous'}: {markers}"
+        assert (was_refused, answered) == (refused, not refused), f"{case}, {position}, as {who}"
+    joins_files = not refused and case != "zero rows"
+    assert bool(outcomes["alice"][2]) == joins_files, f"{case}, {position}: the owner's control"

@@ -1,17 +1,14 @@
 """Bundle jobs: submitting one, building it in a Celery worker, and deleting it when it expires.
 
-Phase changes are compare-and-set UPDATEs (``WHERE phase IN (...)``), as for TAP jobs
-(:mod:`vo_services.tap.jobs`), so a worker finishing late can never overwrite an expiry. The
-result is written to a temporary file and renamed into place only when complete; a build that
-fails leaves no file behind, only the ERROR phase and a message naming the file at fault.
+Phase changes, sending to the workers, the write-then-rename of the result and the sweeps are
+the job core's (:mod:`vo_services.jobs`), shared with TAP jobs: a worker finishing late can
+never overwrite an expiry, and a build that fails leaves no file behind, only the ERROR phase
+and a message naming the file at fault.
 """
 from __future__ import annotations
 
-import logging
-import os
-import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,8 +21,8 @@ from vo_services.datalink.bundles import (
 from vo_services.datalink.files import locate
 from vo_services.datalink.models import Bundle, Phase
 from vo_services.identity import principals_of
-
-log = logging.getLogger(__name__)
+from vo_services.jobs import executor, manager
+from vo_services.jobs.persistence import JobKind, beat, result_file
 
 RECHECK_BATCH = 100  # access is asked again for this many files at a time, just before they are read
 PROGRESS_S = 1.0  # how often a build records its progress (and so shows it is alive)
@@ -53,9 +50,16 @@ def remove_files(bundle_id: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def set_phase(bundle_id: str, from_phases: Iterable[str], to_phase: str, **fields) -> bool:
-    return Bundle.objects.filter(id=bundle_id, phase__in=list(from_phases)).update(
-        phase=to_phase, **fields) == 1
+def _expiry(moment: datetime) -> datetime:
+    return moment + timedelta(seconds=get_settings().bundle_lifetime_s)
+
+
+KIND = JobKind(
+    model=Bundle, task="vo_services.datalink.tasks.build_bundle", remove_files=remove_files,
+    internal_error="FatalFault: the bundle could not be built because of an internal error; "
+                   "it has been logged",
+    failure_fields=lambda end: {"expires": _expiry(end)}, after_failure=remove_files,
+)
 
 
 def submit(owner: str | None, principals: Sequence[str], identifiers: Sequence[str],
@@ -73,14 +77,9 @@ def submit(owner: str | None, principals: Sequence[str], identifiers: Sequence[s
 
 
 def enqueue(bundle: Bundle) -> None:
-    """Hand a QUEUED bundle to the workers; if the broker is down, tidy() sends it later.
+    """Hand a QUEUED bundle to the workers; if the broker is down, the tidy task sends it later.
     Sending it twice is harmless: only one build can move it from QUEUED to EXECUTING."""
-    from vo_services.datalink.tasks import build_bundle
-
-    try:
-        build_bundle.delay(bundle.id)
-    except Exception as exc:  # noqa: BLE001  (kombu raises many kinds of connection errors)
-        log.warning("bundle %s queued but not sent to the workers yet: %s", bundle.id, exc)
+    executor.enqueue(KIND, bundle.id)
 
 
 class _Progress:
@@ -95,8 +94,7 @@ class _Progress:
         now = time.monotonic()
         if now - self.last >= PROGRESS_S:
             self.last = now
-            Bundle.objects.filter(id=self.bundle_id, phase=Phase.EXECUTING).update(
-                files_done=files, bytes_done=size, heartbeat=djtz.now())
+            beat(KIND, self.bundle_id, files_done=files, bytes_done=size)
 
 
 def _members(bundle: Bundle) -> Iterator[Member]:
@@ -114,83 +112,44 @@ def _members(bundle: Bundle) -> Iterator[Member]:
 
 
 def build(bundle_id: str) -> str:
-    """QUEUED to EXECUTING, the files into the result, then COMPLETED, or ERROR with a message."""
-    now = djtz.now()
-    if not set_phase(bundle_id, (Phase.QUEUED,), Phase.EXECUTING, start_time=now, heartbeat=now):
-        return "not queued (built already, or gone)"
-    bundle = Bundle.objects.get(id=bundle_id)
+    """QUEUED to EXECUTING, the files into the result, then COMPLETED, or ERROR with a message.
+    Its progress is its heartbeat: a build that reads nothing for LICK_JOB_STUCK_AFTER is stuck."""
+    return executor.execute(KIND, bundle_id, _write, _explain, keep_alive=False)
+
+
+def _write(bundle: Bundle) -> dict:
     final = result_path(bundle)
-    temporary = final.with_name(f".{final.name}.{secrets.token_hex(4)}.partial")
-    try:
-        with temporary.open("wb") as out:
-            rows = write_bundle(format_named(bundle.format), out, top_directory(bundle), _members(bundle),
-                                _Progress(bundle_id))
-        os.replace(temporary, final)
-    except BuildFailed as exc:
-        message = str(exc)
-    except Exception:  # noqa: BLE001  (a bug or a database outage: the user gets a clean ERROR)
-        log.exception("bundle %s failed", bundle_id)
-        message = "FatalFault: the bundle could not be built because of an internal error; it has been logged"
-    else:
-        message = None
-    finally:
-        temporary.unlink(missing_ok=True)
-    if message is not None:
-        _fail(bundle_id, message)
-        return f"ERROR: {message}"
+    with result_file(final) as out:
+        rows = write_bundle(format_named(bundle.format), out, top_directory(bundle), _members(bundle),
+                            _Progress(bundle.id))
     end = djtz.now()
-    if not set_phase(bundle_id, (Phase.EXECUTING,), Phase.COMPLETED, end_time=end, heartbeat=end,
-                     files_done=len(rows), bytes_done=sum(r.size for r in rows),
-                     result_size=final.stat().st_size, expires=_expiry(end)):
-        remove_files(bundle_id)
-        return "finished after it was given up: result discarded"
-    return "COMPLETED"
+    return {"heartbeat": end, "files_done": len(rows), "bytes_done": sum(r.size for r in rows),
+            "result_size": final.stat().st_size, "expires": _expiry(end)}
 
 
-def _expiry(moment: datetime) -> datetime:
-    return moment + timedelta(seconds=get_settings().bundle_lifetime_s)
-
-
-def _fail(bundle_id: str, message: str) -> bool:
-    end = djtz.now()
-    failed = set_phase(bundle_id, (Phase.EXECUTING,), Phase.ERROR, end_time=end, error_summary=message,
-                       expires=_expiry(end))
-    remove_files(bundle_id)
-    return failed
+def _explain(bundle: Bundle, exc: Exception) -> str | None:
+    return str(exc) if isinstance(exc, BuildFailed) else None
 
 
 def expire(now: datetime | None = None) -> int:
     """Delete the files of bundles past their expiry (COMPLETED becomes ARCHIVED), and the
     records of those expired long ago. Returns the number of files deleted."""
     now = now or djtz.now()
-    expired = list(Bundle.objects.filter(phase=Phase.COMPLETED, expires__lte=now).values_list("id", flat=True))
-    for bundle_id in expired:
-        if set_phase(bundle_id, (Phase.COMPLETED,), Phase.ARCHIVED):
-            remove_files(bundle_id)
-    old = Bundle.objects.filter(phase__in=(Phase.ARCHIVED, Phase.ERROR),
-                                expires__lte=now - timedelta(seconds=RECORD_KEEP_S))
-    for bundle_id in old.values_list("id", flat=True):
-        remove_files(bundle_id)
-    old.delete()
-    return len(expired)
+    expired = manager.archive(KIND, manager.due(KIND, "expires", now, (Phase.COMPLETED,)))
+    manager.destroy(KIND, manager.due(KIND, "expires", now - timedelta(seconds=RECORD_KEEP_S),
+                                      (Phase.ARCHIVED, Phase.ERROR)))
+    return expired
 
 
-def fail_stuck(stuck_after_s: float) -> int:
+def fail_stuck(stuck_after_s: float = manager.STUCK_AFTER_S) -> int:
     """Builds whose worker died (no progress for ``stuck_after_s``) become ERROR."""
-    cutoff = djtz.now() - timedelta(seconds=stuck_after_s)
-    stuck = Bundle.objects.filter(phase=Phase.EXECUTING, heartbeat__lt=cutoff).values_list("id", flat=True)
-    return sum(_fail(bundle_id, "TransientFault: the worker building this bundle stopped; please ask again")
-               for bundle_id in list(stuck))
+    return manager.fail_stuck(KIND, "TransientFault: the worker building this bundle stopped; "
+                              "please ask again", stuck_after_s)
 
 
-def requeue_lost(after_s: float) -> int:
+def requeue_lost(after_s: float = manager.LOST_AFTER_S) -> int:
     """QUEUED bundles whose message the broker lost (a Redis restart) are sent again."""
-    cutoff = djtz.now() - timedelta(seconds=after_s)
-    lost = list(Bundle.objects.filter(phase=Phase.QUEUED, heartbeat__lt=cutoff))
-    for bundle in lost:
-        Bundle.objects.filter(id=bundle.id, phase=Phase.QUEUED).update(heartbeat=djtz.now())
-        enqueue(bundle)
-    return len(lost)
+    return manager.requeue_lost(KIND, enqueue, after_s)
 
 
 def ids_from_tap_job(reference: str, caller: str | None) -> list[str]:
@@ -199,14 +158,14 @@ def ids_from_tap_job(reference: str, caller: str | None) -> list[str]:
     ``reference`` is the job's id or any URL below ``/tap/async/<id>``. The job must be readable
     by the caller under the TAP service's own rule (UWS 1.1 §3: only its owner, if it has one).
     """
-    from vo_services.tap.models import Job, Phase as JobPhase
+    from vo_services.tap.models import Job
     from vo_services.tap.results import result_path as tap_result_path
 
     job_id = reference.strip().rstrip("/").split("/async/")[-1].split("/")[0]
     job = Job.objects.filter(id=job_id).first()
     if job is None or (job.owner is not None and job.owner != caller):
         raise BundleError(f"NotFoundFault: no TAP job {job_id} that you may read", 404)
-    if job.phase != JobPhase.COMPLETED:
+    if job.phase != Phase.COMPLETED:
         raise BundleError(f"UsageFault: TAP job {job_id} is {job.phase}; a bundle needs a COMPLETED job")
     path = tap_result_path(job)
     if path is None or not path.exists():

@@ -5,23 +5,19 @@ import secrets
 
 from django.db import models
 
+from vo_services.jobs.persistence import Phase
+
+__all__ = ["BUNDLE_PHASES", "Bundle", "Phase", "new_bundle_id"]
+
 
 def new_bundle_id() -> str:
     """An id that cannot be guessed: anonymous bundles are readable by whoever has their URL."""
     return secrets.token_hex(16)
 
 
-class Phase(models.TextChoices):
-    """The UWS 1.1 §2.1.3 phase names a bundle passes through, so that clients know them.
-
-    ARCHIVED (UWS: "the job's results have been deleted") is an expired bundle.
-    """
-
-    QUEUED = "QUEUED"
-    EXECUTING = "EXECUTING"
-    COMPLETED = "COMPLETED"
-    ERROR = "ERROR"
-    ARCHIVED = "ARCHIVED"
+# The UWS 1.1 §2.1.3 phase names a bundle passes through, so that clients know them. ARCHIVED
+# (UWS: "the job's results have been deleted") is an expired bundle.
+BUNDLE_PHASES = (Phase.QUEUED, Phase.EXECUTING, Phase.COMPLETED, Phase.ERROR, Phase.ARCHIVED)
 
 
 class Bundle(models.Model):
@@ -29,7 +25,8 @@ class Bundle(models.Model):
     owner = models.CharField(max_length=150, null=True, blank=True,
                              help_text="user name of the creator; NULL for anonymous bundles")
     format = models.CharField(max_length=16, help_text="vo_services.datalink.bundles.FORMATS name")
-    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.QUEUED)
+    phase = models.CharField(max_length=16, choices=[(p.value, p.label) for p in BUNDLE_PHASES],
+                             default=Phase.QUEUED)
     obs_ids = models.JSONField(default=list, help_text="the observations to bundle, visible at submission")
     refused = models.JSONField(default=list, help_text="IDs asked for that the caller may not have")
     files_total = models.PositiveIntegerField()

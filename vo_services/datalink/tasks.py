@@ -1,21 +1,15 @@
-"""Celery tasks of download bundles: the builder, and the beat task that tidies up after it."""
+"""Celery tasks of download bundles: the builder, and the beat task that tidies up after it.
+
+Thin: the bodies are in :mod:`vo_services.datalink.bundle_jobs` and the job core; the worker
+loads this module by name (:mod:`lick.worker`) and the web sends ``build_bundle`` by name.
+"""
 from __future__ import annotations
 
-import os
-
-import django
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
-django.setup()
-
-from archive.worker import app  # noqa: E402
-from vo_services.datalink import bundle_jobs  # noqa: E402
-from vo_services.tap.tasks import STUCK_AFTER_S  # noqa: E402  (one notion of a dead worker for all jobs)
-
-LOST_AFTER_S = 120.0  # a QUEUED bundle no worker took for this long has lost its broker message
+from archive.broker import app
+from vo_services.datalink import bundle_jobs
 
 
-@app.task(acks_late=True, reject_on_worker_lost=True)
+@app.task(name=bundle_jobs.KIND.task, acks_late=True, reject_on_worker_lost=True)
 def build_bundle(bundle_id: str) -> str:
     return bundle_jobs.build(bundle_id)
 
@@ -23,5 +17,5 @@ def build_bundle(bundle_id: str) -> str:
 @app.task
 def tidy_bundles() -> dict[str, int]:
     """Expired bundles lose their files; dead builds become ERROR; lost messages are sent again."""
-    return {"expired": bundle_jobs.expire(), "stuck": bundle_jobs.fail_stuck(STUCK_AFTER_S),
-            "requeued": bundle_jobs.requeue_lost(LOST_AFTER_S)}
+    return {"expired": bundle_jobs.expire(), "stuck": bundle_jobs.fail_stuck(),
+            "requeued": bundle_jobs.requeue_lost()}

@@ -66,7 +66,9 @@ class TapRequest:
             maxrec = limits.OUTPUT_ROWS.clamp(params.integer("MAXREC"))
             uploads = tuple(read_votable(name, fetch(uri, params.files))
                             for name, uri in parse_upload_params(params.getlist("UPLOAD")))
-        except (DaliParameterError, UnknownFormat, UploadError) as exc:
+        except UploadError as exc:  # refused before anything reaches the database
+            raise TapUsageError(f"UsageFault: {exc}") from None
+        except (DaliParameterError, UnknownFormat) as exc:
             raise TapUsageError(str(exc)) from None
         return cls(query=query, lang=lang, output=output, content_type=content_type, maxrec=maxrec,
                    run_id=params.get("RUNID"), uploads=uploads)
@@ -137,6 +139,9 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
 def _load_uploads(conn, uploads: list) -> None:
     try:
         create_tables(conn, uploads)
+    except UploadError as exc:
+        conn.rollback()
+        raise QueryFailed(f"UsageFault: {exc}") from None
     except psycopg2.Error as exc:
         conn.rollback()
         raise QueryFailed(f"an uploaded table could not be loaded: {describe(exc)}") from None

@@ -1,22 +1,28 @@
-"""The UWS job manager: creating jobs and moving them between phases, safely.
+"""TAP async jobs (UWS 1.1): creating them, their parameters, and the user's phase changes.
 
-Every phase change is a compare-and-set UPDATE (``WHERE phase IN (...)``), so that an ABORT or
-DELETE can never be overwritten by a worker that finishes at the same moment, and two requests
-to RUN the same job queue it once.
+Phase changes, sending to the workers and the sweeps are the job core's
+(:mod:`vo_services.jobs`); this module says what is particular to a TAP job: its UWS
+parameters and limits, and that stopping one cancels its query in PostgreSQL.
 """
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from django.db import connection
 from django.utils import timezone as djtz
 
 from vo_services import limits
+from vo_services.jobs import executor
+from vo_services.jobs.persistence import JobKind, set_phase
+from vo_services.tap import results
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 
-log = logging.getLogger(__name__)
+KIND = JobKind(
+    model=Job, task="vo_services.tap.tasks.run_job", remove_files=results.remove_files,
+    internal_error="the query failed because of an internal error; it has been logged",
+    # UWS 1.1 §2.2.2.5 errorSummary type; the query has ended, its backend is no longer this job's.
+    failure_fields=lambda end: {"error_type": "fatal", "backend_pid": None},
+)
 
 # UWS parameters of the job itself, not of the query.
 CONTROL_PARAMETERS = {"PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACTION"}
@@ -24,11 +30,6 @@ CONTROL_PARAMETERS = {"PHASE", "RUNID", "EXECUTIONDURATION", "DESTRUCTION", "ACT
 
 class JobStateError(Exception):
     """An action the job's phase does not allow (UWS §2.2: answered with 403)."""
-
-
-def set_phase(job_id: str, from_phases: Iterable[str], to_phase: str, **fields) -> bool:
-    """Compare-and-set: move the job to ``to_phase`` only if it is in one of ``from_phases``."""
-    return Job.objects.filter(id=job_id, phase__in=list(from_phases)).update(phase=to_phase, **fields) == 1
 
 
 def create(owner: str | None, parameters: list[tuple[str, str]]) -> Job:
@@ -95,7 +96,7 @@ def run(job: Job) -> None:
     """PENDING (or HELD) to QUEUED, then hand the job to a Celery worker."""
     if job.phase in ACTIVE_PHASES or job.phase == Phase.COMPLETED:
         return  # running it again changes nothing (taplint runs jobs twice)
-    if not set_phase(job.id, (Phase.PENDING, Phase.HELD), Phase.QUEUED, heartbeat=djtz.now()):
+    if not set_phase(KIND, job.id, (Phase.PENDING, Phase.HELD), Phase.QUEUED, heartbeat=djtz.now()):
         raise JobStateError(f"job {job.id} is {job.phase}: only a PENDING job can be run")
     enqueue(job)
 
@@ -103,20 +104,15 @@ def run(job: Job) -> None:
 def enqueue(job: Job) -> None:
     """Send a QUEUED job to the workers. Sending it twice is harmless: only one run can move it
     from QUEUED to EXECUTING. If the broker is down, requeue_lost_jobs sends it later."""
-    from vo_services.tap.tasks import run_job
-
     duration = job.execution_duration or limits.ASYNC_EXECUTION_S.hard
-    try:
-        result = run_job.apply_async((job.id,), soft_time_limit=duration, time_limit=duration + 30)
-    except Exception as exc:  # noqa: BLE001  (kombu raises many kinds of connection errors)
-        log.warning("job %s queued but not sent to the workers yet: %s", job.id, exc)
-        return
-    Job.objects.filter(id=job.id).update(task_id=result.id)
+    task_id = executor.enqueue(KIND, job.id, soft_time_limit=duration, time_limit=duration + 30)
+    if task_id is not None:
+        Job.objects.filter(id=job.id).update(task_id=task_id)
 
 
 def abort(job: Job) -> None:
     """UWS §2.2.3.6: stop the job; its query is cancelled in PostgreSQL, not just in Celery."""
-    if not set_phase(job.id, (Phase.PENDING, Phase.QUEUED, Phase.EXECUTING, Phase.HELD), Phase.ABORTED,
+    if not set_phase(KIND, job.id, (Phase.PENDING, Phase.QUEUED, Phase.EXECUTING, Phase.HELD), Phase.ABORTED,
                      end_time=djtz.now()):
         if job.phase in (Phase.COMPLETED, Phase.ERROR, Phase.ABORTED):
             return  # nothing left to stop
@@ -125,11 +121,9 @@ def abort(job: Job) -> None:
 
 
 def stop_execution(job: Job) -> None:
-    from archive.worker import app
-
     job.refresh_from_db(fields=["task_id", "backend_pid"])
     if job.task_id:
-        app.control.revoke(job.task_id)
+        executor.revoke(job.task_id)
     if job.backend_pid:
         cancel_backend(job.backend_pid)
 
@@ -142,20 +136,8 @@ def cancel_backend(pid: int) -> None:
 
 def delete(job: Job) -> None:
     """UWS §2.2.3.2: the job and its results disappear; a running query is cancelled first."""
-    from vo_services.tap.results import remove_result
-
     if job.phase in ACTIVE_PHASES:
-        set_phase(job.id, ACTIVE_PHASES, Phase.ABORTED, end_time=djtz.now())
+        set_phase(KIND, job.id, ACTIVE_PHASES, Phase.ABORTED, end_time=djtz.now())
         stop_execution(job)
-    remove_result(job)
+    results.remove_files(job.id)
     job.delete()
-
-
-def destroy_expired(now: datetime | None = None) -> int:
-    """Delete the jobs whose destruction time has passed (run by Celery beat)."""
-    expired = Job.objects.filter(destruction__lte=now or djtz.now())
-    count = 0
-    for job in expired:
-        delete(job)
-        count += 1
-    return count

@@ -10,3 +10,13 @@ from vo_services.limits import Limit
 UPLOAD_BYTES = Limit(default=5_000_000, hard=20_000_000)
 UPLOAD_ROWS_HARD = 1_000_000
 MAX_QUERY_BYTES = 100_000
+
+# TAP_UPLOAD (issue #13). TAPRegExt 1.0 has no element for the number of uploads: enforced only.
+MAX_UPLOADS = 10  # tables per request
+UPLOAD_COLUMNS = 1_000  # columns per uploaded table (PostgreSQL's own ceiling is 1,600)
+UPLOAD_COLUMN_NAME_CHARS = 63  # PostgreSQL's identifier length (NAMEDATALEN - 1)
+UPLOAD_TABLE_NAME_CHARS = 63 - len("tap_upload_")  # the temporary table is tap_upload_<name>
+UPLOAD_FETCH_S = 10.0  # an upload at an http(s) URL: the whole fetch, connect to last byte
+# A request's body, checked as it arrives (vo_services/chunked.py): every upload at its hard
+# limit, plus room for the other parameters and the multipart framing.
+MAX_REQUEST_BYTES = UPLOAD_BYTES.hard * MAX_UPLOADS + 1_000_000

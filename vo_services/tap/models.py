@@ -5,29 +5,14 @@ import secrets
 
 from django.db import models
 
+from vo_services.jobs.persistence import ACTIVE_PHASES, FINAL_PHASES, Phase
+
+__all__ = ["ACTIVE_PHASES", "FINAL_PHASES", "Job", "Phase", "new_job_id"]
+
 
 def new_job_id() -> str:
     """A job id that is a legal path segment and cannot be guessed (UWS §2.2.1)."""
     return secrets.token_hex(12)
-
-
-class Phase(models.TextChoices):
-    """UWS 1.1 §2.1.3 execution phases."""
-
-    PENDING = "PENDING"
-    QUEUED = "QUEUED"
-    EXECUTING = "EXECUTING"
-    COMPLETED = "COMPLETED"
-    ERROR = "ERROR"
-    ABORTED = "ABORTED"
-    UNKNOWN = "UNKNOWN"
-    HELD = "HELD"
-    SUSPENDED = "SUSPENDED"
-    ARCHIVED = "ARCHIVED"
-
-
-ACTIVE_PHASES = (Phase.QUEUED, Phase.EXECUTING)
-FINAL_PHASES = (Phase.COMPLETED, Phase.ERROR, Phase.ABORTED, Phase.ARCHIVED)
 
 
 class Job(models.Model):

@@ -1,11 +1,15 @@
-"""Where async results live: one file per job in the results directory, published atomically."""
+"""Where async results live: one file per job in the results directory, published atomically
+(write-then-rename, :mod:`vo_services.jobs.persistence`), beside the job's stored uploads."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from archive.config import get_settings
+from vo_services.jobs.persistence import publish, temporary_for
 from vo_services.tap.models import Job
+
+__all__ = ["partial_path", "publish", "remove_files", "result_path", "results_dir", "store_uploads",
+           "stored_uploads"]
 
 
 def results_dir() -> Path:
@@ -22,17 +26,12 @@ def partial_path(job: Job, extension: str) -> tuple[Path, Path]:
     """(temporary, final) paths: the result is written to the first and renamed to the second,
     so a reader never sees half a file."""
     final = results_dir() / f"{job.id}.{extension}"
-    return final.with_name(f".{final.name}.partial"), final
+    return temporary_for(final), final
 
 
-def publish(temporary: Path, final: Path) -> int:
-    os.replace(temporary, final)
-    return final.stat().st_size
-
-
-def remove_result(job: Job) -> None:
+def remove_files(job_id: str) -> None:
     """The job's result, partial result and stored uploads."""
-    for path in results_dir().glob(f"*{job.id}.*"):
+    for path in results_dir().glob(f"*{job_id}.*"):
         path.unlink(missing_ok=True)
 
 
