@@ -1,7 +1,7 @@
 """``lick-admin translate-adql --parse-only``: ADQL 2.1's grammar and type rules, knowing no table."""
 from __future__ import annotations
 
-from archive.cli import main
+from lick.cli import main
 
 
 def test_parse_only_refuses_a_type_error_with_its_position(capsys):
