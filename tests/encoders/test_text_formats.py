@@ -10,7 +10,7 @@ import pytest
 from astropy.table import Table
 
 from tests.encoders.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees
-from vo_services.encoders import Field
+from archive.columns import Column
 from vo_services.encoders.fits import write_fits
 from vo_services.encoders.jsonformat import write_json
 from vo_services.encoders.text import write_csv, write_tsv
@@ -51,7 +51,7 @@ def test_csv_maxrec():
 
 
 def test_tsv_has_no_tabs_or_breaks_in_values():
-    fields = [Field("a", "VARCHAR"), Field("b", "INTEGER")]
+    fields = [Column("a", "VARCHAR"), Column("b", "INTEGER")]
     data = b"".join(write_tsv(fields, [[("x\ty\nz", 1), (None, None)]])).decode()
     assert data == "a\tb\nx y z\t1\n\t\n"
     table = Table.read(b"".join(write_tsv(FIELDS[:6], batches())).decode(), format="ascii.tab")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from archive.columns import Column
 from archive.config import get_settings
-from vo_services.encoders import Field
 from vo_services.encoders.cells import xml_attribute
 from vo_services.encoders.fields import xml_ids
 
@@ -34,7 +34,7 @@ def service_descriptor(field_id: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def descriptors_for(fields: Sequence[Field]) -> tuple[str, ...]:
+def descriptors_for(fields: Sequence[Column]) -> tuple[str, ...]:
     """The descriptor when the result has an obs_publisher_did column, else nothing.
 
     Services that serve ObsCore rows (TAP, the cone search) attach it to their results; the

@@ -17,8 +17,8 @@ from itertools import chain
 
 import numpy as np
 
+from archive.columns import Column
 from vo_services.encoders import values
-from vo_services.encoders.fields import Field
 from vo_services.encoders.rows import columns_of
 
 SMALL_ROWS = 64  # measured crossover with the vectorised encoder: 60 to 200 rows (3 to 31 columns)
@@ -29,14 +29,14 @@ _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
 _NAN = float("nan")
 _COUNT = struct.Struct(">i").pack
 
-Column = Callable[[Sequence], tuple[list[bytes], list[bool]]]  # cells and null flags
+ColumnCells = Callable[[Sequence], tuple[list[bytes], list[bool]]]  # cells and null flags
 
 
 class Unpackable(ValueError):
     """A value this encoder cannot pack; the vectorised encoder takes the batch."""
 
 
-def _integers(fmt: str) -> Column:
+def _integers(fmt: str) -> ColumnCells:
     pack = struct.Struct(fmt).pack
     zero = pack(0)
 
@@ -46,7 +46,7 @@ def _integers(fmt: str) -> Column:
     return encode
 
 
-def _floats(fmt: str) -> Column:
+def _floats(fmt: str) -> ColumnCells:
     pack = struct.Struct(fmt).pack
     nan = pack(_NAN)
 
@@ -60,7 +60,7 @@ def _boolean(column: Sequence) -> tuple[list[bytes], list[bool]]:
     return [b"?" if v is None else (b"T" if v else b"F") for v in column], [v is None for v in column]
 
 
-def _tuples(width: int, convert: values.Converter) -> Column:
+def _tuples(width: int, convert: values.Converter) -> ColumnCells:
     pack = struct.Struct(f">{width}d").pack
     empty = pack(*[_NAN] * width)
 
@@ -71,7 +71,7 @@ def _tuples(width: int, convert: values.Converter) -> Column:
     return encode
 
 
-def _polygons(convert: values.Converter) -> Column:
+def _polygons(convert: values.Converter) -> ColumnCells:
     def cell(vertices) -> bytes:
         return _COUNT(len(vertices)) + struct.pack(f">{len(vertices)}d", *vertices)
 
@@ -82,7 +82,7 @@ def _polygons(convert: values.Converter) -> Column:
     return encode
 
 
-def _strings(convert: values.Converter, wide: bool, length: int | None) -> Column:
+def _strings(convert: values.Converter, wide: bool, length: int | None) -> ColumnCells:
     """As :func:`vo_services.encoders.binary2._strings`: ASCII with ``?`` for the rest, or
     UTF-16BE; a fixed ``length`` pads with NULs or cuts."""
     codec, errors, unit = ("utf-16-be", "surrogatepass", 2) if wide else ("ascii", "replace", 1)
@@ -100,7 +100,7 @@ def _strings(convert: values.Converter, wide: bool, length: int | None) -> Colum
     return encode
 
 
-def column_encoder(field: Field) -> Column:
+def column_encoder(field: Column) -> ColumnCells:
     datatype = field.datatype
     if datatype in _INTEGER_FORMATS:
         return _integers(_INTEGER_FORMATS[datatype])
@@ -119,7 +119,7 @@ def column_encoder(field: Field) -> Column:
 class SmallRows:
     """Encodes a batch of rows into BINARY2 bytes, one cell at a time."""
 
-    def __init__(self, fields: Sequence[Field]):
+    def __init__(self, fields: Sequence[Column]):
         self.columns = [column_encoder(f) for f in fields]
 
     def encode(self, rows: Sequence[Sequence]) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from vo_services.encoders import Field
+from archive.columns import Column
 from vo_services.results.query import BinaryCursor, TextCursor, describe
 from vo_services.results.responses import ResultStream, result_chunks
 from vo_services.results.statements import PreparedCall
@@ -36,7 +36,7 @@ class ResultLimits:
     batch: int | None
 
 
-def run_result(sql: str | bytes | PreparedCall, fields: Sequence[Field], encoder: Callable,
+def run_result(sql: str | bytes | PreparedCall, fields: Sequence[Column], encoder: Callable,
                principals: Sequence[str], limits: ResultLimits, *,
                infos: Iterable[tuple[str, str]] = (), extra_resources: Iterable[str] = (),
                setup: Callable | None = None,

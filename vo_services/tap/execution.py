@@ -14,10 +14,11 @@ from functools import lru_cache, partial
 
 import psycopg2
 
+from archive.columns import Column
 from vo_services import limits
 from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.descriptor import descriptors_for
-from vo_services.encoders import Field, OutputFormat, UnknownFormat, resolve
+from vo_services.encoders import OutputFormat, UnknownFormat, resolve
 from vo_services.results.engine import ResultLimits, run_result
 from vo_services.results.query import QueryFailed, describe
 from vo_services.results.responses import ResultStream
@@ -78,7 +79,7 @@ class TapRequest:
 class PreparedQuery:
     request: TapRequest
     sql: str
-    fields: tuple[Field, ...]
+    fields: tuple[Column, ...]
     infos: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     row_limit: int | None = None  # the SQL's LIMIT
 
@@ -95,18 +96,15 @@ def prepare(request: TapRequest) -> PreparedQuery:
     return PreparedQuery(request, sql, fields, (("QUERY", request.query),), row_limit)
 
 
-def _translate(query: str, maxrec: int, tables) -> tuple[str, tuple[Field, ...], int | None]:
+def _translate(query: str, maxrec: int, tables) -> tuple[str, tuple[Column, ...], int | None]:
     from vo_services.tap.adql import translate
 
     translated = translate(query, tables, maxrec=maxrec)
-    fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
-                         unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
-                   for c in translated.columns)
-    return translated.sql, fields, translated.row_limit
+    return translated.sql, tuple(map(Column.described, translated.columns)), translated.row_limit
 
 
 @lru_cache(maxsize=512)
-def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Field, ...], int | None]:
+def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Column, ...], int | None]:
     """Translations over the published tables, kept: clients repeat queries (TOPCAT, scripts,
     polling), and the catalogue is fixed for the life of the process."""
     from vo_services.tap.catalog import catalog
