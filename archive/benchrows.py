@@ -25,12 +25,11 @@ INSTRUMENTS = (  # telescope, instrument, dataproduct_type, facility, instrument
 FRAMES = np.array(["science", "bias", "flat", "arc", "dark"])
 FRAME_WEIGHTS = np.array([0.7, 0.1, 0.1, 0.07, 0.03])
 COLUMNS = (
-    "obs_id", "obs_publisher_did", "dataproduct_type", "calib_level", "target_name", "s_ra", "s_dec",
-    "s_fov", "t_min", "t_max", "t_exptime", "instrument_name", "facility_name", "access_estsize",
+    "id", "obs_id", "obs_publisher_did", "dataproduct_type", "calib_level", "target_name", "s_ra", "s_dec",
+    "s_fov", "t_min", "t_max", "t_exptime", "instrument_name", "facility_name",
     "obs_release_date", "pos", "telescope", "instrument", "frame_type", "observing_night", "date_obs",
     "airmass", "file_size", "file_mtime", "ingest_flags", "header", "file_path",
 )
-MJD_UNIX_EPOCH = 40587.0
 
 
 def fill(rows: int, *, dbname: str | None = None, seed: int = 7, proprietary: float = 0.3,
@@ -41,11 +40,9 @@ def fill(rows: int, *, dbname: str | None = None, seed: int = 7, proprietary: fl
     rng = np.random.default_rng(seed)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT coalesce(max(id), 0) FROM lick.observation")
-            start = cur.fetchone()[0]
             for offset in range(0, rows, chunk):
                 n = min(chunk, rows - offset)
-                _copy_chunk(cur, rng, start + offset, n, proprietary, programs, settings.ivoa_authority)
+                _copy_chunk(cur, rng, _take_ids(cur, n), proprietary, programs, settings.ivoa_authority)
         with conn.cursor() as cur:
             conn.autocommit = True
             cur.execute("ANALYZE lick.observation")
@@ -54,8 +51,20 @@ def fill(rows: int, *, dbname: str | None = None, seed: int = 7, proprietary: fl
         conn.close()
 
 
-def _copy_chunk(cur, rng, first_id, n, proprietary, programs, authority) -> None:
-    ids = np.arange(first_id + 1, first_id + n + 1)
+def _take_ids(cur, n: int) -> np.ndarray:
+    """``n`` ids drawn from the table's own sequence, as an ingest would take them.
+
+    The rows and their grants must agree on the ids; computing them from max(id) does not, once
+    the sequence has moved past max(id) (rows deleted, a rolled-back ingest) or when another
+    writer takes ids meanwhile.
+    """
+    cur.execute("SELECT nextval(pg_get_serial_sequence('lick.observation', 'id')) "
+                "FROM generate_series(1, %s)", (n,))
+    return np.fromiter((row[0] for row in cur), dtype=np.int64, count=n)
+
+
+def _copy_chunk(cur, rng, ids: np.ndarray, proprietary, programs, authority) -> None:
+    n = len(ids)
     inst = rng.integers(0, len(INSTRUMENTS), n)
     # uniform on the sphere, north of dec -30 (what Lick sees)
     ra = rng.uniform(0, 360, n)
@@ -77,8 +86,8 @@ def _copy_chunk(cur, rng, first_id, n, proprietary, programs, authority) -> None
         release = "2099-01-01+00" if hidden[i] else f"{night.isoformat()}+00"
         ra_rad, dec_rad = np.radians(ra[i]), np.radians(dec[i])
         out.write("\t".join(map(str, (
-            obs_id, f"{authority}?{obs_id}", dptype, 1, f"Target {ids[i] % 5000}", ra[i], dec[i],
-            0.1, t_min[i], t_min[i] + exptime[i] / 86400, exptime[i], instrument, facility, 1024,
+            ids[i], obs_id, f"{authority}?{obs_id}", dptype, 1, f"Target {ids[i] % 5000}", ra[i], dec[i],
+            0.1, t_min[i], t_min[i] + exptime[i] / 86400, exptime[i], instrument, facility,
             release, f"({ra_rad},{dec_rad})", tel, instrument, frame[i], night.isoformat(), moment,
             1.2, 1048576, moment, 0, "SIMPLE  =                    T", obs_id + ".fits",
         ))) + "\n")

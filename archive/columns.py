@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields as dataclass_fields
 
 # ADQL 2.1 §3 and DALI 1.1 §3.3: how each ADQL type is serialised in VOTable, as
-# (datatype, arraysize, xtype). REGION is an STC-S string (ObsCore 1.1 s_region practice,
-# shared/ivoa_checklist.md §9 O8).
+# (datatype, arraysize, xtype). REGION is an STC-S string, as ObsCore 1.1 services give s_region.
 VOTABLE_TYPES: dict[str, tuple[str, str | None, str | None]] = {
     "SMALLINT": ("short", None, None),
     "INTEGER": ("int", None, None),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.columns import Column
+from archive.standards import DATALINK_MIME
 from archive.visibility import VISIBLE_ROWS
 
 
@@ -69,7 +70,7 @@ def _obscore(name, expr, datatype, ucd, utype, description, unit=None, **kw) -> 
                            unit=unit, ucd=ucd, utype=f"obscore:{utype}", std=True, **kw)
 
 
-# ObsCore 1.1, Appendix C (ivoa_checklist §9 O12): names, types, units, UCDs and utypes.
+# ObsCore 1.1, Appendix C: names, types, units, UCDs and utypes.
 OBSCORE = PublishedTable(
     schema="ivoa",
     name="obscore",
@@ -96,7 +97,7 @@ OBSCORE = PublishedTable(
                  "CLOB", "meta.ref.url", "Access.reference",
                  "DataLink links of the observation: the file, its preview, header and calibrations",
                  principal=True),
-        _obscore("access_format", "'application/x-votable+xml;content=datalink'::text", "VARCHAR",
+        _obscore("access_format", f"'{DATALINK_MIME}'::text", "VARCHAR",
                  "meta.code.mime", "Access.format", "MIME type of what access_url returns",
                  principal=True),
         _obscore("access_estsize", "(o.file_size + 1023) / 1024", "BIGINT", "phys.size;meta.file",

@@ -73,7 +73,6 @@ observation = Table(
     Column("em_xel", BigInteger),
     Column("instrument_name", Text, nullable=False),
     Column("facility_name", Text, nullable=False),
-    Column("access_estsize", BigInteger, comment="file size, kbyte"),
     Column("obs_release_date", DateTime(timezone=True), nullable=False),
     # Set by an archive admin; ingest and reapply-access then keep it as the release date.
     Column("release_override", DateTime(timezone=True), comment="release date set by an admin"),
@@ -105,7 +104,7 @@ observation = Table(
     Column("file_mtime", DateTime(timezone=True), nullable=False),
     Column("checksum", Text, comment="MD5 of the file, hex"),
     Column("ingest_flags", Integer, nullable=False, server_default=text("0")),
-    Column("header", Text, nullable=False),
+    Column("header", Text, nullable=False),  # compressed with lz4 (migration 0007)
     # Never published: where the file lives, relative to the archive root.
     Column("file_path", Text, nullable=False, unique=True),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -119,13 +118,21 @@ observation = Table(
 
 Index("observation_pos_gist", observation.c.pos, postgresql_using="gist")
 Index("observation_s_region_gist", observation.c.s_region, postgresql_using="gist")
-Index("observation_t_min", observation.c.t_min)
+# Indexes serve the published views only on bare columns with leakproof operators (they are
+# security_barrier views); those that serve counts include the access rule's columns, so that
+# COUNT(*) and GROUP BY through the views are index-only scans (migration 0007).
+_RULE_COLUMNS = ["obs_release_date", "grantees"]
+Index("observation_t_min", observation.c.t_min, postgresql_include=["t_max", *_RULE_COLUMNS])
+Index("observation_t_max", observation.c.t_max)
+Index("observation_em", observation.c.em_min, observation.c.em_max)
 Index("observation_night", observation.c.observing_night)
 # The published views show the night as a timestamp; this serves their equality conditions.
 Index("observation_night_timestamp", cast(observation.c.observing_night, DateTime(timezone=False)),
       observation.c.instrument)
-Index("observation_instrument", observation.c.instrument_name, observation.c.t_min)
-Index("observation_target", func.lower(observation.c.target_name))
+Index("observation_instrument", observation.c.instrument_name, observation.c.t_min,
+      postgresql_include=["dataproduct_type", "t_max", *_RULE_COLUMNS])
+Index("observation_target_name", observation.c.target_name)
+Index("observation_target", func.lower(observation.c.target_name))  # direct SQL only
 Index("observation_frame_type", observation.c.frame_type)
 Index("observation_release", observation.c.obs_release_date)
 

@@ -16,11 +16,11 @@ import itertools
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import common  # noqa: E402
 from vo_services.tap.adql import check, parse, translate  # noqa: E402
 from vo_services.tap.catalog import catalog as published_catalog  # noqa: E402
 from vo_services.tap.examples import EXAMPLES  # noqa: E402
@@ -34,14 +34,7 @@ def fresh(query: str) -> str:
 
 
 def median_ms(action, repeat: int = 400, warmup: int = 20) -> float:
-    for _ in range(warmup):
-        action()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return common.median_ms(action, repeat=repeat, warmup=warmup)
 
 
 def main() -> None:

@@ -57,7 +57,8 @@ def measure(mode: str, interval: float, sources: list[Path], api: str, logs: Pat
     settings = get_settings()
     root = settings.archive_root
     watcher = start([str(BIN / "python"), "-m", "watcher", "--mode", mode, "--root", str(root),
-                     "--interval", str(interval), "--api", api], logs / f"watcher-{mode}.log")
+                     "--interval", str(interval), "--api", api, "--backlog", str(logs / "watcher-backlog.json")],
+                    logs / f"watcher-{mode}.log")
     wait_ready(logs / f"watcher-{mode}.log", "watcher running")
     conn = psycopg2.connect(settings.dsn("query"))
     conn.autocommit = True

@@ -19,12 +19,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from archive.schema import FRAME_TYPES
 from ingest.nights import night_start
 from ingest.overrides import OverrideError, Overrides
 from ingest.schedule import Schedule, Slot
 
 NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
-CALIBRATION_FRAMES = frozenset({"bias", "dark", "flat", "arc", "focus"})
+#: Calibration frames: every frame type but science and unknown, as the old archive's rule 3 has
+#: it (bias, dark, flat, arc, focus). DataLink's #calibration links are these too.
+CALIBRATION_FRAMES = frozenset(FRAME_TYPES) - {"science", "unknown"}
 DEFAULT_PUBLIC_INSTRUMENTS = frozenset({"All Sky", "SkyCam 2", "APF Cam", "HamCam 1", "HamCam 2", "PF Cam"})
 DEFAULT_PUBLIC_SUFFIXES = frozenset({".jpg", ".jpeg", ".mpg", ".mp4"})
 

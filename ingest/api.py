@@ -6,16 +6,25 @@
     GET  /dirs                 every directory that holds stored files (watcher resync)
     GET  /failures             files that could not be ingested, with their reasons
 
-Every answer is JSON, errors too: ``{"error": "..."}`` with the fitting HTTP status.
+Every answer is JSON, errors too: ``{"error": "..."}`` with the fitting HTTP status, whatever
+goes wrong and wherever (a view, a bad body, a NUL character, an unknown path, a wrong Host,
+an unexpected exception): the API has its own URL conf (:mod:`ingest.urls`, its error handlers
+below) and its own short middleware list (``vo_services/settings.py``), nothing of the public
+services' HTML or VOTable pages.
 """
 from __future__ import annotations
 
 import hmac
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
 from rest_framework import status
-from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed, ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
@@ -43,8 +52,13 @@ class IngestToken(BasePermission):
 
 def json_errors(exc, context):
     """DRF's handler, reshaped to ``{"error": message}``; anything unexpected becomes a JSON 500."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"error": f"the request body is over {limit} bytes: send fewer paths per notification"},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = exception_handler(exc, context)
     if response is None:
+        log.error("ingest API: unexpected error", exc_info=exc)
         return Response({"error": "internal error; see the server log"}, status=500)
     detail = exc.detail if isinstance(exc, APIException) else str(exc)
     if isinstance(detail, dict):
@@ -60,9 +74,17 @@ def json_errors(exc, context):
 class IngestView(APIView):
     permission_classes = [IngestToken]
     authentication_classes: list = []
+    parser_classes = [JSONParser]  # a form or any other body: 415, in JSON
+    renderer_classes = [JSONRenderer]  # never DRF's HTML pages, whatever Accept says
 
     def get_exception_handler(self):
         return json_errors
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:  # PostgreSQL text cannot hold one: it would be a 500
+            raise ParseError("the query string holds a NUL character (%00)")
 
     def bad(self, message: str) -> Response:
         return Response({"error": message}, status=status.HTTP_400_BAD_REQUEST)
@@ -134,7 +156,20 @@ class Failures(IngestView):
                  "last_failed_at": r.last_failed_at.isoformat()} for r in rows]})
 
 
-def not_found(request, exception=None):
-    from django.http import JsonResponse
+# Django's error handlers for this URL conf (ingest/urls.py): what no view answers.
 
-    return JsonResponse({"error": f"no such resource: {request.path}"}, status=404)
+def bad_request(request: HttpRequest, exception=None) -> JsonResponse:
+    """A request Django refuses before any view; the message does not repeat the request."""
+    return JsonResponse({"error": "bad request (unknown Host, or malformed)"}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> JsonResponse:
+    return JsonResponse({"error": "forbidden"}, status=403)
+
+
+def not_found(request: HttpRequest, exception=None) -> JsonResponse:
+    return JsonResponse({"error": f"no such resource: {request.path!r}"}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": "internal error; see the server log"}, status=500)

@@ -13,10 +13,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from archive.config import get_settings
-from archive.db import dispose_engines
+from archive.db import dispose_engines, engine
 from archive.errors import AdminError
 from ingest.layout import find_files
-from ingest.pipeline import BATCH_SIZE, IngestReport, batches, ingest_batch, read_file
+from ingest.pipeline import (
+    BATCH_SIZE, IngestReport, batches, ingest_batch, plan_reads, read_file, relative_paths)
+from ingest.store import known_states
 
 
 def _expand(paths: Sequence[str], from_list: str | None, root: Path) -> list[Path]:
@@ -45,7 +47,8 @@ def _progress(done: int, total: int, started: float) -> None:
 
 
 def bulk_ingest(paths: Sequence[str] = (), *, from_list: str | None = None, force: bool = False,
-                dry_run: bool = False, jobs: int = 0, progress: bool = True) -> IngestReport:
+                dry_run: bool = False, jobs: int = 0, progress: bool = True,
+                batch_size: int = BATCH_SIZE) -> IngestReport:
     root = get_settings().archive_root
     if not root.is_dir():
         raise AdminError(f"archive root {root} is not a directory; set LICK_ARCHIVE_ROOT")
@@ -55,11 +58,12 @@ def bulk_ingest(paths: Sequence[str] = (), *, from_list: str | None = None, forc
     jobs = jobs or os.cpu_count() or 1
     dispose_engines()  # no pooled connection may be shared with forked readers
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        def reader(batch: list[Path], root: Path) -> Iterator[tuple]:
-            return pool.imap(_read_one, [(path, root) for path in batch], chunksize=16)
-
-        for batch in batches(files, BATCH_SIZE):
-            report.add(ingest_batch(batch, root=root, force=force, dry_run=dry_run, reader=reader))
+        all_batches = list(batches(files, batch_size))
+        read_ahead = ReadAhead(pool, root, force)
+        for number, batch in enumerate(all_batches):
+            following = all_batches[number + 1] if number + 1 < len(all_batches) else None
+            report.add(ingest_batch(batch, root=root, force=force, dry_run=dry_run,
+                                    reader=read_ahead.reader(following)))
             if progress:
                 _progress(report.total, len(files), started)
     if progress and files:
@@ -67,5 +71,41 @@ def bulk_ingest(paths: Sequence[str] = (), *, from_list: str | None = None, forc
     return report
 
 
-def _read_one(args: tuple[Path, Path]) -> tuple:
+class ReadAhead:
+    """Reads the next batch's headers in the pool while the main process writes the current one.
+
+    Without it the readers stood idle during each batch's upsert and commit, and the writer during
+    each batch's reading. The next batch's files to read are planned on a connection of their own
+    (the same check :func:`ingest_batch` makes); if that batch's own check then asks for other
+    files (a file changed in between), they are read anew and the early reading is dropped. At
+    most two batches are in flight, so memory stays bounded whatever the number of files.
+    """
+
+    def __init__(self, pool, root: Path, force: bool):
+        self.pool, self.root, self.force = pool, root, force
+        self._ahead: tuple[list[Path], Iterator[tuple]] | None = None
+
+    def _start(self, to_read: list[Path], rel: dict[Path, str] | None = None) -> Iterator[tuple]:
+        rel = rel or relative_paths(to_read, self.root)
+        return self.pool.imap(_read_one, [(path, self.root, rel[path]) for path in to_read], chunksize=16)
+
+    def reader(self, following: list[Path] | None):
+        """The reader for one batch; once its reading is under way, the next batch's starts."""
+        def read(to_read: list[Path], root: Path) -> Iterator[tuple]:
+            ahead, self._ahead = self._ahead, None
+            results = ahead[1] if ahead is not None and ahead[0] == to_read else self._start(to_read)
+            if following:
+                planned, rel = self._plan(following)
+                self._ahead = (planned, self._start(planned, rel))
+            return results
+        return read
+
+    def _plan(self, paths: list[Path]) -> tuple[list[Path], dict[Path, str]]:
+        rel = relative_paths(paths, self.root)
+        with engine("ingest").connect() as conn:
+            stored = known_states(conn, list(rel.values()))
+        return plan_reads(paths, rel, stored, self.force)[0], rel
+
+
+def _read_one(args: tuple[Path, Path, str]) -> tuple:
     return read_file(*args)

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
+#: What a FITS file's name ends with (any case); the obs_id is the path without it.
+FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fit.gz", ".fts")
 OVERRIDE_FILE = re.compile(r"^override(?:\.(\d+))?\.access$")
-NIGHT_DIR = re.compile(r"^\d{4}-\d{2}/\d{2}/[^/]+$")
 
 
 def is_fits(name: str) -> bool:

@@ -37,17 +37,20 @@ from ingest.nights import ArchivePath, mjd, night_of, night_start
 CALIB_LEVEL = 1  # raw frames, in instrumental units
 
 
-def map_file(path: Path, archive_root: Path) -> ObservationMetadata:
+def map_file(path: Path, archive_root: Path, rel_path: str | None = None) -> ObservationMetadata:
     """The metadata of the file at ``path`` under ``archive_root``.
 
-    Raises :class:`UnreadableFile` (with a reason) for files that cannot give a row, and
-    ``OSError`` when the file cannot be read at all. A mistake in a mapping is reported as an
-    unreadable file too (reason ``internal error ...``), so one bad file never stops a batch.
+    ``rel_path`` is the file's archive path when the caller has resolved it already (bulk
+    ingest resolves a batch's paths together). Raises :class:`UnreadableFile` (with a reason)
+    for files that cannot give a row, and ``OSError`` when the file cannot be read at all. A
+    mistake in a mapping is reported as an unreadable file too (reason ``internal error ...``),
+    so one bad file never stops a batch.
     """
-    try:
-        rel_path = Path(path).resolve().relative_to(Path(archive_root).resolve()).as_posix()
-    except ValueError:
-        raise UnreadableFile(f"{path} is not under the archive root {archive_root}") from None
+    if rel_path is None:
+        try:
+            rel_path = Path(path).resolve().relative_to(Path(archive_root).resolve()).as_posix()
+        except ValueError:
+            raise UnreadableFile(f"{path} is not under the archive root {archive_root}") from None
     read = read_primary_header(path)
     try:
         return map_header(read.header, rel_path, read.flags, read.shape, text=read.text)

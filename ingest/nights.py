@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from ingest.layout import FITS_SUFFIXES
+
 LICK_STANDARD_TIME = timezone(timedelta(hours=-8))
 _MJD_EPOCH = datetime(1858, 11, 17, tzinfo=timezone.utc)
 _LAYOUT = re.compile(r"(?:^|/)(\d{4})-(\d{2})/(\d{2})/([^/]+)/[^/]+$")
-FITS_SUFFIXES = (".fits.gz", ".fits", ".fit.gz", ".fit", ".fts")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ error, which fails closed for the files of that directory.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,35 +55,36 @@ def parse_override(text: str, source: str = "override.access") -> list[OverrideL
 def override_file(directory: Path) -> Path | None:
     """The override file in force in ``directory``: the highest-numbered one."""
     try:
-        names = [(int(m.group(1) or 0), p) for p in directory.iterdir()
-                 if (m := OVERRIDE_FILE.match(p.name))]
+        names = [(int(m.group(1) or 0), name) for name in os.listdir(directory)
+                 if (m := OVERRIDE_FILE.match(name))]
     except OSError:
         return None
-    return max(names, key=lambda pair: pair[0])[1] if names else None
+    return directory / max(names)[1] if names else None
 
 
 class Overrides:
-    """Override lines per directory, read once per (directory, file version)."""
+    """Override lines per directory, read once for the life of this object.
+
+    An object serves one ingest batch (one transaction), so that every file of the batch is
+    judged by the same override files, and a directory is listed once for the batch rather than
+    once for each of its files (bulk ingest spent most of its time listing night directories).
+    A changed override file applies from the next batch.
+    """
 
     def __init__(self, root: Path):
         self.root = root
-        self._cache: dict[Path, tuple[tuple[Path, float] | None, list[OverrideLine]]] = {}
+        self._cache: dict[str, list[OverrideLine]] = {}
 
     def lines_for(self, rel_dir: str) -> list[OverrideLine]:
-        directory = self.root / rel_dir
-        path = override_file(directory)
-        try:
-            version = (path, path.stat().st_mtime) if path else None
-        except OSError:
-            version = None
-        cached = self._cache.get(directory)
-        if cached is None or cached[0] != version:
+        lines = self._cache.get(rel_dir)
+        if lines is None:
+            path = override_file(self.root / rel_dir)
             try:
                 lines = parse_override(path.read_text(errors="replace"), path.name) if path else []
             except OSError as exc:
                 raise OverrideError(f"cannot read {path}: {exc.strerror}") from None
-            self._cache[directory] = cached = (version, lines)
-        return cached[1]
+            self._cache[rel_dir] = lines
+        return lines
 
     def first(self, file_path: str, kind: str) -> OverrideLine | None:
         """The first line of ``kind`` that matches the file, in the file's directory's overrides."""

@@ -2,7 +2,7 @@
 
 Newer PostgreSQL releases (15.20 and later) refuse them with "commutator operator @> is already
 the commutator of operator <@", which makes ``CREATE EXTENSION pg_sphere`` fail; pgsphere upstream
-removed them (shared/known_traps.md, item 1). Usage: ``python3 patch_pgsphere.py <script.sql>``.
+removed them. Usage: ``python3 patch_pgsphere.py <script.sql>``.
 """
 import re
 import sys

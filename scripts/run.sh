@@ -32,7 +32,8 @@ bash scripts/setup.sh || exit 1
 export LICK_PUBLIC_URL=${LICK_PUBLIC_URL:-http://$HOST:$PORT}
 VENV="$REPO/.venv/bin"
 ROOT=$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().archive_root)')
-LOGS="$REPO/var/log"
+RUN_DIR=${LICK_RUN_DIR:-$REPO/var}  # run.sh's logs and state (the tests give theirs)
+LOGS="$RUN_DIR/log"
 mkdir -p "$LOGS"
 
 "$VENV/python" - "$HOST" "$PORT" <<'EOF' || die "port $2 on $1 is in use: stop what uses it, or pass --port"
@@ -57,18 +58,49 @@ fi
 ACCOUNTS=$("$VENV/lick-admin" demo-accounts) || die "could not make the demo's accounts"
 
 echo "Services"
+# Ctrl-C sends SIGINT to the whole process group, but a script's background jobs start with
+# SIGINT ignored: gunicorn and Celery install their own handler, the watcher too (it keeps its
+# backlog, watcher/backlog.py). stop() then sends SIGTERM to each service (the watcher first, so
+# that it may still post its backlog to the ingest API), and kills, with their children, those
+# still running STOP_GRACE seconds later (a Celery task runs on; tasks are acknowledged late).
 PIDS=()
+NAMES=()
+STOP_GRACE=10
+running() { kill -0 "$1" 2>/dev/null; }
+kill_tree() {  # pid: SIGKILL to it and its descendants (gunicorn's workers, Celery's pool)
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null
+}
 stop() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  trap '' INT TERM  # a second Ctrl-C must not cut the stop short
+  local i pid deadline=$((SECONDS + STOP_GRACE))
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null
+    if [ "${NAMES[i]}" = watcher ]; then
+      while running "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    fi
+  done
+  for i in "${!PIDS[@]}"; do
+    pid=${PIDS[i]}
+    while running "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if running "$pid"; then
+      echo "  ${NAMES[i]} still running after ${STOP_GRACE} s: killed" >&2
+      kill_tree "$pid"
+    fi
+  done
   wait 2>/dev/null
   echo "stopped"
 }
-trap 'stop; exit 130' INT TERM
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 start() {  # name command...
   local name=$1; shift
   "$@" >"$LOGS/$name.log" 2>&1 &
   PIDS+=($!)
-  echo "  started $name (pid $!, log var/log/$name.log)"
+  NAMES+=("$name")
+  echo "  started $name (pid $!, log ${LOGS#"$REPO"/}/$name.log)"
 }
 INGEST_URL=$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().ingest_url)')
 INGEST_HOSTPORT=${INGEST_URL#*://}
@@ -77,8 +109,8 @@ start ingest-api env LICK_URLCONF=ingest.urls "$VENV/gunicorn" vo_services.wsgi 
 start celery-worker "$VENV/celery" -A lick.worker worker --loglevel INFO --concurrency 2 \
   --queues "$("$VENV/python" -c 'from archive.config import get_settings; print(get_settings().celery_queue)')"
 start celery-beat "$VENV/celery" -A lick.worker beat --loglevel INFO \
-  --schedule "$REPO/var/celerybeat-schedule"
-start watcher "$VENV/python" -m watcher --mode inotify --root "$ROOT"
+  --schedule "$RUN_DIR/celerybeat-schedule"
+start watcher "$VENV/python" -m watcher --mode inotify --root "$ROOT" --backlog "$RUN_DIR/watcher-backlog.json"
 
 BASE="http://$HOST:$PORT"
 for _ in $(seq 1 60); do

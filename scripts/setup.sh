@@ -100,7 +100,7 @@ if [ $LOCAL_DB = 1 ]; then
   apt_install "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-pgsphere" postgresql-client
   echo "  PostgreSQL major version: $PG_MAJOR"
 
-  # Trap (shared/known_traps.md 1): newer PostgreSQL releases refuse the two obsolete
+  # Newer PostgreSQL releases refuse the two obsolete
   # `@ (…, smoc)` operators of pgsphere 1.2.0's script; remove them where present.
   SQLFILE=/usr/share/postgresql/$PG_MAJOR/extension/pg_sphere--1.2.0.sql
   if [ -f "$SQLFILE" ] && grep -q 'PROCEDURE  = spoint_subset_smoc' "$SQLFILE" \
@@ -212,7 +212,7 @@ if [ $LOCAL_DB = 1 ]; then
     did "marked lick_template as a template"
   fi
   ensure_database "$DB_NAME" lick_template
-  # Spatial indexes must keep working under the access filter (shared/known_traps.md, item 7).
+  # Spatial indexes must keep working under the access filter (scripts/leakproof.sql).
   LEAKY_SQL="SELECT count(*) FROM pg_proc WHERE NOT proleakproof AND proname IN ($(
     sed -n 's/^ALTER FUNCTION \([a-z_]*\)(.*/'"'"'\1'"'"'/p' "$REPO/scripts/leakproof.sql" | paste -sd,))"
   for db in lick_template "$DB_NAME"; do

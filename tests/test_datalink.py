@@ -81,6 +81,18 @@ def test_links_of_a_science_frame(client, night):
     assert len(missing) == 1 and missing[0]["error_message"].startswith("NotFoundFault")
 
 
+def test_calibrations_are_the_frame_types_the_access_rules_call_calibrations(client, night):
+    """A focus frame is a calibration for the access rules (everyone scheduled that night sees
+    it): it is a #calibration link too."""
+    from ingest.access import CALIBRATION_FRAMES
+
+    assert "focus" in CALIBRATION_FRAMES and not {"science", "unknown"} & CALIBRATION_FRAMES
+    with engine("owner").begin() as conn:
+        conn.exec_driver_sql("UPDATE lick.observation SET frame_type = 'focus' WHERE obs_id = '1998-07/07/shane/r2'")
+    rows, _ = _links(client, _did(R1))
+    assert [r["access_url"].rsplit("/", 1)[1] for r in rows if r["semantics"] == "#calibration"] == ["r2"]
+
+
 def _other_arm(rows, obs_id: str) -> list[str]:
     """The obs_ids that the #auxiliary links of ``obs_id`` lead to."""
     return [r["access_url"].split("/datalink/download/", 1)[1] for r in rows

@@ -134,7 +134,7 @@ def test_watcher_sees_files_and_catches_up_after_a_restart(live_server, archive_
     with override_settings(ROOT_URLCONF="ingest.urls"):
         log = (tmp_path / "watcher.log").open("w")
         command = [sys.executable, "-m", "watcher", "--mode", mode, "--root", str(archive_root),
-                   "--interval", "1", "--api", live_server.url]
+                   "--interval", "1", "--api", live_server.url, "--backlog", str(tmp_path / "backlog.json")]
         watcher = subprocess.Popen(command, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
         try:
             time.sleep(2)

@@ -20,7 +20,7 @@ from archive.published import OBSCORE, PUBLISHED_VIEWS
 from archive.schema import metadata
 from archive.testdb import create_database, drop_database
 
-# ObsCore 1.1 Appendix C (shared/ivoa_checklist.md §9 O12): the mandatory columns with their
+# ObsCore 1.1 Appendix C: the mandatory columns with their
 # UCD and utype, written out here independently of archive.published.
 OBSCORE_STANDARD = {
     "dataproduct_type": ("meta.code.class", "obscore:ObsDataset.dataProductType", None),

@@ -64,6 +64,8 @@ def test_bad_parameters_give_the_scs_error_votable(client, query, message):
     errors = [i for i in root.iter(f"{VOT}INFO") if i.get("name") == "Error"]
     assert len(errors) == 1 and message in errors[0].get("value")
     assert errors[0] in list(root)  # a child of VOTABLE (SCS 1.03 Erratum 1)
+    status = [i for i in root.iter(f"{VOT}INFO") if i.get("name") == "QUERY_STATUS"]
+    assert len(status) == 1 and status[0].get("value") == "ERROR" and message in status[0].text  # DALI §4.4.2
 
 
 @pytest.mark.skipif(shutil.which("stilts") is None, reason="STILTS is not installed (scripts/setup.sh installs it)")

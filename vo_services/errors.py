@@ -10,10 +10,10 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from archive.standards import VOTABLE_MIME
 from vo_services.identity import caller_name
 from vo_services.encoders.errors import error_document
 
-VOTABLE_MIME = "application/x-votable+xml"
 PAGES = ("/auth/", "/admin/")  # the account pages and API, and the admin: not VO endpoints
 
 

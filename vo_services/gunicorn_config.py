@@ -21,3 +21,5 @@ timeout = 120
 # gunicorn's run-time control socket is one path per user (~/.gunicorn/gunicorn.ctl), which the
 # ingest API's gunicorn and test servers on the same host would share; nothing here uses it.
 control_socket_disable = True
+# Credentials that clients put into URLs never reach the access or error log.
+logger_class = "vo_services.log_redaction.RedactingLogger"

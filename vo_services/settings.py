@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "vo_services.tap",
     "vo_services.datalink",
     "vo_services.accounts",
+    "vo_services.curation",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,13 @@ ALLOWED_HOSTS = [_host(_s.ingest_url if ROOT_URLCONF == "ingest.urls" else _s.pu
 if ROOT_URLCONF == "vo_services.urls":
     # Basic, Bearer and session log-ins on the VO URLs (the ingest API has its own token).
     MIDDLEWARE.append("vo_services.accounts.middleware.VoAuthenticationMiddleware")
+elif ROOT_URLCONF == "ingest.urls":
+    # The ingest API: JSON in and out, one token, and its own error handling (ingest/api.py);
+    # none of the public site's sessions, cookies, CSRF, static files or VOTable errors.
+    # CommonMiddleware checks the Host header (ALLOWED_HOSTS above).
+    MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
+    # The admin is installed (one project) but not served here: its middleware checks do not apply.
+    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SAMESITE = "Lax"  # no session cookie on cross-site POSTs to the csrf-exempt VO endpoints
 SESSION_COOKIE_HTTPONLY = True

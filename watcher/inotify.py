@@ -70,5 +70,9 @@ def run(root: Path, notifier: Notifier, stop: threading.Event) -> None:
             if notifier_loop.check_events():
                 notifier_loop.read_events()
                 notifier_loop.process_events()
+        # what the kernel queued before the stop goes into the backlog too
+        if notifier_loop.check_events(timeout=0):
+            notifier_loop.read_events()
+            notifier_loop.process_events()
     finally:
         notifier_loop.stop()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from ingest.layout import instrument_dirs, is_archive_file, is_fits
@@ -29,12 +30,21 @@ def disk_files(root: Path, directory: str) -> Snapshot:
     return found
 
 
-def resync(root: Path, client: IngestClient, notifier: Notifier) -> Snapshot:
-    """Report files that are new or changed on disk, or gone from it; return the disk snapshot."""
+def resync(root: Path, client: IngestClient, notifier: Notifier,
+           stop: threading.Event | None = None) -> Snapshot:
+    """Report files that are new or changed on disk, or gone from it; return the disk snapshot.
+
+    A stop cuts it short between directories (a large archive takes a while): the next start
+    resyncs anyway.
+    """
     snapshot: Snapshot = {}
     new = changed = deleted = 0
     # the database's directories too: a night removed as a whole is on disk no more
     for directory in sorted(set(instrument_dirs(root)) | set(client.stored_dirs())):
+        if stop is not None and stop.is_set():
+            log.info("resync: stopped before the end; %d new, %d changed, %d deleted file(s) reported",
+                     new, changed, deleted)
+            return snapshot
         on_disk = disk_files(root, directory)
         snapshot.update(on_disk)
         stored = client.stored_files(directory)

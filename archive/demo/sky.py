@@ -13,8 +13,6 @@ from datetime import date, datetime, timedelta, timezone
 
 LICK_LATITUDE = 37.3433
 LICK_LONGITUDE = -121.6367
-#: The archive's observing night runs noon to noon in PST, all year round.
-LICK_UTC_OFFSET = timedelta(hours=-8)
 MJD_EPOCH = datetime(1858, 11, 17, tzinfo=timezone.utc)
 
 

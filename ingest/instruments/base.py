@@ -371,6 +371,24 @@ def newcam_times(cards: Cards, exptime: float | None) -> tuple[datetime | None, 
     return date_obs, _end(None, date_obs, exptime) if date_obs else None
 
 
+def date_obs_times(cards: Cards, exptime: float | None) -> tuple[datetime | None, datetime | None]:
+    """Start and end for Kast and Nickel, whose observatory rule dates a frame by DATE-OBS.
+
+    DATE-OBS is UTC wherever these cameras write it (shared/lick_archive_notes.md: Kast and
+    Nickel ``obs_date``), to the header's full precision: NEWCAM writes hundredths of a second.
+    The 2006-2012 DATE-STA/DATE-END beside it are local time to the whole second, so they never
+    set the start; DATE-END is the end only beside DATE-BEG (2018 on, both UTC), else the end is
+    the start plus the exposure time. Without a DATE-OBS that holds a time of day (2019 Nickel
+    headers have DATE-BEG and DATE instead), :func:`newcam_times` decides.
+    """
+    match = _DATETIME.fullmatch(cards.text("DATE-OBS") or "")
+    start = parse_datetime(match.group(0)) if match and match.group(4) is not None else None
+    if start is None:
+        return newcam_times(cards, exptime)
+    end = parse_datetime(cards.text("DATE-END")) if cards.has("DATE-BEG") else None
+    return start, _end(end, start, exptime)
+
+
 def _local_offset(local_end: datetime, readout: datetime | None) -> timedelta | None:
     """Hours to add to a DATE-STA/DATE-END pair to get UTC, judged from the readout time."""
     if readout is None:

@@ -14,7 +14,7 @@ import re
 from ingest.flags import IngestFlag
 from ingest.instruments.base import (
     Cards, Instrument, Reading, band, dark_or_bias, exposure, frame_type_from_label,
-    frame_type_from_object, lamps, newcam_times, not_open)
+    date_obs_times, lamps, not_open)
 from ingest.nights import ArchivePath
 
 #: Blue grisms, lines/mm / blaze Angstrom -> (shortest, longest) nm.
@@ -33,6 +33,8 @@ GRATINGS = {
 }
 #: The Kast long slit is 145 arcsec long.
 SLIT_LENGTH = 145 / 3600
+#: Frame-type limits of the observatory's rule, seconds: a bias is at most 1 s, an arc at most 61.
+BIAS_LONGEST, ARC_LONGEST = 1.0, 61.0
 _DICHROIC = re.compile(r"d(\d{2})", re.IGNORECASE)
 
 
@@ -48,7 +50,7 @@ class Kast(Instrument):
     def read(self, cards: Cards, where: ArchivePath) -> Reading:
         blue = self._is_blue(cards)
         exptime = exposure(cards, "EXPTIME", "EXPOSURE")
-        start, end = newcam_times(cards, exptime)
+        start, end = date_obs_times(cards, exptime)
         dichroic = cards.text("BSPLIT_N")
         grism = cards.text("GRISM_N") if blue else None
         grating = None if blue else cards.text("GRATNG_N")
@@ -73,23 +75,28 @@ class Kast(Instrument):
 
     @staticmethod
     def _frame_type(cards: Cards, reading: Reading) -> str:
+        """The observatory's Kast rule (shared/lick_archive_notes.md, Kast), in its order.
+
+        A closed-shutter frame (OBSTYPE DARK) is a bias or dark whatever else is said. Without
+        lamp cards, OBJECT decides. With them: at most 1 s is a bias (checked before the lamps:
+        the lamps are often left on for a bias); a flat lamp on is a flat; an arc lamp on is an
+        arc if at most 61 s long; every lamp off is science; anything else (an arc lamp on for
+        longer than an arc takes) is unknown.
+        """
         if (cards.text("OBSTYPE") or "").upper() == "DARK":
             return dark_or_bias(reading.exptime)
-        named = frame_type_from_object(reading.target_name)
         flat_lamps, arc_lamps = lamps(cards, "12345"), lamps(cards, "ABCDEFGHIJK")
         if flat_lamps is None and arc_lamps is None:
             cards.flag(IngestFlag.NO_LAMP_CARDS)
             return frame_type_from_label(reading.target_name, reading.exptime)
+        exptime = reading.exptime
+        if exptime is not None and exptime <= BIAS_LONGEST:
+            return "bias"
         if any(flat_lamps or ()):
             return "flat"
         if any(arc_lamps or ()):
-            return "arc"
-        if reading.exptime == 0:
-            return "bias"
-        if named in ("flat", "arc"):  # the label says a lamp frame, but every lamp is off
-            return "unknown"
-        return named or "science"
-
+            return "arc" if exptime is not None and exptime <= ARC_LONGEST else "unknown"
+        return "science" if exptime is not None else "unknown"
 
 def _coverage(blue: bool, disperser: str | None, dichroic: str | None) -> tuple[float, float] | None:
     limits = (GRISMS if blue else GRATINGS).get((disperser or "").replace(" ", ""))

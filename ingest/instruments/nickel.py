@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ingest.flags import IngestFlag
 from ingest.instruments.base import (
-    Cards, Instrument, Reading, band, band_from_center_width, dark_or_bias, exposure,
-    frame_type_from_label, frame_type_from_object, newcam_times)
+    Cards, Instrument, Reading, band, band_from_center_width, date_obs_times, exposure,
+    frame_type_from_label, frame_type_from_object)
 from ingest.nights import ArchivePath
 
 FILTER_BANDS = {
@@ -48,7 +48,7 @@ class Nickel(Instrument):
     def read(self, cards: Cards, where: ArchivePath) -> Reading:
         instrument = self._instrument(cards)
         exptime = exposure(cards, "EXPTIME")
-        start, end = newcam_times(cards, exptime)
+        start, end = date_obs_times(cards, exptime)
         filter_name = cards.text("SCFIL" if instrument == "Nickel Villages" else "FILTNAM")
         reading = self.reading(
             cards, instrument, "spectrum" if instrument == "Nickel Spectrograph" else "image",
@@ -71,8 +71,8 @@ class Nickel(Instrument):
     @staticmethod
     def _frame_type(cards: Cards, reading: Reading) -> str:
         obstype = (cards.text("OBSTYPE") or "").upper()
-        if obstype == "DARK":
-            return dark_or_bias(reading.exptime)
+        if obstype == "DARK":  # the observatory's rule: a bias only at exactly 0 s
+            return "bias" if not reading.exptime else "dark"
         if not obstype:
             cards.flag(IngestFlag.NO_OBSTYPE)
         named = frame_type_from_object(reading.target_name)

@@ -41,7 +41,7 @@ def _on(hdr: fits.Header, keys: str) -> bool:
 
 
 def frame_type(path: Path, hdr: fits.Header) -> str:
-    """The frame type by the real archive's rules (lick_archive_notes.md section 1)."""
+    """The frame type by the old archive's rules, written out here apart from ingest's."""
     name = instrument(path, hdr)
     obj = str(hdr.get("OBJECT", "")).strip().lower()
     if name.startswith("Kast"):

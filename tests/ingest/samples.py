@@ -1,4 +1,4 @@
-"""The real header samples in ``/work/shared/lick_headers`` as FITS files in an archive tree.
+"""The real header samples (``LICK_HEADER_SAMPLES``) as FITS files in an archive tree.
 
 Each sample's first line names the file it came from (``2019-05_02_shane_b607-hdu0.txt``), which
 gives its place in the archive: ``2019-05/02/shane/b607.fits``. The cards are written byte for

@@ -15,7 +15,7 @@ from ingest.metadata import ObservationMetadata
 from ingest.nights import ArchivePath, mjd, night_of, night_start
 from tests.ingest.samples import write_fits
 
-NOT_FROM_THE_FILE = {"id", "obs_publisher_did", "obs_release_date", "access_estsize", "file_size",
+NOT_FROM_THE_FILE = {"id", "obs_publisher_did", "obs_release_date", "file_size",
                      "file_mtime", "checksum", "ingested_at", "pos", "release_override", "grantees"}
 
 
@@ -201,10 +201,11 @@ def test_gzip_files_map_to_an_obs_id_without_both_suffixes(samples, tmp_path):
     ("2012-01-19T03:00:00", "2012-01-19T03:00:02", "2012-01-19T00:54:16.31", "2012-01-19T00:54:14.31", False),
 ])
 def test_date_sta_in_local_time_is_converted_by_the_readout_time(sta, end, obs, expected, converted):
-    header = fits.Header([("SIMPLE", True), ("VERSION", "nickel_direct"), ("EXPTIME", 2.0),
+    # APF (2011) takes DATE-STA; Kast and Nickel take DATE-OBS itself (test_observatory_rules.py).
+    header = fits.Header([("SIMPLE", True), ("VERSION", "apf"), ("EXPTIME", 2.0),
                           ("OBSTYPE", "OBJECT"), ("OBJECT", "m67"), ("DATE-STA", sta),
                           ("DATE-END", end), ("DATE-OBS", obs)])
-    meta = map_header(header, "2012-01/18/nickel/d1.fits")
+    meta = map_header(header, "2012-01/18/APF/d1.fits")
     start = datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
     assert abs((meta.date_obs - start).total_seconds()) < 0.01
     assert (F.LOCAL_TIME_CONVERTED in F(meta.ingest_flags)) == converted

@@ -1,1 +1,1 @@
-"""Users, their programs, API tokens and log-ins: who a caller of the VO services is."""
+"""Users, API tokens and log-ins: who a caller of the VO services is."""

@@ -1,8 +1,7 @@
-"""Admin pages: users and groups, programs and their observers, grants, release-date overrides.
+"""Admin pages for accounts: users and groups, API tokens, failed log-ins.
 
-Every change is recorded in Django's admin log with who, when and what: the message names each
-changed field with its old and new value (passwords only as "changed"). The log itself is
-browsable, read-only, under "Audit log".
+Audited (:class:`vo_services.admin.AuditedAdmin`), as the curation pages
+(:mod:`vo_services.curation.admin`) are.
 
 The admin is opened by its own log-in form only (a session with Django's CSRF token; the
 authentication middleware ignores Authorization headers under /admin/), and that form checks
@@ -12,37 +11,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from ingest.store import ADMIN_REASON
 from vo_services.accounts import tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
-from vo_services.accounts.models import AccessGrant, ApiToken, LoginFailure, Membership, Observation, Program
-
-SECRET_FIELDS = {"password", "digest"}
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """Logs field values, not just field names, for each addition and change."""
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        def shown(name, value):
-            return "(secret)" if name in SECRET_FIELDS else repr(value)
-
-        if add:
-            parts = [f"{name}={shown(name, form.cleaned_data.get(name))}" for name in form.changed_data]
-            return "added: " + ", ".join(parts) if parts else "added"
-        parts = [f"{name}: {shown(name, form.initial.get(name))} -> {shown(name, form.cleaned_data.get(name))}"
-                 for name in form.changed_data]
-        for formset in formsets or ():
-            parts += [f"added {obj}" for obj in formset.new_objects]
-            parts += [f"removed {obj}" for obj in formset.deleted_objects]
-            parts += [f"changed {obj}: {', '.join(fields)}" for obj, fields in formset.changed_objects]
-        return "changed " + "; ".join(parts) if parts else "no change"
-
+from vo_services.accounts.models import ApiToken, LoginFailure
+from vo_services.admin import AuditedAdmin
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
     """The admin's log-in form, its password checked by :func:`verify_password`: counted by the
@@ -66,86 +42,6 @@ admin.site.unregister(User)
 @admin.register(User)
 class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "email", "is_active", "is_staff", "last_login")
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 1
-
-
-@admin.register(Program)
-class ProgramAdmin(AuditedAdmin):
-    list_display = ("program_id", "title", "release_date")
-    search_fields = ("program_id", "title", "memberships__observer")
-    inlines = [MembershipInline]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "release_date" in form.changed_data:
-            _reapply(AccessGrant.objects.filter(principal=f"program:{obj.program_id}")
-                     .values_list("observation__obs_id", flat=True))
-
-
-@admin.register(Membership)
-class MembershipAdmin(AuditedAdmin):
-    list_display = ("observer", "program")
-    search_fields = ("observer", "program__program_id")
-
-
-class GrantInline(admin.TabularInline):
-    model = AccessGrant
-    extra = 0
-    fields = ("principal", "reason")
-    readonly_fields = ("principal", "reason")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Observation)
-class ObservationAdmin(AuditedAdmin):
-    list_display = ("obs_id", "instrument_name", "observing_night", "frame_type", "obs_release_date",
-                    "release_override")
-    list_filter = ("instrument_name", "frame_type")
-    search_fields = ("obs_id", "target_name")
-    fields = ("obs_id", "instrument_name", "observing_night", "frame_type", "target_name",
-              "obs_release_date", "release_override")
-    readonly_fields = ("obs_id", "instrument_name", "observing_night", "frame_type", "target_name",
-                       "obs_release_date")
-    inlines = [GrantInline]
-
-    def has_add_permission(self, request):
-        return False  # observations come from ingest
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # and leave with their files
-
-    def save_model(self, request, obj, form, change):
-        if obj.release_override is not None:
-            obj.obs_release_date = obj.release_override
-            Observation.objects.filter(pk=obj.pk).update(release_override=obj.release_override,
-                                                         obs_release_date=obj.release_override)
-        else:
-            Observation.objects.filter(pk=obj.pk).update(release_override=None)
-            _reapply([obj.obs_id])
-
-
-@admin.register(AccessGrant)
-class AccessGrantAdmin(AuditedAdmin):
-    """Grants to a user (``user:<name>``), a program (``program:<id>``) or a group (``group:<name>``)."""
-
-    list_display = ("observation", "principal", "reason")
-    search_fields = ("principal", "observation__obs_id")
-    raw_id_fields = ("observation",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(reason__startswith=ADMIN_REASON)
-
-    def save_model(self, request, obj, form, change):
-        note = obj.reason.removeprefix(ADMIN_REASON).strip()
-        obj.reason = f"{ADMIN_REASON} {note}" if note else f"{ADMIN_REASON} granted by {request.user}"
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ApiToken)
@@ -177,31 +73,3 @@ class LoginFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-@admin.register(LogEntry)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "change_message")
-    list_filter = ("content_type", "action_flag")
-    search_fields = ("object_repr", "change_message", "user__username")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _reapply(obs_ids) -> None:
-    """Re-decide access once the admin's change is committed: the rules run on the ingest role's
-    own connection, which would otherwise wait for the admin's transaction to end."""
-    from django.db import transaction
-
-    from ingest.pipeline import reapply_access
-
-    ids = [i for i in obs_ids if i]
-    if ids:
-        transaction.on_commit(lambda: reapply_access(obs_ids=ids))

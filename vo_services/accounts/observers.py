@@ -31,7 +31,7 @@ def configure_user(username: str, *, password: str | None = None, staff: bool = 
     """Create or update a user (the ``lick-admin user`` command); returns a report and a new token."""
     from archive.errors import AdminError
     from vo_services.accounts import tokens
-    from vo_services.accounts.models import Membership, Program
+    from vo_services.curation.models import Membership, Program
 
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)

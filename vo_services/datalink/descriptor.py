@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from archive.columns import Column
 from archive.config import get_settings
+from archive.standards import DATALINK_LINKS, DATALINK_MIME
 from vo_services.encoders.cells import xml_attribute
 from vo_services.encoders.fields import xml_ids
 
@@ -22,11 +23,9 @@ def service_descriptor(field_id: str) -> str:
         '<RESOURCE type="meta" utype="adhoc:service" ID="datalink_service" name="DataLink">\n'
         "<DESCRIPTION>Links to the file, its preview, header, calibration frames and (Kast) the other "
         "arm's frame</DESCRIPTION>\n"
-        '<PARAM name="standardID" datatype="char" arraysize="*" '
-        'value="ivo://ivoa.net/std/DataLink#links-1.1"/>\n'
+        f'<PARAM name="standardID" datatype="char" arraysize="*" value="{DATALINK_LINKS}"/>\n'
         f'<PARAM name="accessURL" datatype="char" arraysize="*" value="{xml_attribute(url)}"/>\n'
-        '<PARAM name="contentType" datatype="char" arraysize="*" '
-        'value="application/x-votable+xml;content=datalink"/>\n'
+        f'<PARAM name="contentType" datatype="char" arraysize="*" value="{DATALINK_MIME}"/>\n'
         '<GROUP name="inputParams">\n'
         f'<PARAM name="ID" datatype="char" arraysize="*" value="" ref="{field_id}" ucd="meta.id;meta.main"/>\n'
         "</GROUP>\n</RESOURCE>\n"

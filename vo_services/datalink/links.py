@@ -1,12 +1,12 @@
 """DataLink 1.1 {links}: what a user can fetch for each observation, as rows of a links table.
 
 For each ID (an ``obs_publisher_did``): the file itself (``#this``), a PNG quick-look
-(``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the
-same night and set-up (``#calibration``: ``#bias``, ``#flat``, ``#arc`` frames are
-``#calibration`` links) and, for a Kast frame, the frame that the spectrograph's other arm exposed
-at the same time (``#auxiliary``). Everything is looked up through the published views, under the
-caller's identity, so a frame the caller may not see is never a ``#calibration`` or
-``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
+(``#preview``), the FITS header as text (``#detached-header``), the calibration frames of the same
+night and set-up (``#calibration``: bias, dark, flat, arc and focus frames, the frame types the
+access rules treat as calibrations) and, for a Kast frame, the frame that the spectrograph's other
+arm exposed at the same time (``#auxiliary``). Everything is looked up through the published
+views, under the caller's identity, so a frame the caller may not see is never a ``#calibration``
+or ``#auxiliary`` link. An observation in its proprietary period that the caller may not see gets
 one row: ``#this`` with ``link_authorized`` false (DataLink 1.1 §3.2.9) and nothing about the
 file, so that a client knows to log in; an unknown ID gets a ``NotFoundFault`` row.
 """
@@ -21,11 +21,12 @@ from archive.columns import Column
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
+from archive.standards import FITS_MIME
+from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
 from vo_services.results.query import query_session
 
 MAX_IDS = 1000
-CALIBRATION_TYPES = ("bias", "flat", "arc", "dark")
 #: Kast splits the light with a dichroic onto two cameras that expose together: each arm's frame
 #: has the other arm's frame of the same exposure as auxiliary data.
 KAST_ARMS = {"Kast Blue": "Kast Red", "Kast Red": "Kast Blue"}
@@ -123,19 +124,19 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
             links += [
                 Link(id_, f"{urls['download']}/{obs_id}", None, None,
                      f"The FITS file ({instrument}, {frame_type}, {target or 'no target'})", "#this",
-                     "application/fits", size, qualifier, True),
+                     FITS_MIME, size, qualifier, True),
                 Link(id_, f"{urls['preview']}/{obs_id}", None, None, "A PNG quick-look of the data",
                      "#preview", "image/png", None, None, True),
                 Link(id_, f"{urls['header']}/{obs_id}", None, None, "The primary FITS header as text",
                      "#detached-header", "text/plain", None, None, True),
             ]
             if frame_type == "science":
-                cur.execute(_CALIBRATIONS, (telescope, instrument, night, list(CALIBRATION_TYPES),
+                cur.execute(_CALIBRATIONS, (telescope, instrument, night, sorted(CALIBRATION_FRAMES),
                                             grating, grism, dichroic, filters))
                 for cal_id, cal_type, cal_size, cal_target in cur.fetchall():
                     links.append(Link(id_, f"{urls['download']}/{cal_id}", None, None,
                                       f"A {cal_type} frame of the same night and set-up ({cal_target or cal_type})",
-                                      "#calibration", "application/fits", cal_size, None, True))
+                                      "#calibration", FITS_MIME, cal_size, None, True))
             other_arm = KAST_ARMS.get(instrument)
             if other_arm and t_min is not None and not flags & IngestFlag.DATE_FROM_DIRECTORY:
                 # DataLink 1.1 §3.2.6 and the core vocabulary (http://www.ivoa.net/rdf/datalink/core):
@@ -144,7 +145,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                                             t_min, int(IngestFlag.DATE_FROM_DIRECTORY)))
                 links += [Link(id_, f"{urls['download']}/{aux_id}", None, None,
                                f"The {other_arm} frame exposed at the same time (the spectrograph's other arm)",
-                               "#auxiliary", "application/fits", aux_size, None, True)
+                               "#auxiliary", FITS_MIME, aux_size, None, True)
                           for aux_id, aux_size in cur.fetchall()]
     return links
 

@@ -6,6 +6,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 
+from archive.standards import FITS_MIME
 from vo_services.datalink.files import ArchiveFile
 
 CHUNK = 256 * 1024
@@ -54,7 +55,7 @@ def file_response(request: HttpRequest, found: ArchiveFile, sendfile: str = "") 
                 return HttpResponse(status=304, headers=headers)
         except (TypeError, ValueError):
             pass
-    content_type = "application/fits"
+    content_type = FITS_MIME
     if sendfile == "x-sendfile":  # Apache mod_xsendfile serves it; access was checked above
         return HttpResponse(headers={**headers, "X-Sendfile": str(found.path)}, content_type=content_type)
     if sendfile == "x-accel":  # nginx: an internal location mapped onto the archive root

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from archive.config import get_settings
+from archive.standards import DATALINK_LINKS, DATALINK_MIME
 from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.files import exists, locate_one
 from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
@@ -13,8 +14,6 @@ from vo_services.errors import allow_methods, error_response, refusal
 from vo_services.identity import principals_for
 from vo_services.encoders import write_votable
 
-LINKS_MIME = "application/x-votable+xml;content=datalink"  # DataLink 1.1 §3.3
-STANDARD_ID = "ivo://ivoa.net/std/DataLink#links-1.1"
 
 
 @csrf_exempt
@@ -33,8 +32,8 @@ def links(request: HttpRequest) -> HttpResponse:
     # and says OVERFLOW (DALI §4.4.1).
     rows = [link.row() for link in links_for(ids[:MAX_IDS], principals_for(request))]
     document = write_votable(FIELDS, [rows] if rows else [], serialization="TABLEDATA",
-                             infos=[("standardID", STANDARD_ID)], truncated=len(ids) > MAX_IDS)
-    return StreamingHttpResponse(document, content_type=LINKS_MIME)
+                             infos=[("standardID", DATALINK_LINKS)], truncated=len(ids) > MAX_IDS)
+    return StreamingHttpResponse(document, content_type=DATALINK_MIME)
 
 
 def _not_found(request: HttpRequest, obs_id: str) -> HttpResponse:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from archive.standards import VOSI_AVAILABILITY, VOSI_CAPABILITIES
 from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
 from vo_services.scs.cone import MAX_SR_DEG
 from vo_services import limits
@@ -55,6 +56,6 @@ def capabilities_xml(base: str) -> bytes:
     test = _sub(cone, "testQuery")
     for name, value in zip(("ra", "dec", "sr"), TEST_POSITION):
         _sub(test, name, str(value))
-    _capability(root, "ivo://ivoa.net/std/VOSI#capabilities", f"{base}/capabilities")
-    _capability(root, "ivo://ivoa.net/std/VOSI#availability", f"{base}/availability")
+    _capability(root, VOSI_CAPABILITIES, f"{base}/capabilities")
+    _capability(root, VOSI_AVAILABILITY, f"{base}/availability")
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)

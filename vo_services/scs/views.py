@@ -11,7 +11,7 @@ from vo_services import limits
 from vo_services.dali import DaliParams
 from vo_services.datalink.descriptor import descriptors_for
 from vo_services.encoders import write_votable
-from vo_services.encoders.cells import xml_attribute, xml_text
+from vo_services.encoders.errors import error_document
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result
 from vo_services.results.query import QueryFailed, describe
@@ -23,16 +23,8 @@ TABLEDATA = partial(write_votable, serialization="TABLEDATA")
 
 
 def scs_error(message: str) -> HttpResponse:
-    """SCS 1.03 §3 (Erratum 1): one INFO named Error under VOTABLE; plus DALI's QUERY_STATUS."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
-        f'<INFO name="Error" value="{xml_attribute(message)}"/>\n'
-        '<RESOURCE type="results">\n'
-        f'<INFO name="QUERY_STATUS" value="ERROR">{xml_text(message)}</INFO>\n'
-        "</RESOURCE>\n</VOTABLE>\n"
-    )
-    return HttpResponse(body.encode(), status=400, content_type=CONTENT_TYPE)
+    """SCS 1.03 §3 (Erratum 1): an INFO named Error under VOTABLE, with DALI's QUERY_STATUS."""
+    return HttpResponse(error_document(message, cone_search=True), status=400, content_type=CONTENT_TYPE)
 
 
 @csrf_exempt

@@ -14,6 +14,7 @@ from vo_models.tapregext.models import (
 from vo_models.voresource.models import AccessURL, Capability, Interface, SecurityMethod, WebBrowser
 from vo_models.vosi.capabilities.models import VOSICapabilities
 
+from archive.standards import VOSI_AVAILABILITY, VOSI_CAPABILITIES
 from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
 from vo_services import limits
 from vo_services.tap import limits as tap_limits
@@ -73,12 +74,11 @@ def upload_methods() -> list[str]:
 
 
 def capabilities_xml(base: str) -> bytes:
-    vosi = "ivo://ivoa.net/std/VOSI"
     document = VOSICapabilities(capability=[
         tap_capability(base),
-        Capability(standard_id=f"{vosi}#capabilities", interface=[_param_http(f"{base}/capabilities")]),
-        Capability(standard_id=f"{vosi}#availability", interface=[_param_http(f"{base}/availability")]),
-        Capability(standard_id=f"{vosi}#tables-1.1",
+        Capability(standard_id=VOSI_CAPABILITIES, interface=[_param_http(f"{base}/capabilities")]),
+        Capability(standard_id=VOSI_AVAILABILITY, interface=[_param_http(f"{base}/availability")]),
+        Capability(standard_id="ivo://ivoa.net/std/VOSI#tables-1.1",
                    interface=[_param_http(f"{base}/tables", use="base", version="1.1")]),
         Capability(standard_id="ivo://ivoa.net/std/DALI#examples",
                    interface=[WebBrowser(access_url=[AccessURL(value=f"{base}/examples", use="full")])]),

@@ -17,7 +17,7 @@ class JobParameters(BaseXmlModel, tag="parameters", ns="uws", nsmap=NSMAP):
     """All of a job's parameters as one list.
 
     vo-models' own ``Parameters`` needs one declared field per parameter id, and silently drops
-    any other; TAP jobs take arbitrary parameters (peer_lessons.md §5, trap 1).
+    any other; TAP jobs take arbitrary parameters (UWS 1.1 leaves their names to the service).
     """
 
     parameter: list[Parameter] = element(tag="parameter", default_factory=list)
@@ -42,7 +42,7 @@ def job_document(job: Job, base: str) -> bytes:
     if job.phase == Phase.ERROR:
         error = ErrorSummary(message=job.error_summary or "the job failed",
                              type=ErrorType(job.error_type or "fatal"), has_detail=True)
-    # Never skip_empty: ownerId, quote, startTime... are mandatory and nillable (peer_lessons §5).
+    # Never skip_empty: ownerId, quote, startTime... are mandatory and nillable (the UWS 1.1 schema).
     summary = JobSummary[JobParameters](
         job_id=job.id, run_id=job.run_id, owner_id=job.owner, phase=ExecutionPhase(job.phase),
         quote=job.quote, creation_time=job.creation_time, start_time=job.start_time,

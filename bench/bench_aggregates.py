@@ -1,0 +1,129 @@
+"""Aggregates on 1,000,000 rows through the access rule, against the same SQL on the bare table.
+
+    LICK_DB_NAME=lick_bench .venv/bin/python -m bench.bench_aggregates [--repeat 40]
+
+On the benchmark database (bench/common.py; 30% of the rows still proprietary, granted to 200
+programs), times four queries people run via /tap/sync on a real gunicorn, as anonymous and as a
+member of 20 programs (Bearer token), against the same SQL on ``lick.observation`` without the
+access rule, run directly with psycopg2 (the floor):
+
+- COUNT(*) of one instrument;
+- COUNT(*) GROUP BY instrument_name;
+- COUNT(*) of a 30-day t_min range;
+- a target-name prefix search (LIKE 'Target 123%').
+
+Prints the medians, each side's ratio to its floor (goal: <= 1.5x and < 50 ms), the machine's
+load average beside them (the machine is shared: figures are noisy), how wide the table's rows are
+(heap and TOAST), and the plan of each query as the query role through the view.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import urllib.parse
+
+os.environ.setdefault("LICK_DB_NAME", "lick_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
+
+import bench.common  # noqa: E402,F401  (database name first)
+from bench.bench_auth import PROGRAMS, MEMBER, member_token  # noqa: E402
+from bench.common import ensure_database, fetch, interleaved_medians, server  # noqa: E402
+
+import psycopg2  # noqa: E402
+
+from archive.config import get_settings  # noqa: E402
+
+MJD_START = 59000.0  # 2020-05-31
+#: name -> (ADQL through the published view, the same SQL on the base table without the rule)
+QUERIES = {
+    "count one instrument": (
+        "SELECT COUNT(*) FROM ivoa.obscore WHERE instrument_name = 'Kast Red'",
+        "SELECT COUNT(*) FROM lick.observation WHERE instrument_name = 'Kast Red'"),
+    "count per instrument": (
+        "SELECT instrument_name, COUNT(*) AS n FROM ivoa.obscore GROUP BY instrument_name",
+        "SELECT instrument_name, COUNT(*) AS n FROM lick.observation GROUP BY instrument_name"),
+    "count 30 days of t_min": (
+        f"SELECT COUNT(*) FROM ivoa.obscore WHERE t_min BETWEEN {MJD_START} AND {MJD_START + 30}",
+        f"SELECT COUNT(*) FROM lick.observation WHERE t_min BETWEEN {MJD_START} AND {MJD_START + 30}"),
+    "target prefix": (
+        "SELECT TOP 100 obs_id, target_name FROM ivoa.obscore WHERE target_name LIKE 'Target 123%'",
+        "SELECT obs_id, target_name FROM lick.observation WHERE target_name LIKE 'Target 123%' LIMIT 100"),
+}
+
+
+def sync(base: str, query: str, token: str | None) -> bytes:
+    url = f"{base}/tap/sync?" + urllib.parse.urlencode({"LANG": "ADQL", "QUERY": query, "FORMAT": "csv"})
+    return fetch(url, headers={"Authorization": f"Bearer {token}"} if token else None)
+
+
+def table_width(cur) -> str:
+    """How wide the hot table's rows are: heap bytes a row, TOAST, and the covering indexes."""
+    cur.execute("""
+        SELECT c.reltuples, pg_relation_size(c.oid), pg_relation_size(c.reltoastrelid),
+               (SELECT avg(pg_column_size(header)) FROM (SELECT header FROM lick.observation
+                 TABLESAMPLE SYSTEM (0.1)) s),
+               pg_relation_size('lick.observation_instrument'), pg_relation_size('lick.observation_t_min')
+        FROM pg_class c WHERE c.oid = 'lick.observation'::regclass""")
+    rows, heap, toast, header, instrument, t_min = cur.fetchone()
+    return (f"lick.observation: {rows:,.0f} rows, heap {heap / 1e6:,.0f} MB ({heap / max(rows, 1):,.0f} B a row), "
+            f"TOAST {toast / 1e6:,.0f} MB, header {header or 0:,.0f} B a row as stored; "
+            f"covering indexes: instrument {instrument / 1e6:,.0f} MB, t_min {t_min / 1e6:,.0f} MB")
+
+
+def plans(principals: list[str]) -> dict[str, list[str]]:
+    """EXPLAIN ANALYZE of each query as the query role through the view, under ``principals``."""
+    from vo_services.tap.adql import translate
+    from vo_services.tap.catalog import catalog
+
+    out = {}
+    with psycopg2.connect(get_settings().dsn("query")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT set_config('lick.principals', %s, true)", ("{" + ",".join(principals) + "}",))
+        for name, (adql, _) in QUERIES.items():
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + translate(adql, catalog(), maxrec=20000).sql)
+            out[name] = [r[0] for r in cur.fetchall()]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=40)
+    args = parser.parse_args()
+    ensure_database(1_000_000, proprietary=0.3)
+    token = member_token()
+    direct = psycopg2.connect(get_settings().dsn("owner"))
+    direct.autocommit = True
+    with direct.cursor() as cur:
+        cur.execute("VACUUM (ANALYZE) lick.observation")  # index-only scans need the visibility map
+        width = table_width(cur)
+
+    def run_direct(sql: str):
+        def action():
+            with direct.cursor() as cur:
+                cur.execute(sql)
+                cur.fetchall()
+        return action
+
+    results = {}
+    with server() as (base, _):
+        for name, (adql, floor_sql) in QUERIES.items():
+            load = os.getloadavg()[0]
+            results[name] = (interleaved_medians({
+                "floor": run_direct(floor_sql),
+                "anonymous": lambda adql=adql: sync(base, adql, None),
+                "member": lambda adql=adql: sync(base, adql, token),
+            }, repeat=args.repeat, warmup=3), load, os.getloadavg()[0])
+    direct.close()
+    print(width)
+    print(f"{'query':<24} {'floor':>8} {'anonymous':>10} {'ratio':>6} {'member':>8} {'ratio':>6}   load (1 min) "
+          "before/after   [goal: <= 1.5x and < 50 ms]")
+    for name, (m, before, after) in results.items():
+        print(f"{name:<24} {m['floor']:6.1f}ms {m['anonymous']:8.1f}ms {m['anonymous'] / m['floor']:5.2f}x "
+              f"{m['member']:6.1f}ms {m['member'] / m['floor']:5.2f}x   {before:.1f}/{after:.1f}")
+    principals = [f"user:{MEMBER}", *(f"program:{p}" for p in PROGRAMS)]
+    for name, lines in plans(principals).items():
+        print(f"\nplan, member of 20 programs, {name}:")
+        print("\n".join("    " + line for line in lines))
+
+
+if __name__ == "__main__":
+    main()
