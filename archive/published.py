@@ -9,39 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.columns import Column
 from archive.standards import DATALINK_MIME
 from archive.visibility import VISIBLE_ROWS
 
 
-# ADQL 2.1 §3 and DALI 1.1 §3.3: how each ADQL type is serialised in VOTable, as
-# (datatype, arraysize, xtype). REGION is an STC-S string, as ObsCore 1.1 services give s_region.
-VOTABLE_TYPES: dict[str, tuple[str, str | None, str | None]] = {
-    "SMALLINT": ("short", None, None),
-    "INTEGER": ("int", None, None),
-    "BIGINT": ("long", None, None),
-    "REAL": ("float", None, None),
-    "DOUBLE": ("double", None, None),
-    "BOOLEAN": ("boolean", None, None),
-    "CHAR": ("char", None, None),
-    "VARCHAR": ("char", "*", None),
-    "CLOB": ("char", "*", "adql:clob"),
-    "TIMESTAMP": ("char", "*", "timestamp"),
-    "POINT": ("double", "2", "point"),
-    "CIRCLE": ("double", "3", "circle"),
-    "POLYGON": ("double", "*", "polygon"),
-    "REGION": ("char", "*", "adql:region"),
-}
+@dataclass(frozen=True, kw_only=True)
+class PublishedColumn(Column):
+    """A published column: a :class:`~archive.columns.Column` with the SQL that fills it and
+    its TAP_SCHEMA flags (TAP 1.1 §4.3)."""
 
-
-@dataclass(frozen=True)
-class PublishedColumn:
-    name: str
     expr: str | None  # SQL over lick.observation o, for view columns; None for real tables
-    datatype: str  # ADQL / TAP_SCHEMA type: SMALLINT INTEGER BIGINT DOUBLE VARCHAR CLOB TIMESTAMP POINT REGION
     description: str
-    unit: str | None = None
-    ucd: str | None = None
-    utype: str | None = None
     principal: bool = False
     indexed: bool = False
     std: bool = False
@@ -49,17 +28,7 @@ class PublishedColumn:
     # but not described to users: not in TAP_SCHEMA, VOSI or SELECT *.
     hidden: bool = False
 
-    @property
-    def votable(self) -> tuple[str, str | None, str | None]:
-        """(datatype, arraysize, xtype) of this column in VOTable, TAP_SCHEMA and VOSI."""
-        return VOTABLE_TYPES[self.datatype]
-
-    @property
-    def size(self) -> int | None:
-        """TAP 1.1 §4.3 "size": the integer part of arraysize, NULL for scalars and '*'."""
-        arraysize = self.votable[1]
-        digits = arraysize.rstrip("*") if arraysize else ""
-        return int(digits) if digits.isdigit() else None
+    __hash__ = Column.__hash__  # the cached one: dataclass would make a new one for the subclass
 
 
 @dataclass(frozen=True)
@@ -191,7 +160,8 @@ OBSCORE = PublishedTable(
                  indexed=True),
         _obscore("obs_release_date", "o.obs_release_date", "TIMESTAMP", "time.release",
                  "Curation.releaseDate", "When the data became or become public", indexed=True),
-        PublishedColumn("pos", "o.pos", "POINT", "(s_ra, s_dec) as an indexed point", hidden=True,
+        PublishedColumn(name="pos", expr="o.pos", datatype="POINT",
+                        description="(s_ra, s_dec) as an indexed point", hidden=True,
                         indexed=True),
     ),
 )

@@ -79,7 +79,7 @@ def main() -> None:
     from vo_services.datalink.bundles import FORMATS
     from vo_services.datalink.files import locate
     from vo_services.datalink.models import Bundle
-    from vo_services.query import run_query
+    from vo_services.results.query import run_query
 
     obs_ids = [r[0] for r in run_query("SELECT obs_id FROM lick.observations ORDER BY obs_id")]
     located = locate(obs_ids, ())

@@ -18,12 +18,13 @@ import time
 
 import numpy as np
 
-from vo_services.votable import Field, write_votable
-from vo_services.votable.text import write_csv
+from archive.columns import Column
+from vo_services.encoders import write_votable
+from vo_services.encoders.text import write_csv
 
-FIELDS = [Field("obs_id", "VARCHAR"), Field("s_ra", "DOUBLE", unit="deg"),
-          Field("s_dec", "DOUBLE", unit="deg"), Field("t_min", "DOUBLE", unit="d"),
-          Field("calib_level", "INTEGER")]
+FIELDS = [Column("obs_id", "VARCHAR"), Column("s_ra", "DOUBLE", unit="deg"),
+          Column("s_dec", "DOUBLE", unit="deg"), Column("t_min", "DOUBLE", unit="d"),
+          Column("calib_level", "INTEGER")]
 BATCH = 10_000
 
 
@@ -69,7 +70,7 @@ def main() -> None:
     small = max(rows // 10, 1)
     print(f"{len(FIELDS)} columns, batches of {BATCH:,}")
     b2 = measure("ours BINARY2", rows, lambda: write_votable(FIELDS, batches, serialization="BINARY2"), 3)
-    numeric = [Field(f.name, "DOUBLE") for f in FIELDS[1:4]] + [FIELDS[4]]
+    numeric = [Column(f.name, "DOUBLE") for f in FIELDS[1:4]] + [FIELDS[4]]
     numeric_batches = [[row[1:] for row in batch] for batch in batches]
     measure("ours BINARY2, numbers only (4 cols)", rows,
             lambda: write_votable(numeric, numeric_batches, serialization="BINARY2"), 3)

@@ -22,7 +22,7 @@ from ingest.fitsread import file_md5
 from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import MANIFEST_NAME, bundle_format, obs_id_of, read_manifest
 from vo_services.datalink.models import Bundle, Phase
-from vo_services.query import run_query
+from vo_services.results.query import run_query
 
 pytestmark = pytest.mark.django_db(transaction=True)
 VOT = "{http://www.ivoa.net/xml/VOTable/v1.3}"

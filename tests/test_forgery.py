@@ -4,7 +4,7 @@ An injection once ran as the query role, set ``lick.principals`` to ``{role:staf
 every proprietary row. Now the principals must carry a MAC that only the owner role's key makes
 (archive/principals.py), the query role sees and signals no other session and creates nothing
 that outlives its session (scripts/harden.sql), and whatever it leaves on a pooled connection is
-reset before the next caller gets it (vo_services/query.py)."""
+reset before the next caller gets it (vo_services/results/query.py)."""
 from __future__ import annotations
 
 import secrets
@@ -17,9 +17,9 @@ import pytest
 from archive.config import get_settings
 from archive.principals import principal_key, sign, signed_principals
 from tests.test_schema import DELETE_MINE, _insert_observation
-from vo_services import connections
-from vo_services.query import BinaryCursor, QueryFailed, TextCursor
-from vo_services.statements import _text_name
+from vo_services.results import connections
+from vo_services.results.query import BinaryCursor, QueryFailed, TextCursor
+from vo_services.results.statements import _text_name
 
 PROGRAM = "program:FORGE_T001"
 VIEWS = ("ivoa.obscore", "lick.observations")
@@ -161,7 +161,7 @@ def test_the_query_role_creates_nothing_outside_its_temporary_schema(archive_db,
         cur.execute("CREATE TEMPORARY TABLE scratch (x int)")  # what TAP_UPLOAD needs stays
 
 
-# -- pooled connections (vo_services.query.ResultCursor.close)
+# -- pooled connections (vo_services.results.query.ResultCursor.close)
 
 VICTIM = b"SELECT 'victim'"
 

@@ -231,3 +231,11 @@ def test_the_walk_sees_relative_and_function_level_imports(tmp_path):
     graph = {name: set(imports_of(name, path, modules)) for name, path in modules.items()}
     assert graph == {"pkg": set(), "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}}
     assert cycles(graph) == [{"pkg.a", "pkg.b"}]
+
+
+def test_the_adql_translator_knows_no_archive():
+    """The translator knows tables through its catalogue protocol (vo_services/tap/adql/catalog.py),
+    as sqlglot's and DaCHS's know only a catalogue; the service builds the catalogue."""
+    wrong = sorted(f"{m} -> {t}" for m, ts in import_graph().items() for t in ts
+                   if _within(m, "vo_services.tap.adql") and _within(t, "archive"))
+    assert not wrong, wrong

@@ -12,9 +12,9 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTR
 
 from archive.config import get_settings
 from tests.test_schema import DELETE_MINE, _insert_observation
-from vo_services import connections, statements
-from vo_services.query import BinaryCursor, QueryFailed, TextCursor
-from vo_services.statements import Prepared
+from vo_services.results import connections, statements
+from vo_services.results.query import BinaryCursor, QueryFailed, TextCursor
+from vo_services.results.statements import Prepared
 
 # The principals as the access rule reads them, once their signature is checked (archive.principals).
 SETTINGS = ("SELECT current_setting('transaction_read_only'), lick.current_principals()::text, "

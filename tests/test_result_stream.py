@@ -9,14 +9,15 @@ from functools import partial
 import pytest
 from astropy.io.votable import parse_single_table
 
+from archive.columns import Column
 from archive.config import get_settings
-from vo_services.query import QueryFailed, TextCursor
-from vo_services.responses import ResultStream, result_chunks
+from vo_services.results.query import QueryFailed, TextCursor
+from vo_services.results.responses import ResultStream, result_chunks
 from vo_services.tap.execution import FETCH_ROWS, PreparedQuery, TapRequest, stream
-from vo_services.votable import Field, resolve, write_votable
+from vo_services.encoders import resolve, write_votable
 
 
-def tap(sql: str, fields: tuple[Field, ...], maxrec: int, row_limit: int | None) -> bytes:
+def tap(sql: str, fields: tuple[Column, ...], maxrec: int, row_limit: int | None) -> bytes:
     output, content_type = resolve("votable")
     request = TapRequest(query="(test)", lang="ADQL", output=output, content_type=content_type, maxrec=maxrec)
     result = stream(PreparedQuery(request, sql, fields, row_limit=row_limit))
@@ -33,9 +34,9 @@ def statuses(document: bytes) -> list[str]:
 
 # A POINT column sends a result the text (psycopg2) way; without one, a large result goes binary.
 PATHS = {
-    "binary": ("SELECT n FROM generate_series(1, 100000) AS n", (Field("n", "INTEGER"),)),
+    "binary": ("SELECT n FROM generate_series(1, 100000) AS n", (Column("n", "INTEGER"),)),
     "text": ("SELECT n, spoint(radians(n % 360), 0) AS p FROM generate_series(1, 100000) AS n",
-             (Field("n", "INTEGER"), Field("p", "POINT"))),
+             (Column("n", "INTEGER"), Column("p", "POINT"))),
 }
 
 
@@ -60,7 +61,7 @@ def test_an_error_after_the_first_batch_ends_the_document(archive_db, path):
 
 def test_a_failing_query_raises_before_anything_is_sent(archive_db):
     result = stream(PreparedQuery(TapRequest("(test)", "ADQL", *resolve("csv"), maxrec=10),
-                                  "SELECT 1 / 0 AS x", (Field("x", "INTEGER"),), row_limit=11))
+                                  "SELECT 1 / 0 AS x", (Column("x", "INTEGER"),), row_limit=11))
     with pytest.raises(QueryFailed, match="division by zero"):
         result.start()
 
@@ -71,7 +72,7 @@ def _votable(fields):
 
 def test_the_transaction_ends_when_the_response_is_closed(archive_db):
     cursor = TextCursor()
-    fields = (Field("n", "INTEGER"),)
+    fields = (Column("n", "INTEGER"),)
     result = ResultStream(result_chunks(cursor, "SELECT n FROM generate_series(1, 30) AS n", _votable(fields),
                                         batch=10, limit=101))
     result.start()
@@ -83,7 +84,7 @@ def test_the_transaction_ends_when_the_response_is_closed(archive_db):
 
 
 def test_a_small_result_goes_out_in_one_write_with_its_length(archive_db):
-    fields = (Field("n", "INTEGER"),)
+    fields = (Column("n", "INTEGER"),)
     result = ResultStream(result_chunks(TextCursor(), "SELECT n FROM generate_series(1, 30) AS n",
                                         _votable(fields), batch=None, limit=101))
     result.start()
@@ -96,7 +97,7 @@ def test_a_small_result_goes_out_in_one_write_with_its_length(archive_db):
 def test_a_dropped_stream_still_ends_its_transaction(archive_db):
     cursor = TextCursor()
     result = ResultStream(result_chunks(cursor, "SELECT n FROM generate_series(1, 30) AS n",
-                                        _votable((Field("n", "INTEGER"),)), batch=10, limit=101))
+                                        _votable((Column("n", "INTEGER"),)), batch=10, limit=101))
     result.start()
     del result  # as when a client goes away and nothing calls close()
     assert cursor.conn is None

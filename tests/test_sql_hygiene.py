@@ -24,9 +24,8 @@ NOT_SQL_RECEIVERS = {"shutil", "os", "copy"}  # shutil.copy(...) and friends tak
 # (file, enclosing function) -> why its string-built SQL is safe. Keep this short.
 ALLOWED: dict[tuple[str, str], str] = {
     # -- module constants composed at import time or in the call; no request text reaches them
-    ("vo_services/query.py", "query_session"):
-        "READ_ONLY and SESSION_SETTINGS are module constants; the values go as parameters. "
-        "(query.py is being rewritten by the issue-13 database-rule work: allow-listed, not edited)",
+    ("vo_services/results/query.py", "query_session"):
+        "READ_ONLY and SESSION_SETTINGS are module constants; the values go as parameters.",
     ("vo_services/identity.py", "identity_of"):
         "IDENTITY_COLUMNS is a module constant; the user name goes as a parameter",
     ("archive/benchrows.py", "_copy_chunk"):

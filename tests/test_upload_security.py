@@ -340,7 +340,7 @@ def test_the_translator_quotes_upload_names_it_is_given():
     from vo_services.tap.uploads import Upload, UploadColumn, WithUploads
 
     hostile = 'x"); DROP TABLE lick.observation; --'
-    upload = Upload("t", (UploadColumn(hostile, "VARCHAR", "text", None, None, None),), [])
+    upload = Upload("t", (UploadColumn(name=hostile, datatype="VARCHAR", pg_type="text"),), [])
     sql = translate('SELECT * FROM TAP_UPLOAD.t', WithUploads(catalog(), [upload]), maxrec=10).sql
     assert '"x""); DROP TABLE lick.observation; --"' in sql and '"tap_upload_t"' in sql, sql
     assert sql.count('"') % 2 == 0

@@ -16,7 +16,7 @@ import io
 import tempfile
 
 from vo_services.tap.limits import MAX_REQUEST_BYTES
-from vo_services.votable.errors import error_document
+from vo_services.encoders.errors import error_document
 
 IN_MEMORY = 1024 * 1024
 

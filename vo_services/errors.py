@@ -12,7 +12,7 @@ from django.http import HttpResponse, JsonResponse
 
 from archive.standards import VOTABLE_MIME
 from vo_services.identity import caller_name
-from vo_services.votable.errors import error_document
+from vo_services.encoders.errors import error_document
 
 PAGES = ("/auth/", "/admin/")  # the account pages and API, and the admin: not VO endpoints
 

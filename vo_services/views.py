@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from archive.config import get_settings
-from vo_services.query import run_query
+from vo_services.results.query import run_query
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -20,7 +20,7 @@ STARTED = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def _check_database() -> str | None:
-    from vo_services.query import run_query
+    from vo_services.results.query import run_query
 
     try:
         run_query("SELECT 1 FROM ivoa.obscore LIMIT 1")

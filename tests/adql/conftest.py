@@ -14,6 +14,7 @@ import pytest
 from vo_services.tap.adql import Catalog
 from vo_services.tap.adql.types import SqlType
 from vo_services.tap.adql.validator import quote_identifier
+from vo_services.tap.catalog import catalog as published_catalog
 
 SCRATCH_DB = f"{os.environ['LICK_DB_NAME']}_adql"
 
@@ -23,7 +24,7 @@ ROWS = [(150.0, 20.0), (150.2, 20.1), (10.0, -30.0), (359.9, 0.0), (0.05, 0.0)]
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return Catalog.from_published()
+    return published_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from archive.columns import Column
 from vo_services.tap.adql import AdqlValidationError, translate
 from vo_services.tap.examples import EXAMPLES
 
@@ -215,7 +216,7 @@ def test_geometry_result_metadata(catalog):
     columns = translate("SELECT POINT(s_ra, s_dec) AS p, CIRCLE(1, 2, 3) AS c, "
                         "POLYGON(1, 2, 3, 4, 5, 6) AS poly, DISTANCE(1, 2, 3, 4) AS d, "
                         "AREA(CIRCLE(1, 2, 3)) AS a FROM ivoa.obscore", catalog).columns
-    assert [c.votable for c in columns[:3]] == [
+    assert [Column.described(c).votable for c in columns[:3]] == [
         ("double", "2", "point"), ("double", "3", "circle"), ("double", "*", "polygon")]
     assert [c.datatype for c in columns[:3]] == ["POINT", "CIRCLE", "POLYGON"]
     assert (columns[3].unit, columns[4].unit) == ("deg", "deg**2")
@@ -331,7 +332,7 @@ def test_cast_to_timestamp_and_timestamp_comparison(sql, catalog):
     assert "CAST('2021-01-14T11:25:00' AS timestamp)" in generated
     result = translate("SELECT date_obs FROM lick.observations", catalog)
     assert result.columns[0].datatype == "TIMESTAMP"
-    assert result.columns[0].votable == ("char", "*", "timestamp")
+    assert Column.described(result.columns[0]).votable == ("char", "*", "timestamp")
 
 
 def test_cast_errors(error):
@@ -421,7 +422,7 @@ def test_select_star_expands_in_catalogue_order_with_metadata(catalog):
         "DOUBLE", "deg", "pos.eq.ra",
         "obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1")
     region = next(c for c in result.columns if c.name == "s_region")
-    assert region.votable == ("char", "*", "adql:region") and region.datatype == "REGION"
+    assert Column.described(region).votable == ("char", "*", "adql:region") and region.datatype == "REGION"
     assert '"ivoa"."obscore"."access_url"' in result.sql and "*" not in result.sql
 
 
@@ -444,7 +445,7 @@ def test_aliases_and_generated_names(catalog):
     assert [c.name for c in result.columns] == ["id", "col2", "count", "max", "col5", "col6"]
     assert [c.datatype for c in result.columns] == [
         "VARCHAR", "DOUBLE", "BIGINT", "DOUBLE", "INTEGER", "INTEGER"]
-    assert [c.votable[0] for c in result.columns] == ["char", "double", "long", "double", "int", "int"]
+    assert [Column.described(c).votable[0] for c in result.columns] == ["char", "double", "long", "double", "int", "int"]
     assert result.columns[0].ucd == "meta.id"  # carried from the column, under its alias
     assert result.columns[3].ucd is None  # an aggregate is not the column
 

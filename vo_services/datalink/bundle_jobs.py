@@ -176,7 +176,7 @@ def ids_from_tap_job(reference: str, caller: str | None) -> list[str]:
 def _read_table(path: Path, mime: str):
     from astropy.table import Table
 
-    from vo_services.votable.formats import UnknownFormat, resolve
+    from vo_services.encoders.formats import UnknownFormat, resolve
 
     readers = {"votable": "votable", "votable/td": "votable", "csv": "ascii.csv", "tsv": "ascii.tab",
                "fits": "fits", "parquet": "parquet"}

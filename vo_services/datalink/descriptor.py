@@ -6,12 +6,13 @@ takes its ID parameter from the row's ``obs_publisher_did`` column (§4.3, ``ref
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
+from archive.columns import Column
 from archive.config import get_settings
 from archive.standards import DATALINK_LINKS, DATALINK_MIME
-from vo_services.votable import Field
-from vo_services.votable.cells import xml_attribute
-from vo_services.votable.fields import xml_ids
+from vo_services.encoders.cells import xml_attribute
+from vo_services.encoders.fields import xml_ids
 
 ID_COLUMN = "obs_publisher_did"
 
@@ -31,9 +32,15 @@ def service_descriptor(field_id: str) -> str:
     )
 
 
-def descriptors_for(fields: Sequence[Field]) -> list[str]:
-    """The descriptor when the result has an obs_publisher_did column, else nothing."""
+@lru_cache(maxsize=256)
+def descriptors_for(fields: Sequence[Column]) -> tuple[str, ...]:
+    """The descriptor when the result has an obs_publisher_did column, else nothing.
+
+    Services that serve ObsCore rows (TAP, the cone search) attach it to their results; the
+    result engine knows nothing of DataLink. Made once per column set: it depends only on the
+    columns and the public URL, which are fixed for the process.
+    """
     for field, field_id in zip(fields, xml_ids(fields)):
         if field.name.lower() == ID_COLUMN:
-            return [service_descriptor(field_id)]
-    return []
+            return (service_descriptor(field_id),)
+    return ()

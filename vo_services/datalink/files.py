@@ -15,7 +15,7 @@ from sqlalchemy import select
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
-from vo_services.query import run_query
+from vo_services.results.query import run_query
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from archive.columns import Column
 from archive.config import get_settings
 from archive.db import engine
 from archive.schema import observation
 from archive.standards import FITS_MIME
 from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
-from vo_services.query import query_session
-from vo_services.votable import Field
+from vo_services.results.query import query_session
 
 MAX_IDS = 1000
 #: Kast splits the light with a dichroic onto two cameras that expose together: each arm's frame
@@ -53,16 +53,16 @@ class Link:
 
 # DataLink 1.1 §3.2: the columns by name, with their UCDs.
 FIELDS = (
-    Field("ID", "VARCHAR", ucd="meta.id;meta.main"),
-    Field("access_url", "VARCHAR", ucd="meta.ref.url"),
-    Field("service_def", "VARCHAR", ucd="meta.ref"),
-    Field("error_message", "VARCHAR", ucd="meta.code.error"),
-    Field("description", "VARCHAR", ucd="meta.note"),
-    Field("semantics", "VARCHAR", ucd="meta.code"),
-    Field("content_type", "VARCHAR", ucd="meta.code.mime"),
-    Field("content_length", "BIGINT", unit="byte", ucd="phys.size;meta.file"),
-    Field("content_qualifier", "VARCHAR", ucd="meta.code.class"),
-    Field("link_authorized", "BOOLEAN", ucd="meta.code"),
+    Column("ID", "VARCHAR", ucd="meta.id;meta.main"),
+    Column("access_url", "VARCHAR", ucd="meta.ref.url"),
+    Column("service_def", "VARCHAR", ucd="meta.ref"),
+    Column("error_message", "VARCHAR", ucd="meta.code.error"),
+    Column("description", "VARCHAR", ucd="meta.note"),
+    Column("semantics", "VARCHAR", ucd="meta.code"),
+    Column("content_type", "VARCHAR", ucd="meta.code.mime"),
+    Column("content_length", "BIGINT", unit="byte", ucd="phys.size;meta.file"),
+    Column("content_qualifier", "VARCHAR", ucd="meta.code.class"),
+    Column("link_authorized", "BOOLEAN", ucd="meta.code"),
 )
 
 _LOOKUP = """

@@ -12,7 +12,7 @@ from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
 from vo_services.datalink.transfer import file_response
 from vo_services.errors import allow_methods, error_response, refusal
 from vo_services.identity import principals_for
-from vo_services.votable import write_votable
+from vo_services.encoders import write_votable
 
 
 

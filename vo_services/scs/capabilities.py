@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from archive.standards import VOSI_AVAILABILITY, VOSI_CAPABILITIES
 from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
 from vo_services.scs.cone import MAX_SR_DEG
-from vo_services.tap import limits
+from vo_services import limits
 
 NS = {
     "vosi": "http://www.ivoa.net/xml/VOSICapabilities/v1.0",

@@ -9,11 +9,11 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from archive.columns import Column
 from archive.published import OBSCORE
+from vo_services import limits
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.statements import Prepared, PreparedCall, number_literal
-from vo_services.tap import limits
-from vo_services.votable import Field
+from vo_services.results.statements import Prepared, PreparedCall, number_literal
 
 MAX_SR_DEG = 10.0
 # SCS 1.03 §2: exactly one FIELD each with these UCDs (the 1.03 UCD1 words, which pyvo's
@@ -59,7 +59,7 @@ class Cone:
         return cls(ra % 360.0, dec, sr, int(verb) if verb in ("1", "2", "3") else 2, maxrec)
 
     @property
-    def fields(self) -> tuple[Field, ...]:
+    def fields(self) -> tuple[Column, ...]:
         return _verb_fields(self.verb)
 
     def sql(self) -> tuple[str, tuple]:
@@ -96,16 +96,12 @@ _STATEMENTS = {verb: Prepared(f"lick_cone_verb{verb}", _cone_sql(verb, PREPARE),
 
 
 @lru_cache(maxsize=None)
-def _verb_fields(verb: int) -> tuple[Field, ...]:
-    """The FIELDs of a VERB level, made once: the published columns are fixed."""
+def _verb_fields(verb: int) -> tuple[Column, ...]:
+    """The FIELDs of a VERB level: the published columns themselves, with SCS's UCDs. Made once:
+    the published columns are fixed."""
     published = {c.name: c for c in OBSCORE.public_columns}
-    fields = []
-    for name in VERB_COLUMNS[verb]:
-        field = Field.from_column(published[name])
-        if name in SCS_UCDS:
-            field = replace(field, ucd=SCS_UCDS[name])
-        fields.append(field)
-    return tuple(fields)
+    return tuple(replace(published[name], ucd=SCS_UCDS[name]) if name in SCS_UCDS else published[name]
+                 for name in VERB_COLUMNS[verb])
 
 
 def _number(params: DaliParams, name: str) -> float:

@@ -7,17 +7,19 @@ import psycopg2
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from vo_services import limits
 from vo_services.dali import DaliParams
+from vo_services.datalink.descriptor import descriptors_for
+from vo_services.encoders import write_votable
+from vo_services.encoders.errors import error_document
 from vo_services.identity import principals_for
-from vo_services.query import QueryFailed, TextCursor, describe
-from vo_services.responses import ResultStream, datalink_descriptors, result_chunks
+from vo_services.results.engine import ResultLimits, run_result
+from vo_services.results.query import QueryFailed, describe
 from vo_services.scs.cone import Cone, ConeError
-from vo_services.tap import limits
-from vo_services.votable import write_votable
-from vo_services.votable.errors import error_document
 
 CONTENT_TYPE = "text/xml;content=x-votable"  # SCS 1.03 §2
 FETCH_ROWS = 10_000
+TABLEDATA = partial(write_votable, serialization="TABLEDATA")
 
 
 def scs_error(message: str) -> HttpResponse:
@@ -32,16 +34,14 @@ def cone_search(request: HttpRequest) -> HttpResponse:
     except ConeError as exc:
         return scs_error(str(exc))
     maxrec = 0 if cone.sr == 0 else cone.maxrec  # SR=0: metadata only
-    fields = cone.fields
-    cursor = TextCursor(principals_for(request), limits.SYNC_EXECUTION_S.default)
-    encode = partial(write_votable, fields, serialization="TABLEDATA", maxrec=maxrec,
-                     describe_error=describe, extra_resources=datalink_descriptors(fields))
     # Results that may be read whole (MAXREC up to the default) run as a prepared statement;
     # larger ones from a server-side cursor, a batch at a time.
     whole = maxrec <= limits.OUTPUT_ROWS.default
-    result = ResultStream(result_chunks(cursor, cone.prepared() if whole else cone.bound_sql(), encode,
-                                        batch=None if whole else FETCH_ROWS,
-                                        limit=maxrec + 1 if maxrec else 0))
+    result = run_result(cone.prepared() if whole else cone.bound_sql(), cone.fields, TABLEDATA,
+                        principals_for(request),
+                        ResultLimits(maxrec=maxrec, timeout_s=limits.SYNC_EXECUTION_S.default,
+                                     batch=None if whole else FETCH_ROWS),
+                        extra_resources=descriptors_for(cone.fields))
     try:
         result.start()  # the query ran: from here on, errors end the document (DALI §4.4.2)
     except (QueryFailed, psycopg2.Error) as exc:  # refused, or no connection to be had

@@ -1,8 +1,9 @@
 """The TAP service's VOSI capabilities (VOSI 1.1 §3.1, TAP 1.1 §2.4, TAPRegExt 1.0).
 
 Everything declared here is read from the code that implements it: output formats from the
-format registry, limits from :mod:`vo_services.tap.limits`, ADQL features and user-defined
-functions from the translator. What is declared is exactly what works.
+format registry, limits from :mod:`vo_services.limits` (those every service shares) and
+:mod:`vo_services.tap.limits` (uploads), ADQL features and user-defined functions from the
+translator. What is declared is exactly what works.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from vo_models.vosi.capabilities.models import VOSICapabilities
 
 from archive.standards import VOSI_AVAILABILITY, VOSI_CAPABILITIES
 from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
-from vo_services.tap import limits
+from vo_services import limits
+from vo_services.tap import limits as tap_limits
 
 # vo-models drops an attribute-less element when writing with skip_empty; this placeholder
 # stands for the bare <securityMethod/> of anonymous use and is removed from the output.
 _ANONYMOUS = "urn:lick:anonymous"
-from vo_services.votable import output_formats
+from vo_services.encoders import output_formats
 
 
 def _param_http(url: str, use: str = "full", role: str | None = None, version: str | None = None,
@@ -58,8 +60,8 @@ def tap_capability(base: str) -> TableAccess:
                                       hard=limits.ASYNC_EXECUTION_S.hard),
         output_limit=DataLimits(default=DataLimit(value=limits.OUTPUT_ROWS.default, unit="row"),
                                 hard=DataLimit(value=limits.OUTPUT_ROWS.hard, unit="row")),
-        upload_limit=DataLimits(default=DataLimit(value=limits.UPLOAD_BYTES.default, unit="byte"),
-                                hard=DataLimit(value=limits.UPLOAD_BYTES.hard, unit="byte"))
+        upload_limit=DataLimits(default=DataLimit(value=tap_limits.UPLOAD_BYTES.default, unit="byte"),
+                                hard=DataLimit(value=tap_limits.UPLOAD_BYTES.hard, unit="byte"))
         if upload_methods() else None,
     )
 

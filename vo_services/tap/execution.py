@@ -1,9 +1,9 @@
 """Running a TAP query, for /sync and for async jobs alike.
 
 One path: DALI parameters to a :class:`TapRequest`, ADQL to SQL (:mod:`vo_services.tap.adql`),
-the SQL run by a :class:`vo_services.query.ResultCursor` (session set-up, query and first batch in
-one round trip; later batches fetched ahead), and the rows streamed through the encoder of the
-requested format in constant memory (:mod:`vo_services.responses`).
+and the SQL run and streamed through the encoder of the requested format by the result engine
+(:mod:`vo_services.results`), with the DataLink service descriptor attached when the result has
+ObsCore's identifiers.
 """
 from __future__ import annotations
 
@@ -14,17 +14,20 @@ from functools import lru_cache, partial
 
 import psycopg2
 
+from archive.columns import Column
+from vo_services import limits
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.query import BinaryCursor, QueryFailed, TextCursor, describe
-from vo_services.responses import ResultStream, datalink_descriptors, result_chunks
-from vo_services.tap import limits
+from vo_services.datalink.descriptor import descriptors_for
+from vo_services.encoders import OutputFormat, UnknownFormat, resolve
+from vo_services.results.engine import ResultLimits, run_result
+from vo_services.results.query import QueryFailed, describe
+from vo_services.results.responses import ResultStream
+from vo_services.tap.limits import MAX_QUERY_BYTES
 from vo_services.tap.uploads import (
     UploadError, WithUploads, create_tables, fetch, parse_upload_params, read_votable,
 )
-from vo_services.votable import Field, OutputFormat, UnknownFormat, resolve
 
 FETCH_ROWS = 20_000
-GEOMETRY_TYPES = {"POINT", "CIRCLE", "POLYGON", "REGION"}  # pgsphere has no binary output for them
 LANGS = {"ADQL", "ADQL-2.0", "ADQL-2.1"}  # TAP 1.1 §2.7.1; every variant behaves alike
 
 
@@ -58,8 +61,8 @@ class TapRequest:
             query = params.get("QUERY")
             if not query or not query.strip():
                 raise TapUsageError("the QUERY parameter is missing or empty")
-            if len(query.encode()) > limits.MAX_QUERY_BYTES:
-                raise TapUsageError(f"QUERY is longer than {limits.MAX_QUERY_BYTES} bytes")
+            if len(query.encode()) > MAX_QUERY_BYTES:
+                raise TapUsageError(f"QUERY is longer than {MAX_QUERY_BYTES} bytes")
             output, content_type = resolve(params.get("RESPONSEFORMAT") or params.get("FORMAT"))
             maxrec = limits.OUTPUT_ROWS.clamp(params.integer("MAXREC"))
             uploads = tuple(read_votable(name, fetch(uri, params.files))
@@ -76,7 +79,7 @@ class TapRequest:
 class PreparedQuery:
     request: TapRequest
     sql: str
-    fields: tuple[Field, ...]
+    fields: tuple[Column, ...]
     infos: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     row_limit: int | None = None  # the SQL's LIMIT
 
@@ -93,18 +96,15 @@ def prepare(request: TapRequest) -> PreparedQuery:
     return PreparedQuery(request, sql, fields, (("QUERY", request.query),), row_limit)
 
 
-def _translate(query: str, maxrec: int, tables) -> tuple[str, tuple[Field, ...], int | None]:
+def _translate(query: str, maxrec: int, tables) -> tuple[str, tuple[Column, ...], int | None]:
     from vo_services.tap.adql import translate
 
     translated = translate(query, tables, maxrec=maxrec)
-    fields = tuple(Field(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
-                         unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
-                   for c in translated.columns)
-    return translated.sql, fields, translated.row_limit
+    return translated.sql, tuple(map(Column.described, translated.columns)), translated.row_limit
 
 
 @lru_cache(maxsize=512)
-def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Field, ...], int | None]:
+def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Column, ...], int | None]:
     """Translations over the published tables, kept: clients repeat queries (TOPCAT, scripts,
     polling), and the catalogue is fixed for the life of the process."""
     from vo_services.tap.catalog import catalog
@@ -114,26 +114,24 @@ def _translate_published(query: str, maxrec: int) -> tuple[str, tuple[Field, ...
 
 def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: float = 60.0,
            on_backend: Callable[[int], None] | None = None) -> ResultStream:
-    """The encoded result. ``start()`` runs the query and its first rows arrive before the first
-    chunk, so a failing query raises :class:`QueryFailed` there (or from the first ``next()``),
-    while the caller can still answer with an error document and a 4xx status. Close it (the
-    WSGI server does) to end the transaction.
+    """The encoded result, from the result engine (:func:`~vo_services.results.engine.run_result`).
+    ``start()`` runs the query and its first rows arrive before the first chunk, so a failing
+    query raises :class:`QueryFailed` there (or from the first ``next()``), while the caller can
+    still answer with an error document and a 4xx status. Close it (the WSGI server does) to end
+    the transaction.
 
-    Large results without pgsphere columns or uploads are read in binary (psycopg 3); the rest,
-    and results known to be small (TOP or MAXREC within one batch), as text in one round trip.
+    Results known to be small (TOP or MAXREC within one batch) are read whole in one round trip;
+    the rest in batches of :data:`FETCH_ROWS`.
     """
     request = prepared.request
     uploads = list(request.uploads)
     small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
-    binary = not small and not uploads and not any(f.datatype in GEOMETRY_TYPES for f in prepared.fields)
-    cursor_class = BinaryCursor if binary else TextCursor
-    cursor = cursor_class(principals, timeout_s, on_backend=on_backend,
-                          setup=partial(_load_uploads, uploads=uploads) if uploads else None)
-    encode = partial(request.output, prepared.fields, maxrec=request.maxrec, infos=prepared.infos,
-                     describe_error=describe, extra_resources=datalink_descriptors(prepared.fields))
-    return ResultStream(result_chunks(cursor, prepared.sql, encode,
-                                      batch=None if small else FETCH_ROWS,
-                                      limit=0 if request.maxrec == 0 else request.maxrec + 1))
+    return run_result(prepared.sql, prepared.fields, request.output, principals,
+                      ResultLimits(maxrec=request.maxrec, timeout_s=timeout_s,
+                                   batch=None if small else FETCH_ROWS),
+                      infos=prepared.infos, extra_resources=descriptors_for(prepared.fields),
+                      setup=partial(_load_uploads, uploads=uploads) if uploads else None,
+                      on_backend=on_backend)
 
 
 def _load_uploads(conn, uploads: list) -> None:

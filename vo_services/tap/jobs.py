@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from django.db import connection
 from django.utils import timezone as djtz
 
+from vo_services import limits
 from vo_services.jobs import executor
 from vo_services.jobs.persistence import JobKind, set_phase
-from vo_services.tap import limits, results
+from vo_services.tap import results
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 
 KIND = JobKind(

@@ -1,29 +1,12 @@
-"""The TAP service's limits: declared in the capabilities and enforced, from this one place.
+"""The limits only TAP has: its uploads and the length of its queries (TAPRegExt 1.0 §2.6).
 
-TAPRegExt 1.0 §2.6: retention and execution duration in seconds, output and upload limits in
-rows and bytes, each with a default and a hard value.
+The limits every service shares (MAXREC, execution time, retention) are in
+:mod:`vo_services.limits`; the capabilities read both.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from vo_services.limits import Limit
 
-
-@dataclass(frozen=True)
-class Limit:
-    default: int
-    hard: int
-
-    def clamp(self, requested: int | None) -> int:
-        """The requested value, or the default when none was asked for, never above the hard one."""
-        if requested is None:
-            return self.default
-        return min(requested, self.hard)
-
-
-OUTPUT_ROWS = Limit(default=20_000, hard=10_000_000)  # MAXREC (DALI §3.4.4)
-SYNC_EXECUTION_S = Limit(default=300, hard=300)
-ASYNC_EXECUTION_S = Limit(default=3_600, hard=14_400)
-RETENTION_S = Limit(default=7 * 86_400, hard=30 * 86_400)  # job creation to destruction
 UPLOAD_BYTES = Limit(default=5_000_000, hard=20_000_000)
 UPLOAD_ROWS_HARD = 1_000_000
 MAX_QUERY_BYTES = 100_000

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from psycopg2 import sql
 
+from archive.columns import Column
 from vo_services.tap import limits
-from vo_services.tap.adql import ColumnInfo, TableInfo
+from vo_services.tap.adql import TableInfo
 from vo_services.tap.adql.reserved import RESERVED_WORDS
 from vo_services.tap.remote_upload import FetchRefused, fetch_url
 
@@ -49,14 +50,14 @@ def shown(text: str, longest: int = 40) -> str:
     return f"{text[:longest]!r}... ({len(text)} characters)"
 
 
-@dataclass(frozen=True)
-class UploadColumn:
-    name: str
-    adql_type: str
+@dataclass(frozen=True, kw_only=True)
+class UploadColumn(Column):
+    """A column of an uploaded table: a :class:`~archive.columns.Column` (its ADQL type in
+    ``datatype``) with the PostgreSQL type of its temporary table's column."""
+
     pg_type: str
-    unit: str | None
-    ucd: str | None
-    arraysize: str | None
+
+    __hash__ = Column.__hash__
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,8 @@ class Upload:
         return TABLE_PREFIX + self.name.lower()
 
     def table_info(self) -> TableInfo:
-        return TableInfo(SCHEMA, self.name.lower(), tuple(
-            ColumnInfo(c.name, c.adql_type, arraysize=c.arraysize, unit=c.unit, ucd=c.ucd)
-            for c in self.columns), sql_schema="pg_temp", sql_name=self.sql_name)
+        return TableInfo(SCHEMA, self.name.lower(), self.columns, sql_schema="pg_temp",
+                         sql_name=self.sql_name)
 
 
 def check_name(name: str, what: str, longest: int) -> str:
@@ -163,14 +163,16 @@ def _column(table: str, field) -> UploadColumn:
     xtype = (field.xtype or "").lower()
     if xtype in _XTYPES:
         adql, pg = _XTYPES[xtype]
-        return UploadColumn(name, adql, pg, field.unit and str(field.unit), field.ucd, None)
+        return UploadColumn(name=name, datatype=adql, pg_type=pg, unit=field.unit and str(field.unit),
+                            ucd=field.ucd)
     if field.datatype in ("char", "unicodeChar") and "x" not in (field.arraysize or ""):
         single = field.arraysize in (None, "1")  # VOTable 1.4 §2.2: no arraysize is one character
-        return UploadColumn(name, "CHAR" if single else "VARCHAR", "text", None, field.ucd,
-                            "1" if single else None)
+        return UploadColumn(name=name, datatype="CHAR" if single else "VARCHAR", pg_type="text",
+                            ucd=field.ucd, arraysize="1" if single else None)
     if field.datatype in _SCALARS and not field.arraysize:
         adql, pg = _SCALARS[field.datatype]
-        return UploadColumn(name, adql, pg, field.unit and str(field.unit), field.ucd, None)
+        return UploadColumn(name=name, datatype=adql, pg_type=pg, unit=field.unit and str(field.unit),
+                            ucd=field.ucd)
     raise UploadError(f"the upload {table}: column {name} ({field.datatype}"
                       f"{'[' + field.arraysize + ']' if field.arraysize else ''}) has no ADQL type here")
 
@@ -204,7 +206,7 @@ def _geometry(value, column: UploadColumn) -> str | None:
     try:
         flat = [float(v) for v in np.ravel(np.ma.filled(np.ma.asarray(value, dtype=float), np.nan))]
     except (TypeError, ValueError):
-        raise UploadError(f"the column {column.name} holds a {column.adql_type.lower()} that is not "
+        raise UploadError(f"the column {column.name} holds a {column.datatype.lower()} that is not "
                           "a list of numbers (DALI 1.1 §3.3)") from None
     if not flat or all(math.isnan(v) for v in flat):
         return None
@@ -215,7 +217,7 @@ def _geometry(value, column: UploadColumn) -> str | None:
     fits = fits and all(math.isfinite(v) for v in flat) and all(abs(b) <= 90 for b in latitudes) \
         and (column.pg_type != "scircle" or 0 <= flat[2] <= 180)
     if not fits:
-        raise UploadError(f"the column {column.name} holds a {column.adql_type.lower()} whose coordinates "
+        raise UploadError(f"the column {column.name} holds a {column.datatype.lower()} whose coordinates "
                           "are too few, too many, not finite or out of range (DALI 1.1 §3.3)")
     rad = [repr(math.radians(v)) for v in flat]
     if column.pg_type == "spoint":

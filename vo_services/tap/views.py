@@ -10,7 +10,7 @@ from vo_services import vosi
 from vo_services.dali import DaliParams
 from vo_services.errors import allow_methods, error_response
 from vo_services.identity import principals_for
-from vo_services.tap import limits
+from vo_services import limits
 from vo_services.tap.examples import EXAMPLES
 from vo_services.tap.execution import QueryFailed, TapRequest, TapUsageError, prepare, stream
 

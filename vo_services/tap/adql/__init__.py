@@ -1,13 +1,13 @@
 """ADQL 2.1 to PostgreSQL + pgsphere: the translator behind the TAP service.
 
-    from vo_services.tap.adql import Catalog, translate, AdqlError
+    from vo_services.tap.adql import Catalog, TableInfo, translate, AdqlError
 
-    catalog = Catalog.from_published()          # build once, reuse
+    catalog = Catalog([TableInfo("ivoa", "obscore", columns), ...])  # build once, reuse
     try:
         result = translate(adql_text, catalog, maxrec=20000)
     except AdqlError as error:
         ...                                      # str(error): "line 1, column 37: ..."
-    cursor.execute(result.sql)                   # result.columns: the VOTable FIELDs
+    cursor.execute(result.sql)                   # result.columns: the result's columns
 
 Design. Three steps, each on a typed tree, in the style of sqlglot: :mod:`.parser` reads the
 text with an LALR(1) grammar (:file:`grammar.lark`, lark's LALR parser fed by a scanner made
@@ -36,16 +36,15 @@ forbids (types, signatures, conditions, aggregate placement), found before any t
 Extensions beyond the ADQL 2.1 REC, accepted but not to be advertised as standard: CASE,
 bitwise operators ``& | ^ ~`` and hex literals (ADQL 2.1 PR drafts), a trailing ``;``.
 """
-from .catalog import Catalog, ColumnInfo, TableInfo, TableSource
+from .catalog import Catalog, CatalogColumn, ColumnInfo, TableInfo, TableSource
 from .errors import AdqlError, AdqlSyntaxError, AdqlValidationError
 from .features import language_features
 from .parser import parse
 from .translation import TranslatedQuery, check, translate
 from .udf import REGISTRY as USER_FUNCTIONS
-from .validator import OutputColumn
 
 __all__ = [
-    "AdqlError", "AdqlSyntaxError", "AdqlValidationError", "Catalog", "ColumnInfo",
-    "OutputColumn", "TableInfo", "TableSource", "TranslatedQuery", "USER_FUNCTIONS",
+    "AdqlError", "AdqlSyntaxError", "AdqlValidationError", "Catalog", "CatalogColumn", "ColumnInfo",
+    "TableInfo", "TableSource", "TranslatedQuery", "USER_FUNCTIONS",
     "check", "language_features", "parse", "translate",
 ]

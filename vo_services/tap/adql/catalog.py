@@ -1,4 +1,9 @@
-"""What a query may name: the published tables and their columns, with their IVOA metadata.
+"""What a query may name: the tables of a catalogue and their columns, with their IVOA metadata.
+
+The translator knows only this small catalogue protocol, as sqlglot's and DaCHS's translators
+know only a catalogue: a :class:`TableSource` finds :class:`TableInfo` tables, whose columns are
+anything with a :class:`CatalogColumn`'s attributes. The service builds its catalogue from what
+it publishes (:mod:`vo_services.tap.catalog`); the translator imports nothing of the archive.
 
 The translator asks a catalogue for tables by (schema, name) with the names already normalised
 as PostgreSQL does (regular identifiers folded to lower case, delimited ones as written), so a
@@ -14,10 +19,29 @@ from typing import Protocol
 from .types import SqlType
 
 
-@dataclass(frozen=True)
-class ColumnInfo:
+class CatalogColumn(Protocol):
+    """A column as the translator sees it: its name, ADQL type and the metadata a result column
+    takes from it (TAP 1.1 §3.2). A frozen dataclass: a column selected under an alias is
+    ``dataclasses.replace(column, name=alias)``, so the result's column stays the catalogue's
+    (the service's :class:`archive.columns.Column`, which satisfies this protocol)."""
+
     name: str
     datatype: str  # ADQL type: SMALLINT INTEGER BIGINT REAL DOUBLE CHAR VARCHAR CLOB TIMESTAMP ...
+    arraysize: str | None  # "n" for CHAR(n), "n*" for VARCHAR(n); None: the type's own
+    xtype: str | None  # None: the type's own
+    unit: str | None
+    ucd: str | None
+    utype: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A column the translator makes itself: a computed expression's, or one of a table it does
+    not know (the catalogue-free check). A :class:`CatalogColumn`."""
+
+    name: str
+    datatype: str
     arraysize: str | None = None
     xtype: str | None = None
     unit: str | None = None
@@ -25,9 +49,9 @@ class ColumnInfo:
     utype: str | None = None
     description: str | None = None
 
-    @property
-    def type(self) -> SqlType:
-        return SqlType(self.datatype)
+
+def column_type(column: CatalogColumn) -> SqlType:
+    return SqlType(column.datatype)
 
 
 @dataclass(frozen=True)
@@ -43,7 +67,7 @@ class TableInfo:
 
     schema: str
     name: str
-    columns: tuple[ColumnInfo, ...]
+    columns: tuple[CatalogColumn, ...]
     sql_schema: str | None = None
     sql_name: str | None = None
     point_columns: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
@@ -56,7 +80,7 @@ class TableInfo:
     def sql_parts(self) -> tuple[str, str]:
         return self.sql_schema or self.schema, self.sql_name or self.name
 
-    def column(self, name: str) -> ColumnInfo | None:
+    def column(self, name: str) -> CatalogColumn | None:
         return next((c for c in self.columns if c.name == name), None)
 
 
@@ -81,22 +105,3 @@ class Catalog:
 
     def __iter__(self):
         return iter(self._tables.values())
-
-    @classmethod
-    def from_published(cls) -> Catalog:
-        """The archive's published views and TAP_SCHEMA, from :mod:`archive.published`."""
-        from archive.published import PUBLISHED_TABLES
-
-        tables = []
-        for published in PUBLISHED_TABLES:
-            columns = []
-            for c in published.public_columns:
-                _datatype, arraysize, xtype = c.votable
-                columns.append(ColumnInfo(
-                    name=c.name.strip('"'), datatype=c.datatype, arraysize=arraysize,
-                    xtype=xtype, unit=c.unit, ucd=c.ucd, utype=c.utype,
-                    description=c.description))
-            tables.append(TableInfo(
-                published.schema, published.name, tuple(columns),
-                point_columns=dict(published.point_columns)))
-        return cls(tables)

@@ -15,7 +15,7 @@ Principles:
 """
 from __future__ import annotations
 
-from archive.pgsphere import spoly_literal
+import math
 
 from . import ast, geometry
 from .functions import PREDICATES
@@ -32,6 +32,13 @@ _SQL_FUNCTIONS = {
 _JOIN_KINDS = {"INNER": "JOIN", "LEFT": "LEFT OUTER JOIN", "RIGHT": "RIGHT OUTER JOIN",
                "FULL": "FULL OUTER JOIN"}
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def spoly_literal(vertices_deg) -> str:
+    """pgsphere's text form of a polygon from (ra, dec) vertices in degrees, in radians at full
+    float precision. The generator writes its target's forms itself: the translator imports
+    nothing of the archive (whose :mod:`archive.pgsphere` writes the same form for its columns)."""
+    return "{" + ",".join(f"({math.radians(ra)!r},{math.radians(dec)!r})" for ra, dec in vertices_deg) + "}"
 
 
 def quote_literal(value: str) -> str:

@@ -4,16 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ast
-from .catalog import TableSource
+from .catalog import CatalogColumn, TableSource
 from .generator import Generator
 from .parser import parse
-from .validator import OutputColumn, Validator
+from .validator import Validator
 
 
 @dataclass(frozen=True)
 class TranslatedQuery:
     sql: str
-    columns: tuple[OutputColumn, ...]  # the result's FIELDs, in select-list order
+    columns: tuple[CatalogColumn, ...]  # the result's FIELDs, in select-list order
     row_limit: int | None  # the LIMIT of ``sql``; None: unlimited
     limited_by_top: bool  # TOP, not MAXREC, set row_limit: the result cannot overflow
 

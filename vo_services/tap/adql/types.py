@@ -1,10 +1,13 @@
-"""ADQL types (§3), as the validator infers them and as they appear in VOTable and PostgreSQL."""
+"""ADQL types (§3), as the validator infers them and as they appear in PostgreSQL.
+
+How a type is written in VOTable is the result columns' business (:mod:`archive.columns`); the
+translator says only what ADQL knows beyond the type's name: the length of CHAR(n) and
+VARCHAR(n).
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from archive.published import VOTABLE_TYPES
 
 _NUMERIC_ORDER = ("SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE")
 _PG_NAMES = {
@@ -57,11 +60,12 @@ class SqlType:
         return self.name in ("NULL", "ANY")
 
     @property
-    def votable(self) -> tuple[str, str | None, str | None]:
-        """(datatype, arraysize, xtype) of a result column of this type (ADQL §3, DALI §3.3)."""
+    def arraysize(self) -> str | None:
+        """The VOTable arraysize of CHAR(n) ("n") and VARCHAR(n) ("n*"); None for the rest,
+        whose arraysize is their type's (DALI 1.1 §3.3)."""
         if self.name in ("CHAR", "VARCHAR") and self.length is not None:
-            return "char", f"{self.length}{'*' if self.name == 'VARCHAR' else ''}", None
-        return VOTABLE_TYPES["VARCHAR" if self.is_null else self.name]
+            return f"{self.length}{'*' if self.name == 'VARCHAR' else ''}"
+        return None
 
     @property
     def pg(self) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vo_services.names import unique_names
 
 from . import ast, geometry, units
-from .catalog import ColumnInfo, TableInfo, TableSource
+from .catalog import CatalogColumn, ColumnInfo, TableInfo, TableSource, column_type
 from .errors import AdqlValidationError
 from .functions import AGGREGATE_RESULTS, FUNCTIONS, PREDICATES
 from .types import (
@@ -32,29 +32,6 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@dataclass(frozen=True)
-class OutputColumn:
-    """A column of the result: its name, ADQL type and VOTable FIELD metadata (TAP 1.1 §3.2).
-
-    ``datatype`` is the ADQL type (DOUBLE, VARCHAR, TIMESTAMP, POINT, REGION, ...), which tells
-    the writer how to serialise the values; ``votable`` gives the FIELD's datatype.
-    """
-
-    name: str
-    datatype: str
-    arraysize: str | None
-    xtype: str | None
-    unit: str | None
-    ucd: str | None
-    utype: str | None
-    description: str | None
-
-    @property
-    def votable(self) -> tuple[str, str | None, str | None]:
-        """(datatype, arraysize, xtype) of the FIELD."""
-        return SqlType(self.datatype).votable[0], self.arraysize, self.xtype
-
-
 @dataclass(eq=False)
 class Range:
     """A FROM item as column references see it."""
@@ -62,14 +39,14 @@ class Range:
     label: str  # for messages
     names: frozenset[tuple[str, ...]]  # the qualifiers that name it: (alias,) or (table,), (schema, table)
     sql: str  # how the generator qualifies its columns
-    columns: tuple[ColumnInfo, ...]
+    columns: tuple[CatalogColumn, ...]
     table: TableInfo | None = None
     open: bool = False  # its columns are not all known: any name may be one (catalogue-free check)
 
     def __post_init__(self) -> None:
         self._by_name = {c.name: c for c in reversed(self.columns)}  # the first of a name wins
 
-    def column(self, name: str) -> ColumnInfo | None:
+    def column(self, name: str) -> CatalogColumn | None:
         return self._by_name.get(name)
 
 
@@ -78,14 +55,14 @@ class Binding:
     """What a column reference means; ``range`` is None for a USING/NATURAL join column."""
 
     range: Range | None
-    column: ColumnInfo
+    column: CatalogColumn
 
 
 @dataclass(eq=False)
 class _Scope:
     parent: _Scope | None
     ranges: list[Range] = field(default_factory=list)
-    merged: dict[str, ColumnInfo] = field(default_factory=dict)  # join columns of USING/NATURAL
+    merged: dict[str, CatalogColumn] = field(default_factory=dict)  # join columns of USING/NATURAL
 
 
 @dataclass
@@ -102,7 +79,7 @@ class Analysis:
     alias_exprs: dict[int, ast.Expr] = field(default_factory=dict)  # ColumnRef standing for one
     shapes: dict[int, geometry.ConstantShape] = field(default_factory=dict)  # REGION, CAST
     unit_factors: dict[int, float] = field(default_factory=dict)  # IN_UNIT
-    columns: list[OutputColumn] = field(default_factory=list)
+    columns: list[CatalogColumn] = field(default_factory=list)
 
     def type_of(self, node: ast.Node) -> SqlType:
         return self.types.get(id(node), NULL)
@@ -146,7 +123,7 @@ class Validator:
         with columns of unknown type (ANY), and what ADQL alone forbids is still found."""
         self.catalog = catalog
         self.analysis = Analysis()
-        self.common_tables: dict[str, tuple[ColumnInfo, ...]] = {}
+        self.common_tables: dict[str, tuple[CatalogColumn, ...]] = {}
         self._no_aggregates: str | None = None  # where an aggregate would be out of place
 
     def analyze(self, query: ast.Query) -> Analysis:
@@ -157,12 +134,12 @@ class Validator:
             self.common_tables[name] = tuple(self._query(cte.query, None))
         columns = self._query(query.body, None)
         if self.catalog is not None:
-            self.analysis.columns = [_output_column(c) for c in columns]
+            self.analysis.columns = list(columns)
         return self.analysis
 
     # Queries ------------------------------------------------------------------------------------
 
-    def _query(self, body: ast.QueryBody, outer: _Scope | None) -> list[ColumnInfo]:
+    def _query(self, body: ast.QueryBody, outer: _Scope | None) -> list[CatalogColumn]:
         """The result columns of ``body``; they end with OPEN_COLUMNS if some are unknown."""
         context, self._no_aggregates = self._no_aggregates, None  # a subquery has its own
         try:
@@ -170,7 +147,7 @@ class Validator:
         finally:
             self._no_aggregates = context
 
-    def _query_body(self, body: ast.QueryBody, outer: _Scope | None) -> list[ColumnInfo]:
+    def _query_body(self, body: ast.QueryBody, outer: _Scope | None) -> list[CatalogColumn]:
         if isinstance(body, ast.Select):
             return self._select(body, outer)
         left = self._query(body.left, outer)
@@ -181,9 +158,9 @@ class Validator:
             raise _error(body, f"the queries joined by {body.op} must select the same number of "
                                f"columns, not {len(left)} and {len(right)}")
         for number, (a, b) in enumerate(zip(left, right), 1):
-            if not comparable(a.type, b.type):
-                raise _error(body, f"column {number} is {a.type} on the left of {body.op} but "
-                                   f"{b.type} on the right")
+            if not comparable(column_type(a), column_type(b)):
+                raise _error(body, f"column {number} is {column_type(a)} on the left of {body.op} but "
+                                   f"{column_type(b)} on the right")
         names = {c.name: c for c in left}
         for item in body.order_by:  # only result columns, by name or number, can sort a set
             position = integer_literal(item.expr)
@@ -202,7 +179,7 @@ class Validator:
             raise _error(node, f"ORDER BY {position}: the query selects {count} column"
                                f"{'s' if count != 1 else ''}")
 
-    def _select(self, select: ast.Select, outer: _Scope | None) -> list[ColumnInfo]:
+    def _select(self, select: ast.Select, outer: _Scope | None) -> list[CatalogColumn]:
         scope = _Scope(parent=outer)
         star_columns: list[Binding] = []
         for item in select.from_:
@@ -231,9 +208,9 @@ class Validator:
             seen.append(r)
 
     def _select_list(self, select: ast.Select, scope: _Scope, star_columns: list[Binding]
-                     ) -> list[ColumnInfo]:
+                     ) -> list[CatalogColumn]:
         """The result columns, each under a name of its own (TAP 1.1 §3.2)."""
-        entries: list[tuple[ast.Node, Binding | None, ColumnInfo]] = []
+        entries: list[tuple[ast.Node, Binding | None, CatalogColumn]] = []
         open_ = False
         for number, item in enumerate(select.items, 1):
             if isinstance(item, ast.AllColumns):
@@ -266,7 +243,7 @@ class Validator:
                        and len(expr.parts) == 1 and c.name == expr.name.normalized), None)
         if result is not None:
             self.analysis.alias_names[id(expr)] = result.name
-            self.analysis.types[id(expr)] = result.type
+            self.analysis.types[id(expr)] = column_type(result)
             return
         self._expr(expr, scope, aliases)
 
@@ -283,14 +260,13 @@ class Validator:
         finally:
             self._no_aggregates = None
 
-    def _item_column(self, expr: ast.Expr, name: str, value_type: SqlType) -> ColumnInfo:
+    def _item_column(self, expr: ast.Expr, name: str, value_type: SqlType) -> CatalogColumn:
         """Metadata of a result column: the source column's for a plain column (TAP 1.1 §3.2)."""
         binding = self.analysis.bindings.get(id(expr))
         if binding is not None:
             return _renamed(binding.column, name)
         if value_type.is_any:
             return ColumnInfo(name, ANY.name)
-        datatype, arraysize, xtype = value_type.votable
         unit = None
         if isinstance(expr, ast.FunctionCall) and expr.name == "IN_UNIT":
             unit = expr.args[1].value
@@ -299,7 +275,7 @@ class Validator:
         elif isinstance(expr, ast.FunctionCall) and expr.name == "AREA":
             unit = "deg**2"
         return ColumnInfo(name, value_type.name if not value_type.is_null else "VARCHAR",
-                          arraysize=arraysize, xtype=xtype, unit=unit)
+                          arraysize=value_type.arraysize, unit=unit)
 
     def _star(self, item: ast.AllColumns, scope: _Scope, star_columns: list[Binding]
               ) -> tuple[list[Binding], bool]:
@@ -434,7 +410,7 @@ class Validator:
             known = {c.name for s in _chain(scope) for r in s.ranges for c in r.columns}
             raise _error(ref, f"unknown column {ref.name}" + _suggest(ref.name.normalized, known))
         self.analysis.bindings[id(ref)] = binding
-        return binding.column.type
+        return column_type(binding.column)
 
     # Expressions --------------------------------------------------------------------------------
 
@@ -557,12 +533,12 @@ class Validator:
     def _InQuery(self, expr, scope, aliases):
         value_type = self._operand(expr.operand, scope, aliases, "value", "IN")
         column = self._single_column(expr.query, scope, "IN (SELECT ...)")
-        if not comparable(value_type, column.type):
+        if not comparable(value_type, column_type(column)):
             raise _error(expr, f"cannot compare {_describe(value_type)} with "
-                               f"{_describe(column.type)}")
+                               f"{_describe(column_type(column))}")
         return BOOLEAN
 
-    def _single_column(self, query, scope, what) -> ColumnInfo:
+    def _single_column(self, query, scope, what) -> CatalogColumn:
         columns = self._query(query, scope)
         if OPEN_COLUMNS in columns:
             return columns[0] if len(columns) == 2 else ColumnInfo("?", ANY.name)
@@ -586,7 +562,7 @@ class Validator:
         return BOOLEAN
 
     def _ScalarQuery(self, expr, scope, aliases):
-        return self._single_column(expr.query, scope, "a scalar subquery").type
+        return column_type(self._single_column(expr.query, scope, "a scalar subquery"))
 
     def _Aggregate(self, expr, scope, aliases):
         self._enter_aggregate(expr, expr.name)
@@ -825,7 +801,7 @@ _KINDS = {
 OPEN_COLUMNS = ColumnInfo("*", "ANY")
 
 
-def _known(columns: Iterable[ColumnInfo]) -> tuple[tuple[ColumnInfo, ...], bool]:
+def _known(columns: Iterable[CatalogColumn]) -> tuple[tuple[CatalogColumn, ...], bool]:
     """The known columns of a result, and whether it has unknown ones too."""
     columns = tuple(columns)
     if columns and columns[-1] is OPEN_COLUMNS:
@@ -856,16 +832,5 @@ def _default_name(expr: ast.Expr, number: int) -> str:
     return f"col{number}"
 
 
-def _renamed(column: ColumnInfo, name: str) -> ColumnInfo:
-    if column.name == name:
-        return column
-    return ColumnInfo(name, column.datatype, column.arraysize, column.xtype, column.unit,
-                      column.ucd, column.utype, column.description)
-
-
-def _output_column(column: ColumnInfo) -> OutputColumn:
-    _datatype, arraysize, xtype = column.type.votable
-    return OutputColumn(
-        name=column.name, datatype=column.datatype, arraysize=column.arraysize or arraysize,
-        xtype=column.xtype or xtype, unit=column.unit, ucd=column.ucd, utype=column.utype,
-        description=column.description)
+def _renamed(column: CatalogColumn, name: str) -> CatalogColumn:
+    return column if column.name == name else replace(column, name=name)

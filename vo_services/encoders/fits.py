@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from astropy.io import fits
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 BLOCK = 2880
 _NUMERIC = {  # ADQL type: (TFORM letter, numpy dtype, TNULL)
@@ -38,7 +38,7 @@ _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
 class _Column:
     """One field's conversion (pass 1), width tracking and record encoding (pass 2)."""
 
-    def __init__(self, field: Field):
+    def __init__(self, field: Column):
         self.field = field
         self.width = 1  # string bytes or polygon coordinates, grown in pass 1
         kind = field.datatype
@@ -86,7 +86,7 @@ class _Column:
         return [b"" if v is None else v for v in converted]
 
 
-def write_fits(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int | None = None,
+def write_fits(fields: Sequence[Column], batches: Iterable[Batch], *, maxrec: int | None = None,
                **_ignored) -> Iterator[bytes]:
     columns = [_Column(f) for f in fields]
     limited = RowLimit(batches, maxrec)

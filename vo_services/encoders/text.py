@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from vo_services.votable.cells import row_template, text_cells
-from vo_services.votable.fields import TEXT_TYPES, Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from archive.columns import Column
+from vo_services.encoders.cells import row_template, text_cells
+from vo_services.encoders.fields import TEXT_TYPES
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 _FREE_TEXT = TEXT_TYPES | {"REGION"}
 _CSV_SPECIAL = re.compile('[",\r\n]')
@@ -31,7 +32,7 @@ def _tsv_field(value: str) -> str:
     return _TSV_BREAKS.sub(" ", value)
 
 
-def _write(fields: Sequence[Field], batches: Iterable[Batch], maxrec: int | None,
+def _write(fields: Sequence[Column], batches: Iterable[Batch], maxrec: int | None,
            separator: str, line_end: str, clean: Callable[[str], str]) -> Iterator[bytes]:
     cells = [text_cells(f) for f in fields]
     free_text = [f.datatype in _FREE_TEXT for f in fields]
@@ -43,11 +44,11 @@ def _write(fields: Sequence[Field], batches: Iterable[Batch], maxrec: int | None
         yield "".join(map(template.format, *columns)).encode("utf-8")
 
 
-def write_csv(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int | None = None,
+def write_csv(fields: Sequence[Column], batches: Iterable[Batch], *, maxrec: int | None = None,
               **_ignored) -> Iterator[bytes]:
     return _write(fields, batches, maxrec, ",", "\r\n", _csv_field)
 
 
-def write_tsv(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int | None = None,
+def write_tsv(fields: Sequence[Column], batches: Iterable[Batch], *, maxrec: int | None = None,
               **_ignored) -> Iterator[bytes]:
     return _write(fields, batches, maxrec, "\t", "\n", _tsv_field)

@@ -6,10 +6,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tests.votable.conftest import FIELDS, ROWS
-from vo_services.votable import Field
-from vo_services.votable.binary2 import RowEncoder
-from vo_services.votable.binary2_small import SMALL_ROWS, SmallRows, Unpackable
+from tests.encoders.conftest import FIELDS, ROWS
+from archive.columns import Column
+from vo_services.encoders.binary2 import RowEncoder
+from vo_services.encoders.binary2_small import SMALL_ROWS, SmallRows, Unpackable
 
 
 def both(fields, rows) -> tuple[bytes, bytes]:
@@ -29,13 +29,13 @@ def test_single_rows(start):
 
 
 @pytest.mark.parametrize("field, column", [
-    (Field("d", "DOUBLE"), [Decimal("1.5"), Decimal("NaN"), None, 2, True, float("inf")]),
-    (Field("r", "REAL"), [0.1, None, float("nan"), -0.0, 3.4e38, 1e-46]),
-    (Field("i", "INTEGER"), [True, False, None, -2**31, 2**31 - 1]),
-    (Field("c", "CHAR", arraysize="3"), ["abcdef", "a", "", None, "é"]),
-    (Field("u", "CHAR", arraysize="2", votable_datatype="unicodeChar"), ["观测站", "a", None, "😀"]),
-    (Field("t", "TIMESTAMP"), [None, "2019-05-03T01:02:03"]),
-    (Field("p", "POLYGON"), [None, "{(0.1 , 0.2),(0.2 , 0.2),(0.2 , 0.3)}"]),
+    (Column("d", "DOUBLE"), [Decimal("1.5"), Decimal("NaN"), None, 2, True, float("inf")]),
+    (Column("r", "REAL"), [0.1, None, float("nan"), -0.0, 3.4e38, 1e-46]),
+    (Column("i", "INTEGER"), [True, False, None, -2**31, 2**31 - 1]),
+    (Column("c", "CHAR", arraysize="3"), ["abcdef", "a", "", None, "é"]),
+    (Column("u", "CHAR", arraysize="2", votable_datatype="unicodeChar"), ["观测站", "a", None, "😀"]),
+    (Column("t", "TIMESTAMP"), [None, "2019-05-03T01:02:03"]),
+    (Column("p", "POLYGON"), [None, "{(0.1 , 0.2),(0.2 , 0.2),(0.2 , 0.3)}"]),
 ])
 def test_edge_values(field, column):
     rows = [(v,) for v in column]
@@ -44,8 +44,8 @@ def test_edge_values(field, column):
 
 
 @pytest.mark.parametrize("field, value", [
-    (Field("r", "REAL"), 1e300),  # numpy makes it inf; struct refuses
-    (Field("i", "INTEGER"), 1.7),  # numpy truncates; struct refuses
+    (Column("r", "REAL"), 1e300),  # numpy makes it inf; struct refuses
+    (Column("i", "INTEGER"), 1.7),  # numpy truncates; struct refuses
 ])
 def test_values_struct_refuses_go_the_vectorised_way(field, value):
     with pytest.raises(Unpackable):
@@ -55,11 +55,11 @@ def test_values_struct_refuses_go_the_vectorised_way(field, value):
 
 def test_an_integer_out_of_range_fails_as_before():
     with pytest.raises(OverflowError):
-        RowEncoder([Field("s", "SMALLINT")]).encode([(40_000,)])
+        RowEncoder([Column("s", "SMALLINT")]).encode([(40_000,)])
 
 
 def test_batch_size_decides_the_path():
-    fields = [Field("n", "INTEGER"), Field("name", "VARCHAR")]
+    fields = [Column("n", "INTEGER"), Column("name", "VARCHAR")]
     rows = [(i, f"row {i}") for i in range(SMALL_ROWS + 1)]
     encoder = RowEncoder(fields)
     assert isinstance(encoder.encode(rows[:SMALL_ROWS]), bytes)
@@ -84,9 +84,9 @@ def test_real_database_values(owner_conn):
                    CASE WHEN n = 3 THEN NULL ELSE 'ab' || n END
             FROM generate_series(0, 3) AS n""")
         rows = cur.fetchall()
-    fields = [Field("id", "BIGINT"), Field("s", "SMALLINT"), Field("i", "INTEGER"), Field("r", "REAL"),
-              Field("d", "DOUBLE"), Field("name", "VARCHAR", votable_datatype="unicodeChar"),
-              Field("pos", "POINT"), Field("fov", "CIRCLE"), Field("outline", "POLYGON"),
-              Field("date_obs", "TIMESTAMP"), Field("flag", "BOOLEAN"), Field("code", "CHAR", arraysize="4")]
+    fields = [Column("id", "BIGINT"), Column("s", "SMALLINT"), Column("i", "INTEGER"), Column("r", "REAL"),
+              Column("d", "DOUBLE"), Column("name", "VARCHAR", votable_datatype="unicodeChar"),
+              Column("pos", "POINT"), Column("fov", "CIRCLE"), Column("outline", "POLYGON"),
+              Column("date_obs", "TIMESTAMP"), Column("flag", "BOOLEAN"), Column("code", "CHAR", arraysize="4")]
     small, vectorised = both(fields, rows)
     assert small == vectorised

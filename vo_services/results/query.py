@@ -9,8 +9,8 @@ transaction.
 :class:`ResultCursor` is the path of the results themselves (TAP, cone search), built for
 latency: the READ ONLY transaction, its settings, the query and its first batch go to PostgreSQL
 in one message, one round trip, as the bare query would; small results run as prepared
-statements where they can (:mod:`vo_services.statements`). The rest of a large result is fetched
-ahead (:mod:`vo_services.fetchahead`).
+statements where they can (:mod:`vo_services.results.statements`). The rest of a large result is fetched
+ahead (:mod:`vo_services.results.fetchahead`).
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ import psycopg2
 from archive.config import get_settings
 from archive.db import engine
 from archive.principals import signed_principals
-from vo_services import connections
-from vo_services.fetchahead import FetchAhead
-from vo_services.statements import PreparedCall
+from vo_services.results import connections
+from vo_services.results.fetchahead import FetchAhead
+from vo_services.results.statements import PreparedCall
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -59,7 +59,7 @@ TRANSACTION_SETTINGS = ("SELECT set_config('statement_timeout', %s, true), "
                         "set_config('lick.principals', %s, true)")
 # And the public URL, and UTC, so that timestamps (cast to timestamp without time zone in the
 # published views) come out in UTC, as DALI 1.1 §3.3.3 wants. ResultCursor's connections have
-# these two set once (vo_services.connections.CONNECTION_SETTINGS).
+# these two set once (vo_services.results.connections.CONNECTION_SETTINGS).
 SESSION_SETTINGS = (TRANSACTION_SETTINGS
                     + ", set_config('lick.public_url', %s, true), set_config('TimeZone', 'UTC', true)")
 
@@ -110,7 +110,7 @@ class ResultCursor:
 
     A connection goes back to the pool as it came only after a query that succeeded without
     uploads. After an upload or any error, :meth:`close` resets the session (``DISCARD ALL``,
-    then :data:`~vo_services.connections.CONNECTION_SETTINGS` again), so that nothing a caller's
+    then :data:`~vo_services.results.connections.CONNECTION_SETTINGS` again), so that nothing a caller's
     SQL may have left on it (settings, prepared statements, temporary objects, locks) reaches the
     next caller. That costs two round trips after the response, where a new connection would cost
     the next caller about 10 ms.
@@ -248,8 +248,8 @@ class ResultCursor:
 class TextCursor(ResultCursor):
     """psycopg2: results as text, which every type has (pgsphere's spoint, scircle, spoly).
 
-    Whole results run as prepared statements where they can (:mod:`vo_services.statements`): a
-    :class:`~vo_services.statements.PreparedCall`, or a query text the connection has run
+    Whole results run as prepared statements where they can (:mod:`vo_services.results.statements`): a
+    :class:`~vo_services.results.statements.PreparedCall`, or a query text the connection has run
     often enough. A cursor cannot be declared over EXECUTE, so results read in batches do not.
     """
 

@@ -9,11 +9,11 @@ import math
 import pytest
 from astropy.table import Table
 
-from tests.votable.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees
-from vo_services.votable import Field
-from vo_services.votable.fits import write_fits
-from vo_services.votable.jsonformat import write_json
-from vo_services.votable.text import write_csv, write_tsv
+from tests.encoders.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees
+from archive.columns import Column
+from vo_services.encoders.fits import write_fits
+from vo_services.encoders.jsonformat import write_json
+from vo_services.encoders.text import write_csv, write_tsv
 
 
 def batches(rows=ROWS, size=7):
@@ -51,7 +51,7 @@ def test_csv_maxrec():
 
 
 def test_tsv_has_no_tabs_or_breaks_in_values():
-    fields = [Field("a", "VARCHAR"), Field("b", "INTEGER")]
+    fields = [Column("a", "VARCHAR"), Column("b", "INTEGER")]
     data = b"".join(write_tsv(fields, [[("x\ty\nz", 1), (None, None)]])).decode()
     assert data == "a\tb\nx y z\t1\n\t\n"
     table = Table.read(b"".join(write_tsv(FIELDS[:6], batches())).decode(), format="ascii.tab")
@@ -131,7 +131,7 @@ def test_csv_error_midway_reraises_and_maxrec_zero_is_header_only():
 
 def test_parquet_round_trip():
     pq = pytest.importorskip("pyarrow.parquet")
-    from vo_services.votable.parquet import write_parquet
+    from vo_services.encoders.parquet import write_parquet
 
     chunks = list(write_parquet(FIELDS, batches(), maxrec=20))
     assert len(chunks) > 3  # one row group flushed per batch

@@ -16,7 +16,7 @@ The access rule is unchanged: ``lick.current_principals()`` and ``now()`` are ev
 statement runs, never when it is planned, so one plan serves every caller. Prepared statements
 outlive transactions (ROLLBACK keeps them), so a connection remembers what it has prepared
 (:class:`Statements`); after a failed message (which it cannot tell how far ran) or an upload, the
-session is reset with DISCARD ALL (:meth:`vo_services.query.ResultCursor.close`), which drops them
+session is reset with DISCARD ALL (:meth:`vo_services.results.query.ResultCursor.close`), which drops them
 all, and the registry forgets them (:meth:`Statements.discarded`).
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 
 from archive.pgsphere import parse_pairs_deg
 
-from vo_services.votable.fields import Field
+from archive.columns import Column
 
 Converter = Callable[[Sequence], list]
 
@@ -125,7 +125,7 @@ _CONVERTERS: dict[str, Callable] = {
     "BOOLEAN": boolean,
 }
 
-def converter(field: Field) -> Converter:
+def converter(field: Column) -> Converter:
     """The column converter for a field; numeric columns are returned as they are (a list)."""
     if field.datatype in ("CHAR", "VARCHAR", "CLOB"):
         return texts

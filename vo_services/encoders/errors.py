@@ -7,7 +7,7 @@ under VOTABLE: ``error_document(message, cone_search=True)`` holds both.
 """
 from __future__ import annotations
 
-from vo_services.votable.cells import xml_attribute, xml_text
+from vo_services.encoders.cells import xml_attribute, xml_text
 
 _DOCUMENT = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -6,7 +6,7 @@ import io
 import pytest
 from astropy.io.votable import parse
 
-from vo_services.votable import FORMATS, UnknownFormat, error_document, output_formats, resolve
+from vo_services.encoders import FORMATS, UnknownFormat, error_document, output_formats, resolve
 
 
 @pytest.mark.parametrize("value, name, content_type", [
@@ -52,12 +52,12 @@ def test_output_formats_for_capabilities():
 
 
 def test_every_format_encodes():
-    from vo_services.votable import Field
+    from archive.columns import Column
 
     for fmt in FORMATS:
         if fmt.name == "parquet":
             pytest.importorskip("pyarrow")
-        data = b"".join(fmt([Field("n", "INTEGER")], [[(1,), (2,)]], maxrec=5))
+        data = b"".join(fmt([Column("n", "INTEGER")], [[(1,), (2,)]], maxrec=5))
         assert data
 
 

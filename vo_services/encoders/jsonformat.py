@@ -13,12 +13,12 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 
-def _metadata(field: Field) -> dict:
+def _metadata(field: Column) -> dict:
     datatype, arraysize, xtype = field.votable
     return {"name": field.name, "datatype": datatype, "arraysize": arraysize, "xtype": xtype,
             "unit": field.unit, "ucd": field.ucd, "utype": field.utype,
@@ -29,7 +29,7 @@ def _finite_or_none(value):
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
-def _json_column(field: Field) -> Callable[[Sequence], list]:
+def _json_column(field: Column) -> Callable[[Sequence], list]:
     if field.datatype in ("REAL", "DOUBLE"):
         return lambda column: [_finite_or_none(v if v is None else float(v)) for v in column]
     convert = values.converter(field)
@@ -38,7 +38,7 @@ def _json_column(field: Field) -> Callable[[Sequence], list]:
     return convert
 
 
-def write_json(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int | None = None,
+def write_json(fields: Sequence[Column], batches: Iterable[Batch], *, maxrec: int | None = None,
                describe_error: Callable[[BaseException], str] = str, **_ignored) -> Iterator[bytes]:
     columns = [_json_column(f) for f in fields]
     limited = RowLimit(batches, maxrec)

@@ -16,10 +16,10 @@ from itertools import chain
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.binary2_small import SMALL_ROWS, SmallRows, Unpackable
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import columns_of, null_mask
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.binary2_small import SMALL_ROWS, SmallRows, Unpackable
+from vo_services.encoders.rows import columns_of, null_mask
 
 _NUMERIC_DTYPES = {"SMALLINT": ">i2", "INTEGER": ">i4", "BIGINT": ">i8", "REAL": ">f4", "DOUBLE": ">f8"}
 _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
@@ -125,7 +125,7 @@ def _strings(convert: Callable, wide: bool, length: int | None) -> Callable[[Seq
     return encode
 
 
-def cell_encoder(field: Field) -> Callable[[Sequence], Cells]:
+def cell_encoder(field: Column) -> Callable[[Sequence], Cells]:
     """The function that turns a batch's column of driver values into BINARY2 cells."""
     datatype, arraysize, _ = field.votable
     if field.datatype in _NUMERIC_DTYPES:
@@ -143,12 +143,12 @@ def cell_encoder(field: Field) -> Callable[[Sequence], Cells]:
 class RowEncoder:
     """Encodes batches of rows (sequences of tuples) into BINARY2 row bytes.
 
-    Batches of up to :data:`~vo_services.votable.binary2_small.SMALL_ROWS` rows go cell by cell
-    (:mod:`vo_services.votable.binary2_small`), which is faster there; larger ones column by
+    Batches of up to :data:`~vo_services.encoders.binary2_small.SMALL_ROWS` rows go cell by cell
+    (:mod:`vo_services.encoders.binary2_small`), which is faster there; larger ones column by
     column with numpy.
     """
 
-    def __init__(self, fields: Sequence[Field]):
+    def __init__(self, fields: Sequence[Column]):
         self.encoders = [cell_encoder(f) for f in fields]
         self.small = SmallRows(fields)
 
@@ -208,7 +208,7 @@ class RowEncoder:
 
 
 @lru_cache(maxsize=256)
-def row_encoder(fields: tuple[Field, ...]) -> RowEncoder:
+def row_encoder(fields: tuple[Column, ...]) -> RowEncoder:
     """The encoder of a column set, made once: it holds no state between batches, and making
     one costs more than encoding a small result."""
     return RowEncoder(fields)

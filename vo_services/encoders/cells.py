@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
+from archive.columns import Column
+from vo_services.encoders import values
 
 # XML 1.0 §2.2: these code points may not appear in a document at all, not even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -86,7 +86,7 @@ def _fixed_numbers_text(width: int) -> Callable:
     return lambda numbers: null if numbers is None else _numbers_text(numbers)
 
 
-def text_cells(field: Field, tabledata: bool = False) -> Callable[[Sequence], list[str]]:
+def text_cells(field: Column, tabledata: bool = False) -> Callable[[Sequence], list[str]]:
     """The function turning a batch's column of driver values into text cells, nulls empty
     (in TABLEDATA, a null point or circle is NaNs, see :func:`_fixed_numbers_text`)."""
     kind = field.datatype

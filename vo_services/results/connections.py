@@ -3,11 +3,11 @@
 SQLAlchemy's pool (``pool_pre_ping``) spends a round trip on every checkout to find out whether
 the connection still lives. A result path does not need to know in advance: its first message is
 read-only and nothing has reached the client when it fails, so a connection found dead then is
-simply replaced and the message sent again (:meth:`vo_services.query.ResultCursor.execute`).
+simply replaced and the message sent again (:meth:`vo_services.results.query.ResultCursor.execute`).
 
 The connections are in autocommit mode: a result path opens its own READ ONLY transaction in
 the same message as the transaction's settings and the query
-(:class:`vo_services.query.ResultCursor`).
+(:class:`vo_services.results.query.ResultCursor`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg2.extensions
 
-from vo_services.statements import Statements
+from vo_services.results.statements import Statements
 
 KEEP_IDLE = 4  # a sync worker needs one; async executor threads and tests a few more
 
@@ -72,7 +72,7 @@ class TextConnection(psycopg2.extensions.connection):
 # What is the same for every query of the process is set once per connection rather than per
 # transaction: UTC, so that timestamps (cast to timestamp without time zone in the published
 # views) come out in UTC as DALI 1.1 §3.3.3 wants; the public URL (the views' access_url); and
-# generic plans for prepared statements (vo_services.statements: the only ones with parameters
+# generic plans for prepared statements (vo_services.results.statements: the only ones with parameters
 # are those whose plan does not depend on the values).
 CONNECTION_SETTINGS = ("SELECT set_config('TimeZone', 'UTC', false), "
                        "set_config('lick.public_url', %s, false), "

@@ -12,15 +12,13 @@ out in one write, with a Content-Length instead of chunked transfer encoding.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 from django.http import StreamingHttpResponse
 
-from vo_services.query import ResultCursor
-from vo_services.statements import PreparedCall
-from vo_services.votable import Field
+from vo_services.results.query import ResultCursor
+from vo_services.results.statements import PreparedCall
 
 END = object()
 GATHER_BYTES = 64 * 1024
@@ -35,7 +33,7 @@ def result_chunks(cursor: ResultCursor, sql: str | bytes | PreparedCall, encode:
     ``limit`` is the most rows wanted (MAXREC + 1, so that the encoder sees an overflow), 0 for
     a metadata-only answer, which does not run the query. ``batch`` rows come per FETCH from a
     server-side cursor; ``None`` reads the whole result in the first round trip, for results
-    known to be small (TOP below a batch). Raises :class:`~vo_services.query.QueryFailed` from
+    known to be small (TOP below a batch). Raises :class:`~vo_services.results.query.QueryFailed` from
     the first ``next()`` if the query fails before any row.
     """
     try:
@@ -102,11 +100,3 @@ class ResultStream:
             response["Content-Length"] = str(len(self._head))
         return response
 
-
-@lru_cache(maxsize=256)
-def datalink_descriptors(fields: Sequence[Field]) -> tuple[str, ...]:
-    """The DataLink service descriptors of a result, made once per column set (they depend only
-    on the columns and the public URL, which are fixed for the process)."""
-    from vo_services.datalink.descriptor import descriptors_for
-
-    return tuple(descriptors_for(fields))

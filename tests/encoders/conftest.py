@@ -8,25 +8,25 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from vo_services.votable.fields import Field
+from archive.columns import Column
 
 LONG_TEXT = "\n".join(["SIMPLE  =                    T / long header card"] * 2000)  # ~100 kB CLOB
 FIELDS = [
-    Field("id", "BIGINT", ucd="meta.id;meta.main", description="row number"),
-    Field("small", "SMALLINT"),
-    Field("count", "INTEGER", unit="ct"),
-    Field("ratio", "REAL"),
-    Field("s_ra", "DOUBLE", unit="deg", ucd="pos.eq.ra", utype="obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1"),
-    Field("target name", "VARCHAR", description="a name with a blank, & < > in metadata"),
-    Field("observer", "VARCHAR", votable_datatype="unicodeChar"),
-    Field("header", "CLOB"),
-    Field("code", "CHAR", arraysize="4"),
-    Field("pos", "POINT", unit="deg"),
-    Field("fov", "CIRCLE", unit="deg"),
-    Field("outline", "POLYGON", unit="deg"),
-    Field("s_region", "REGION"),
-    Field("date_obs", "TIMESTAMP"),
-    Field("flag", "BOOLEAN"),
+    Column("id", "BIGINT", ucd="meta.id;meta.main", description="row number"),
+    Column("small", "SMALLINT"),
+    Column("count", "INTEGER", unit="ct"),
+    Column("ratio", "REAL"),
+    Column("s_ra", "DOUBLE", unit="deg", ucd="pos.eq.ra", utype="obscore:Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1"),
+    Column("target name", "VARCHAR", description="a name with a blank, & < > in metadata"),
+    Column("observer", "VARCHAR", votable_datatype="unicodeChar"),
+    Column("header", "CLOB"),
+    Column("code", "CHAR", arraysize="4"),
+    Column("pos", "POINT", unit="deg"),
+    Column("fov", "CIRCLE", unit="deg"),
+    Column("outline", "POLYGON", unit="deg"),
+    Column("s_region", "REGION"),
+    Column("date_obs", "TIMESTAMP"),
+    Column("flag", "BOOLEAN"),
 ]
 SPOINT = "(6.1086523819801535 , 0.3490658503988659)"  # (350°, 20°) in radians, as pgsphere prints it
 SCIRCLE = "<(0.17453292519943295 , -0.5235987755982988) , 0.008726646259971648>"  # (10°, -30°), 0.5°

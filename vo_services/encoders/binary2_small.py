@@ -1,10 +1,10 @@
 """BINARY2 rows for small batches, cell by cell with :mod:`struct`.
 
-The vectorised encoder (:mod:`vo_services.votable.binary2`) costs a few numpy calls per column
+The vectorised encoder (:mod:`vo_services.encoders.binary2`) costs a few numpy calls per column
 whatever the batch size: about 7 µs per column, 0.34 ms for 22 rows of ``ivoa.obscore``'s 31
 columns, which is most of a cone search's encoding time. Packing cell by cell costs about
 0.15 µs a cell instead, so below :data:`SMALL_ROWS` rows it is the faster way. Both write the
-same bytes (tests/votable/test_binary2_small.py compares them for every type, nulls included);
+same bytes (tests/encoders/test_binary2_small.py compares them for every type, nulls included);
 a value that :mod:`struct` will not pack (an integer out of range, a float in an integer
 column) raises :class:`Unpackable`, and the caller leaves the batch to the vectorised encoder,
 which converts it, or fails, as it always has.
@@ -17,9 +17,9 @@ from itertools import chain
 
 import numpy as np
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import columns_of
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.rows import columns_of
 
 SMALL_ROWS = 64  # measured crossover with the vectorised encoder: 60 to 200 rows (3 to 31 columns)
 
@@ -29,14 +29,14 @@ _TUPLE_WIDTHS = {"POINT": 2, "CIRCLE": 3}
 _NAN = float("nan")
 _COUNT = struct.Struct(">i").pack
 
-Column = Callable[[Sequence], tuple[list[bytes], list[bool]]]  # cells and null flags
+ColumnCells = Callable[[Sequence], tuple[list[bytes], list[bool]]]  # cells and null flags
 
 
 class Unpackable(ValueError):
     """A value this encoder cannot pack; the vectorised encoder takes the batch."""
 
 
-def _integers(fmt: str) -> Column:
+def _integers(fmt: str) -> ColumnCells:
     pack = struct.Struct(fmt).pack
     zero = pack(0)
 
@@ -46,7 +46,7 @@ def _integers(fmt: str) -> Column:
     return encode
 
 
-def _floats(fmt: str) -> Column:
+def _floats(fmt: str) -> ColumnCells:
     pack = struct.Struct(fmt).pack
     nan = pack(_NAN)
 
@@ -60,7 +60,7 @@ def _boolean(column: Sequence) -> tuple[list[bytes], list[bool]]:
     return [b"?" if v is None else (b"T" if v else b"F") for v in column], [v is None for v in column]
 
 
-def _tuples(width: int, convert: values.Converter) -> Column:
+def _tuples(width: int, convert: values.Converter) -> ColumnCells:
     pack = struct.Struct(f">{width}d").pack
     empty = pack(*[_NAN] * width)
 
@@ -71,7 +71,7 @@ def _tuples(width: int, convert: values.Converter) -> Column:
     return encode
 
 
-def _polygons(convert: values.Converter) -> Column:
+def _polygons(convert: values.Converter) -> ColumnCells:
     def cell(vertices) -> bytes:
         return _COUNT(len(vertices)) + struct.pack(f">{len(vertices)}d", *vertices)
 
@@ -82,8 +82,8 @@ def _polygons(convert: values.Converter) -> Column:
     return encode
 
 
-def _strings(convert: values.Converter, wide: bool, length: int | None) -> Column:
-    """As :func:`vo_services.votable.binary2._strings`: ASCII with ``?`` for the rest, or
+def _strings(convert: values.Converter, wide: bool, length: int | None) -> ColumnCells:
+    """As :func:`vo_services.encoders.binary2._strings`: ASCII with ``?`` for the rest, or
     UTF-16BE; a fixed ``length`` pads with NULs or cuts."""
     codec, errors, unit = ("utf-16-be", "surrogatepass", 2) if wide else ("ascii", "replace", 1)
 
@@ -100,7 +100,7 @@ def _strings(convert: values.Converter, wide: bool, length: int | None) -> Colum
     return encode
 
 
-def column_encoder(field: Field) -> Column:
+def column_encoder(field: Column) -> ColumnCells:
     datatype = field.datatype
     if datatype in _INTEGER_FORMATS:
         return _integers(_INTEGER_FORMATS[datatype])
@@ -119,7 +119,7 @@ def column_encoder(field: Field) -> Column:
 class SmallRows:
     """Encodes a batch of rows into BINARY2 bytes, one cell at a time."""
 
-    def __init__(self, fields: Sequence[Field]):
+    def __init__(self, fields: Sequence[Column]):
         self.columns = [column_encoder(f) for f in fields]
 
     def encode(self, rows: Sequence[Sequence]) -> bytes:

@@ -5,8 +5,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field, xml_ids
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.fields import xml_ids
 
 
 def test_point_in_degrees_with_ra_wrapped():
@@ -41,22 +42,21 @@ def test_timestamp_dali(value, text):
 
 
 def test_field_types():
-    assert Field("a", "varchar").votable == ("char", "*", None)
-    assert Field("a", "CLOB").votable == ("char", "*", "adql:clob")
-    assert Field("a", "CHAR", arraysize="8").votable == ("char", "8", None)
-    assert Field("a", "VARCHAR", votable_datatype="unicodeChar").votable == ("unicodeChar", "*", None)
+    assert Column("a", "varchar").votable == ("char", "*", None)
+    assert Column("a", "CLOB").votable == ("char", "*", "adql:clob")
+    assert Column("a", "CHAR", arraysize="8").votable == ("char", "8", None)
+    assert Column("a", "VARCHAR", votable_datatype="unicodeChar").votable == ("unicodeChar", "*", None)
     with pytest.raises(ValueError, match="BLOB"):
-        Field("a", "BLOB")
+        Column("a", "BLOB")
 
 
-def test_field_from_published_column():
+def test_a_published_column_is_a_result_column():
     from archive.published import OBSCORE
 
     column = next(c for c in OBSCORE.columns if c.name == "s_region")
-    field = Field.from_column(column)
-    assert field.votable == ("char", "*", "adql:region") and field.ucd == "pos.outline;obs.field"
-    assert Field.from_column(column, name="footprint").name == "footprint"
+    assert isinstance(column, Column)
+    assert column.votable == ("char", "*", "adql:region") and column.ucd == "pos.outline;obs.field"
 
 
 def test_xml_ids():
-    assert xml_ids([Field("é", "INTEGER"), Field("-x", "INTEGER")]) == ["_", "_-x"]
+    assert xml_ids([Column("é", "INTEGER"), Column("-x", "INTEGER")]) == ["_", "_-x"]

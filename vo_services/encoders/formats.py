@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from vo_services.votable.document import write_votable
-from vo_services.votable.fits import write_fits
-from vo_services.votable.jsonformat import write_json
-from vo_services.votable.parquet import write_parquet
-from vo_services.votable.text import write_csv, write_tsv
+from vo_services.encoders.votable import write_votable
+from vo_services.encoders.fits import write_fits
+from vo_services.encoders.jsonformat import write_json
+from vo_services.encoders.parquet import write_parquet
+from vo_services.encoders.text import write_csv, write_tsv
 
 Encoder = Callable[..., Iterator[bytes]]
 VOTABLE_MIME = "application/x-votable+xml"

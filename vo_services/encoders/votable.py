@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
-from vo_services.votable import binary2
-from vo_services.votable.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
-from vo_services.votable.errors import error_document
-from vo_services.votable.fields import TEXT_TYPES, Field, xml_ids
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from archive.columns import Column
+from vo_services.encoders import binary2
+from vo_services.encoders.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
+from vo_services.encoders.errors import error_document
+from vo_services.encoders.fields import TEXT_TYPES, xml_ids
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"  # VOTable 1.4 keeps the 1.3 namespace (§1)
 HEADER = (
@@ -35,7 +36,7 @@ def info_element(name: str, value: str, content: str | None = None) -> str:
     return f"<INFO {attrs}/>\n"
 
 
-def field_element(field: Field, xml_id: str) -> str:
+def field_element(field: Column, xml_id: str) -> str:
     datatype, arraysize, xtype = field.votable
     attrs = [("name", field.name), ("ID", xml_id), ("datatype", datatype), ("arraysize", arraysize),
              ("xtype", xtype), ("unit", field.unit), ("ucd", field.ucd), ("utype", field.utype)]
@@ -46,7 +47,7 @@ def field_element(field: Field, xml_id: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def field_elements(fields: tuple[Field, ...]) -> str:
+def field_elements(fields: tuple[Column, ...]) -> str:
     """Every FIELD of a table, made once per column set: a service answers the same few shapes
     (a cone search's VERB levels, repeated TAP queries) over and over."""
     return "".join(field_element(f, i) for f, i in zip(fields, xml_ids(fields)))
@@ -71,7 +72,7 @@ class TableData(_Serialization):
     opening = "<DATA><TABLEDATA>\n"
     closing = "</TABLEDATA></DATA>\n"
 
-    def __init__(self, fields: Sequence[Field]):
+    def __init__(self, fields: Sequence[Column]):
         self.cells = [text_cells(f, tabledata=True) for f in fields]
         self.escape = [f.datatype in TEXT_TYPES or f.datatype == "REGION" for f in fields]
         self.template = row_template(len(fields), "<TR><TD>", "</TD><TD>", "</TD></TR>\n")
@@ -88,7 +89,7 @@ class Binary2(_Serialization):
     opening = '<DATA><BINARY2><STREAM encoding="base64">\n'
     closing = "</STREAM></BINARY2></DATA>\n"
 
-    def __init__(self, fields: Sequence[Field]):
+    def __init__(self, fields: Sequence[Column]):
         self.encoder = binary2.row_encoder(tuple(fields))
         self.base64 = binary2.Base64Stream()
 
@@ -100,18 +101,18 @@ class Binary2(_Serialization):
 
 
 @lru_cache(maxsize=256)
-def _table_data(fields: tuple[Field, ...]) -> TableData:
+def _table_data(fields: tuple[Column, ...]) -> TableData:
     return TableData(fields)  # it keeps no state between batches, so one per column set
 
 
-SERIALIZATIONS: dict[str, Callable[[Sequence[Field]], _Serialization]] = {
+SERIALIZATIONS: dict[str, Callable[[Sequence[Column]], _Serialization]] = {
     "TABLEDATA": lambda fields: _table_data(tuple(fields)),
     "BINARY2": Binary2,
 }
 
 
 def write_votable(
-    fields: Sequence[Field],
+    fields: Sequence[Column],
     batches: Iterable[Batch],
     *,
     serialization: str = "BINARY2",

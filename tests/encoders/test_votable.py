@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from astropy.io.votable import parse
 
-from tests.votable.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees, is_null
-from vo_services.votable import Field, write_votable
+from tests.encoders.conftest import FIELDS, LONG_TEXT, ROWS, SPOLY, expected_degrees, is_null
+from archive.columns import Column
+from vo_services.encoders import write_votable
 
 SERIALIZATIONS = ["TABLEDATA", "BINARY2"]
 
@@ -86,7 +87,7 @@ def test_field_metadata(serialization):
 
 def test_non_ascii_in_char_columns():
     """char is ASCII (VOTable 1.4 §2.1): TABLEDATA keeps the text, BINARY2 writes '?' for it."""
-    fields = [Field("name", "VARCHAR")]
+    fields = [Column("name", "VARCHAR")]
     rows = [("Åke 観測",)]
     td = read(render(fields, rows, serialization="TABLEDATA")).get_first_table().array
     b2 = read(render(fields, rows, serialization="BINARY2")).get_first_table().array
@@ -107,7 +108,7 @@ def test_votlint_clean(serialization, votlint, tmp_path):
                             infos=[("QUERY", "SELECT * FROM t"), ("request", "doQuery", "sync")]))
     assert votlint(path) == ""
     if serialization == "TABLEDATA":
-        path.write_bytes(render([Field("outline", "POLYGON")], [(SPOLY,)] * 3, serialization=serialization))
+        path.write_bytes(render([Column("outline", "POLYGON")], [(SPOLY,)] * 3, serialization=serialization))
         assert votlint(path) == ""
 
 
@@ -133,7 +134,7 @@ def test_overflow_on_batch_boundary_reads_no_further():
             pulled.append(i)
             yield [(j,) for j in range(i, i + 10)]
 
-    document = b"".join(write_votable([Field("n", "INTEGER")], batches(), maxrec=20))
+    document = b"".join(write_votable([Column("n", "INTEGER")], batches(), maxrec=20))
     assert statuses(document)[-1] == ("OVERFLOW", "after")
     assert pulled == [0, 10, 20]  # the 21st row was seen, nothing more fetched
 
@@ -153,7 +154,7 @@ def test_pyvo_sees_overflow_and_errors():
         raise RuntimeError("disk full")
 
     with pytest.raises(DALQueryError, match="disk full"):
-        DALResults(read(b"".join(write_votable([Field("n", "INTEGER")], failing()))))
+        DALResults(read(b"".join(write_votable([Column("n", "INTEGER")], failing()))))
 
 
 @pytest.mark.parametrize("serialization", SERIALIZATIONS)
@@ -175,7 +176,7 @@ def test_error_midway_closes_the_document(serialization, votlint, tmp_path):
         yield [(i, f"row {i}") for i in range(5, 10)]
         raise RuntimeError("canceling statement due to statement timeout")
 
-    fields = [Field("n", "INTEGER"), Field("label", "VARCHAR")]
+    fields = [Column("n", "INTEGER"), Column("label", "VARCHAR")]
     document = b"".join(write_votable(fields, failing(), serialization=serialization))
     assert statuses(document) == [("OK", "before"), ("ERROR", "after")]
     assert b"statement timeout</INFO>" in document
@@ -189,7 +190,7 @@ def test_error_midway_closes_the_document(serialization, votlint, tmp_path):
 
 
 def test_error_while_encoding_a_batch_is_reported_too():
-    fields = [Field("n", "INTEGER")]
+    fields = [Column("n", "INTEGER")]
     document = b"".join(write_votable(fields, [[(1,)], [("not a number",)]]))
     assert statuses(document) == [("OK", "before"), ("ERROR", "after")]
     assert len(read(document).get_first_table().array) == 1
@@ -200,7 +201,7 @@ def test_error_before_the_first_row_is_a_plain_error_document():
         raise RuntimeError("relation does not exist")
         yield  # pragma: no cover
 
-    document = b"".join(write_votable([Field("n", "INTEGER")], failing(),
+    document = b"".join(write_votable([Column("n", "INTEGER")], failing(),
                                       describe_error=lambda exc: f"Query failed: {exc}"))
     assert b"<TABLE" not in document
     assert statuses(document) == [("ERROR", "before")]
@@ -222,20 +223,20 @@ def test_infos_and_extra_resources():
 
 
 def test_streams_in_chunks_per_batch():
-    chunks = list(write_votable([Field("n", "INTEGER")], ([(i,)] * 3 for i in range(4))))
+    chunks = list(write_votable([Column("n", "INTEGER")], ([(i,)] * 3 for i in range(4))))
     assert len(chunks) == 1 + 4 + 1  # head, one per batch, tail
 
 
 def test_base64_chunks_concatenate():
     """Batches whose byte lengths are not multiples of 3 still form one valid base64 stream."""
-    fields = [Field("s", "VARCHAR")]
+    fields = [Column("s", "VARCHAR")]
     batches = [[("a" * k,)] for k in range(1, 12)]
     table = read(b"".join(write_votable(fields, batches))).get_first_table()
     assert list(table.array["s"]) == ["a" * k for k in range(1, 12)]
 
 
 def test_duplicate_and_odd_names_get_valid_unique_ids():
-    fields = [Field("a", "INTEGER"), Field("a", "INTEGER"), Field("1st col", "INTEGER"), Field("x", "INTEGER", id="primaryID")]
+    fields = [Column("a", "INTEGER"), Column("a", "INTEGER"), Column("1st col", "INTEGER"), Column("x", "INTEGER", id="primaryID")]
     document = render(fields, [(1, 2, 3, 4)])
     ids = re.findall(r'ID="([^"]+)"', document.decode())
     assert ids == ["a", "a_2", "_1st_col", "primaryID"]
@@ -243,7 +244,7 @@ def test_duplicate_and_odd_names_get_valid_unique_ids():
 
 
 def test_control_characters_cannot_break_the_xml():
-    fields = [Field("s", "VARCHAR")]
+    fields = [Column("s", "VARCHAR")]
     document = render(fields, [("bell\x07 and\r\nnewline ]]> </TD>",)], serialization="TABLEDATA")
     value = read(document).get_first_table().array[0]["s"]
     assert value == "bell\ufffd and\r\nnewline ]]> </TD>"
@@ -252,6 +253,7 @@ def test_control_characters_cannot_break_the_xml():
 @pytest.mark.parametrize("serialization", SERIALIZATIONS)
 def test_every_published_column_lints_clean(serialization, votlint, tmp_path):
     """FIELDs made from archive/published.py (units, UCDs, utypes, descriptions) are valid."""
+    from dataclasses import replace
     from datetime import datetime, timezone
 
     from archive.published import PUBLISHED_TABLES
@@ -260,7 +262,7 @@ def test_every_published_column_lints_clean(serialization, votlint, tmp_path):
               "TIMESTAMP": datetime(2020, 1, 1, tzinfo=timezone.utc), "POINT": "(0.1 , 0.2)",
               "REGION": SPOLY}
     for table in PUBLISHED_TABLES:
-        fields = [Field.from_column(c) for c in table.columns]
+        fields = [replace(c, name=c.name.strip('"')) for c in table.columns]  # published columns are Columns
         rows = [tuple(sample[c.datatype] for c in table.columns), (None,) * len(fields)]
         path = tmp_path / f"{table.name}.vot"
         path.write_bytes(render(fields, rows, serialization=serialization))

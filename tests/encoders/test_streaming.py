@@ -9,11 +9,12 @@ import tracemalloc
 import pytest
 from astropy.io.votable import parse
 
-from vo_services.votable import Field, write_votable
-from vo_services.votable.text import write_csv
+from archive.columns import Column
+from vo_services.encoders import write_votable
+from vo_services.encoders.text import write_csv
 
-FIVE = [Field("obs_id", "VARCHAR"), Field("s_ra", "DOUBLE"), Field("s_dec", "DOUBLE"),
-        Field("t_min", "DOUBLE"), Field("calib_level", "INTEGER")]
+FIVE = [Column("obs_id", "VARCHAR"), Column("s_ra", "DOUBLE"), Column("s_dec", "DOUBLE"),
+        Column("t_min", "DOUBLE"), Column("calib_level", "INTEGER")]
 
 
 def million_rows(batch: int = 10_000, total: int = 1_000_000):
@@ -50,7 +51,7 @@ def test_stil_reads_binary2_polygons(tmp_path):
     """votlint cannot check BINARY2 polygons (see test_votable); STIL's reader must still agree."""
     if shutil.which("stilts") is None:
         pytest.skip("stilts is not installed")
-    from tests.votable.conftest import FIELDS, ROWS
+    from tests.encoders.conftest import FIELDS, ROWS
 
     path = tmp_path / "poly.vot"
     path.write_bytes(b"".join(write_votable(FIELDS, [ROWS])))
@@ -79,10 +80,10 @@ def test_real_cursor_values(pg_cursor):
                timestamptz '2019-05-03 01:03:56.93+00' + n * interval '1 hour',
                n % 2 = 0
         FROM generate_series(0, 2) AS n""")
-    fields = [Field("id", "BIGINT"), Field("s", "SMALLINT"), Field("i", "INTEGER"), Field("r", "REAL"),
-              Field("d", "DOUBLE"), Field("name", "VARCHAR", votable_datatype="unicodeChar"),
-              Field("pos", "POINT"), Field("fov", "CIRCLE"), Field("outline", "POLYGON"),
-              Field("date_obs", "TIMESTAMP"), Field("flag", "BOOLEAN")]
+    fields = [Column("id", "BIGINT"), Column("s", "SMALLINT"), Column("i", "INTEGER"), Column("r", "REAL"),
+              Column("d", "DOUBLE"), Column("name", "VARCHAR", votable_datatype="unicodeChar"),
+              Column("pos", "POINT"), Column("fov", "CIRCLE"), Column("outline", "POLYGON"),
+              Column("date_obs", "TIMESTAMP"), Column("flag", "BOOLEAN")]
     batches = iter(lambda: pg_cursor.fetchmany(2), [])
     table = parse(io.BytesIO(b"".join(write_votable(fields, batches)))).get_first_table().array
     assert len(table) == 3

@@ -16,12 +16,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from vo_services.votable import values
-from vo_services.votable.fields import Field
-from vo_services.votable.rows import Batch, RowLimit, columns_of
+from archive.columns import Column
+from vo_services.encoders import values
+from vo_services.encoders.rows import Batch, RowLimit, columns_of
 
 
-def _arrow_type(pa, field: Field):
+def _arrow_type(pa, field: Column):
     kind = field.datatype
     simple = {"SMALLINT": pa.int16(), "INTEGER": pa.int32(), "BIGINT": pa.int64(),
               "REAL": pa.float32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
@@ -36,7 +36,7 @@ def _arrow_type(pa, field: Field):
     return pa.string()
 
 
-def _schema(pa, fields: Sequence[Field]):
+def _schema(pa, fields: Sequence[Column]):
     arrow_fields = []
     for field in fields:
         datatype, arraysize, xtype = field.votable
@@ -47,13 +47,13 @@ def _schema(pa, fields: Sequence[Field]):
     return pa.schema(arrow_fields)
 
 
-def _column(pa, field: Field, arrow_type, column: list):
+def _column(pa, field: Column, arrow_type, column: list):
     if field.datatype in ("REAL", "DOUBLE"):
         return pa.array(column, type=arrow_type, from_pandas=True)  # NaN becomes null
     return pa.array(values.converter(field)(column), type=arrow_type)
 
 
-def write_parquet(fields: Sequence[Field], batches: Iterable[Batch], *, maxrec: int | None = None,
+def write_parquet(fields: Sequence[Column], batches: Iterable[Batch], *, maxrec: int | None = None,
                   **_ignored) -> Iterator[bytes]:
     import pyarrow as pa
     import pyarrow.parquet as pq
