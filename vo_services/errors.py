@@ -21,6 +21,13 @@ def error_response(message: str, status: int = 400, content_type: str = VOTABLE_
     return HttpResponse(error_document(message), status=status, content_type=content_type)
 
 
+def unavailable(message: str, retry_after_s: int) -> HttpResponse:
+    """503 with Retry-After (RFC 9110 §15.6.4): the service cannot answer now, but will."""
+    response = error_response(f"ServiceUnavailable: {message}", 503)
+    response["Retry-After"] = str(retry_after_s)
+    return response
+
+
 def error_for(request, message: str, status: int) -> HttpResponse:
     """An error in the form its endpoint speaks: JSON on the account pages and API, the admin and
     the internal ingest API; a VOTable error document on the VO endpoints (DALI §4.2)."""

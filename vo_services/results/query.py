@@ -34,6 +34,13 @@ class QueryFailed(Exception):
     """The database refused or aborted the query; the message is safe to show the user."""
 
 
+class DatabaseUnavailable(QueryFailed):
+    """No connection to the database could be had (it is down, restarting, or out of connection
+    slots): the query never ran, and the same request may well succeed in a moment (HTTP 503)."""
+
+    retry_after_s = 10
+
+
 @contextmanager
 def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
     """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
@@ -168,7 +175,11 @@ class ResultCursor:
         """
         sql = sql.encode() if isinstance(sql, str) else sql
         for attempt in (1, 2):
-            self.conn, reused = self.pool.take()
+            try:
+                self.conn, reused = self.pool.take()
+            except DRIVER_ERRORS:
+                raise DatabaseUnavailable("the archive's database cannot be reached just now; "
+                                          "please try again in a moment") from None
             try:
                 if self.on_backend is not None:
                     self.on_backend(self._backend_pid())

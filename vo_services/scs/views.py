@@ -14,7 +14,7 @@ from vo_services.encoders import write_votable
 from vo_services.encoders.errors import error_document
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result
-from vo_services.results.query import QueryFailed, describe
+from vo_services.results.query import DatabaseUnavailable, QueryFailed, describe
 from vo_services.scs.cone import Cone, ConeError
 
 CONTENT_TYPE = "text/xml;content=x-votable"  # SCS 1.03 §2
@@ -22,9 +22,9 @@ FETCH_ROWS = 10_000
 TABLEDATA = partial(write_votable, serialization="TABLEDATA")
 
 
-def scs_error(message: str) -> HttpResponse:
+def scs_error(message: str, status: int = 400) -> HttpResponse:
     """SCS 1.03 §3 (Erratum 1): an INFO named Error under VOTABLE, with DALI's QUERY_STATUS."""
-    return HttpResponse(error_document(message, cone_search=True), status=400, content_type=CONTENT_TYPE)
+    return HttpResponse(error_document(message, cone_search=True), status=status, content_type=CONTENT_TYPE)
 
 
 @csrf_exempt
@@ -44,7 +44,11 @@ def cone_search(request: HttpRequest) -> HttpResponse:
                         extra_resources=descriptors_for(cone.fields))
     try:
         result.start()  # the query ran: from here on, errors end the document (DALI §4.4.2)
-    except (QueryFailed, psycopg2.Error) as exc:  # refused, or no connection to be had
+    except DatabaseUnavailable as exc:
+        response = scs_error(f"the search failed: {exc}", 503)
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    except (QueryFailed, psycopg2.Error) as exc:  # refused by the database
         return scs_error(f"the search failed: {describe(exc)}")
     return result.response(CONTENT_TYPE)
 

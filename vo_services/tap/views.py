@@ -8,10 +8,11 @@ from django.views.decorators.csrf import csrf_exempt
 from archive.config import get_settings
 from vo_services import vosi
 from vo_services.dali import DaliParams
-from vo_services.errors import allow_methods, error_response
+from vo_services.errors import allow_methods, error_response, unavailable
 from vo_services.identity import principals_for
 from vo_services import limits
 from vo_services.tap.examples import EXAMPLES
+from vo_services.results.query import DatabaseUnavailable
 from vo_services.tap.execution import QueryFailed, TapRequest, TapUsageError, prepare, stream
 
 XML = "text/xml; charset=utf-8"
@@ -75,6 +76,8 @@ def sync(request: HttpRequest) -> HttpResponse:
     result = stream(prepared, principals_for(request), limits.SYNC_EXECUTION_S.default)
     try:
         result.start()
+    except DatabaseUnavailable as exc:
+        return unavailable(str(exc), exc.retry_after_s)
     except QueryFailed as exc:
         return error_response(str(exc), 400)
     response = result.response(tap_request.content_type)
