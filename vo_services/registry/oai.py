@@ -312,6 +312,7 @@ def respond(params: Iterable[tuple[str, list[str]]], settings: Settings) -> byte
         else:
             _list(response, verb, args, entries, settings.registry.max_records)
     except OAIError as error:
-        response = Response(base_url, verb, args)
+        echoed = error.code not in ("badVerb", "badArgument")
+        response = Response(base_url, verb if echoed else None, args if echoed else None)
         response.add("error", str(error), code=error.code)
     return response.bytes()
