@@ -17,7 +17,6 @@ from tests.test_oai import OAI, RI, XSI_TYPE, oai
 from vo_services.registry.checks import record_problems, registry_problems
 from vo_services.registry.validation import xsd_dir
 
-pytestmark = pytest.mark.django_db(transaction=True)
 HC = 6.62607015e-34 * 299_792_458.0
 
 
