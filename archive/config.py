@@ -33,6 +33,21 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class RegistryCuration:
+    """Who publishes the archive and what its records say about it (VOResource 1.1 curation/content)."""
+
+    publisher: str
+    contact_name: str
+    contact_email: str
+    reference_url: str  # '' means the archive's own home page (the public URL)
+    subjects: tuple[str, ...]  # UAT concept labels (VOResource 1.1 §3.1.3 recommends the UAT)
+    content_level: tuple[str, ...]
+    content_type: str
+    rights: str
+    max_records: int  # the OAI-PMH page size, declared as maxRecords in the Harvest capability
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every knob of the archive, read once per process."""
 
@@ -65,6 +80,9 @@ class Settings:
     #: Addresses or networks of the reverse proxies in front of gunicorn, whose X-Forwarded-For
     #: names the real client (for the log-in throttle); none by default.
     trusted_proxies: tuple[str, ...]
+    #: Curation of the VOResource records the publishing registry serves (/oai): what an operator
+    #: fills in (docs/deployment.md). VOResource 1.1 §3.1.2, §3.1.3.
+    registry: RegistryCuration
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
@@ -117,4 +135,26 @@ def get_settings() -> Settings:
         bundle_max_bytes=int(_env(values, "LICK_BUNDLE_MAX_BYTES", str(50 * 10**9))),
         bundle_lifetime_s=int(_env(values, "LICK_BUNDLE_LIFETIME", str(3 * 86_400))),
         trusted_proxies=tuple(p.strip() for p in _env(values, "LICK_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        registry=_registry_curation(values),
+    )
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(";") if item.strip())
+
+
+def _registry_curation(values: dict[str, str]) -> RegistryCuration:
+    return RegistryCuration(
+        publisher=_env(values, "LICK_REGISTRY_PUBLISHER", "Lick Observatory"),
+        contact_name=_env(values, "LICK_REGISTRY_CONTACT_NAME", "Lick Observatory archive staff"),
+        contact_email=_env(values, "LICK_REGISTRY_CONTACT_EMAIL", "archive@ucolick.org"),
+        reference_url=_env(values, "LICK_REGISTRY_REFERENCE_URL", ""),
+        subjects=_list(_env(values, "LICK_REGISTRY_SUBJECTS",
+                            "Optical astronomy;Spectroscopy;Astronomical techniques;Observational astronomy")),
+        content_level=_list(_env(values, "LICK_REGISTRY_CONTENT_LEVEL", "Research")),
+        content_type=_env(values, "LICK_REGISTRY_CONTENT_TYPE", "Archive"),
+        rights=_env(values, "LICK_REGISTRY_RIGHTS",
+                    "Data are public once their proprietary period has ended; please acknowledge "
+                    "Lick Observatory when you use them."),
+        max_records=int(_env(values, "LICK_REGISTRY_MAX_RECORDS", "100")),
     )

@@ -235,6 +235,41 @@ def translate_adql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="only check, print no records")
+
+
+@command("registry", "print the publishing registry's VOResource records and check them "
+         "(IVOA schemas, Registry of Registries rules)", _registry_args)
+def registry(args: argparse.Namespace) -> int:
+    _setup_django()
+    from lxml import etree
+
+    from archive.config import get_settings
+    from vo_services.registry.checks import registry_problems
+    from vo_services.registry.state import datestamp, synchronise
+    from vo_services.registry.validation import SchemaFilesMissing
+
+    settings = get_settings()
+    # Read-only: printing the records must not move their dates; the next harvest does that.
+    entries = synchronise(settings, write=False)
+    resources = [e.record.stamped(datestamp(e.created), datestamp(e.updated)) for e in entries if e.record]
+    if not args.quiet:
+        for resource in resources:
+            print(etree.tostring(resource, pretty_print=True, encoding="unicode"))
+    for entry in entries:
+        if entry.deleted:
+            print(f"withdrawn (served as deleted since {datestamp(entry.updated)}): {entry.identifier}")
+    try:
+        problems = registry_problems(resources, settings.public_url)
+    except SchemaFilesMissing as exc:
+        raise AdminError(str(exc)) from None
+    for problem in problems:
+        print(f"lick-admin: registry: {problem}", file=sys.stderr)
+    print(f"{len(resources)} records, {len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
     parser = argparse.ArgumentParser(prog="lick-admin", description=__doc__.splitlines()[0])

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "vo_services.datalink",
     "vo_services.accounts",
     "vo_services.curation",
+    "vo_services.registry",
 ]
 
 MIDDLEWARE = [

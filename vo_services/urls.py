@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from vo_services import views
 from vo_services.datalink import bundle_views, views as datalink_views
+from vo_services.registry import views as registry_views
 from vo_services.scs import views as scs_views
 from vo_services.tap import views as tap_views
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("scs", scs_views.cone_search),
     path("scs/capabilities", scs_views.capabilities),
     path("scs/availability", scs_views.availability),
+    path("oai", registry_views.oai),
     path("datalink/links", datalink_views.links),
     path("datalink/download/<path:obs_id>", datalink_views.download),
     path("datalink/header/<path:obs_id>", datalink_views.header),
