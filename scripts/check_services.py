@@ -76,6 +76,7 @@ def main(base: str) -> int:
             "SELECT TOP 5 obs_id, target_name FROM ivoa.obscore"), b'value="OK"'),
         ("cone search", "/scs?RA=150&DEC=20&SR=1", b"<TABLE>"),
         ("DataLink", "/datalink/links?ID=ivo://nowhere?x", b"NotFoundFault"),
+        ("registry (OAI-PMH)", "/oai?verb=Identify", b"<oai:repositoryName>"),
     ]
     failed = 0
     for name, path, expected in checks:

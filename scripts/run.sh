@@ -125,10 +125,11 @@ The Lick archive is up on demo data ($ROOT):
   TAP                 $BASE/tap
   Simple Cone Search  $BASE/scs
   DataLink            $BASE/datalink/links
+  registry (OAI-PMH)  $BASE/oai
   your account        $BASE/auth/
 Demo log-ins (pyvo: AuthSession with BasicAA; TOPCAT: it asks when it sees the challenges):
 $(echo "$ACCOUNTS" | sed 's/^/  /')
-Logs are in var/log/. Stop with Ctrl-C.
+Logs are in ${LOGS#"$REPO"/}/. Stop with Ctrl-C.
 EOF
 
 if [ $CHECK = 1 ]; then
