@@ -67,6 +67,11 @@ PIDS=()
 NAMES=()
 STOP_GRACE=10
 running() { kill -0 "$1" 2>/dev/null; }
+any_running() {
+  local pid
+  for pid in "${PIDS[@]}"; do running "$pid" && return 0; done
+  return 1
+}
 kill_tree() {  # pid: SIGKILL to it and its descendants (gunicorn's workers, Celery's pool)
   local child
   for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
@@ -138,4 +143,12 @@ if [ $CHECK = 1 ]; then
   stop
   exit $status
 fi
-wait
+# Until a signal comes (its trap stops everything and exits 130 or 143) or every service has
+# ended by itself. Bash runs a trap only between commands: a Ctrl-C that also ended every
+# service must find one more command here, not the end of the script (which exited 0).
+while any_running; do
+  sleep 1 &
+  wait $!
+done
+stop
+exit 1  # the services ended without being asked to
