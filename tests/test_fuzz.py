@@ -517,7 +517,7 @@ def test_service_and_worker_answer_afterwards(live_archive):
     client = Client(live_archive)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     status, _, body = client.request("POST", "/tap/sync", _form(
-        [("LANG", "ADQL"), ("QUERY", "SELECT TOP 3 obs_id FROM ivoa.obscore")]), form)
+        [("LANG", "ADQL"), ("QUERY", "SELECT TOP 3 obs_id FROM ivoa.obscore"), ("RESPONSEFORMAT", "votable/td")]), form)
     assert status == 200 and b"<TR>" in body
     status, headers, _ = client.request("POST", "/tap/async", _form(
         [("LANG", "ADQL"), ("QUERY", "SELECT TOP 3 obs_id FROM ivoa.obscore"), ("PHASE", "RUN")]), form)

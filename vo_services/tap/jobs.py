@@ -31,10 +31,10 @@ class JobStateError(Exception):
     """An action the job's phase does not allow (UWS §2.2: answered with 403)."""
 
 
-def create(owner: str | None, parameters: list[tuple[str, str]]) -> Job:
+def create(owner: str | None, parameters: list[tuple[str, str]], origin: str | None = None) -> Job:
     """A new PENDING job. TAP 1.1 §2.7: the query is not looked at until the job runs."""
     now = djtz.now()
-    job = Job(owner=owner, execution_duration=limits.ASYNC_EXECUTION_S.default,
+    job = Job(owner=owner, origin=origin if owner is None else None, execution_duration=limits.ASYNC_EXECUTION_S.default,
               destruction=now + timedelta(seconds=limits.RETENTION_S.default))
     job.parameters = []
     add_parameters(job, parameters, save=False)
