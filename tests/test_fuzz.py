@@ -15,6 +15,7 @@ import http.client
 import io
 import random
 import re
+import shutil
 import time
 import urllib.parse
 from pathlib import Path
@@ -407,12 +408,23 @@ def test_broken_fits_files_are_recorded_failures_without_rows(demo_archive, arch
         path = night_dir / f"fuzz{budget.cases:04d}.fits"
         path.write_bytes(data)
         paths.append(path)
-    report = ingest_batch(paths, root=archive_root)
     rel = [p.relative_to(archive_root).as_posix() for p in paths]
-    with engine("ingest").connect() as conn:
-        failed = dict(conn.execute(select(ingest_failure.c.file_path, ingest_failure.c.reason)
-                                   .where(ingest_failure.c.file_path.in_(rel))).all())
-        stored = set(conn.execute(select(observation.c.file_path).where(observation.c.file_path.in_(rel))).scalars())
+
+    def recorded() -> tuple[dict[str, str], set[str]]:
+        with engine("ingest").connect() as conn:
+            failed = dict(conn.execute(select(ingest_failure.c.file_path, ingest_failure.c.reason)
+                                       .where(ingest_failure.c.file_path.in_(rel))).all())
+            stored = set(conn.execute(select(observation.c.file_path)
+                                      .where(observation.c.file_path.in_(rel))).scalars())
+        return failed, stored
+
+    try:
+        ingest_batch(paths, root=archive_root)
+        failed, stored = recorded()
+    finally:  # the files go, and with them their rows: the session's other tests count the demo's
+        shutil.rmtree(archive_root / "fuzz")
+        ingest_batch(paths, root=archive_root)
+    assert recorded() == ({}, set())
     assert not (set(failed) & stored), "a failed file left a row"
     assert set(failed) | stored == set(rel)
     assert all(reason.strip() for reason in failed.values())
@@ -482,7 +494,8 @@ def test_http_fuzz_gives_no_500_and_standard_errors(live_archive):
             ident = rng.choice(["ivo://lick.ucolick.org/archive?", "", "ivo://", "x" * 3000, "ivo://other/x?y",
                                 "ivo://lick.ucolick.org/archive?" + mutate("shane/kast/2024", rng)])
             pairs = [("ID", ident)] * rng.randint(1, 3) + [("RESPONSEFORMAT", rng.choice(_ODD_VALUES[:30]))]
-            what, response = pairs, client.request("GET", "/datalink/links?" + urllib.parse.urlencode(pairs))
+            path = ("/datalink/links?" + urllib.parse.urlencode(pairs))[:8000]  # the request line's limit: 8190
+            what, response = pairs, client.request("GET", path)
         elif kind == 4:
             if not job_paths or rng.random() < 0.1:
                 status, headers, _ = client.request("POST", "/tap/async", _form(
