@@ -498,10 +498,14 @@ def test_http_fuzz_gives_no_500_and_standard_errors(live_archive):
             what, response = pairs, client.request("GET", path)
         elif kind == 4:
             if not job_paths or rng.random() < 0.1:
-                status, headers, _ = client.request("POST", "/tap/async", _form(
-                    [("QUERY", rng.choice(SEED_QUERIES)), ("LANG", "ADQL")]), form)
-                assert status == 303
-                job_paths.append(urllib.parse.urlsplit(headers["Location"]).path)
+                odd = [(rng.choice(["DESTRUCTION", "EXECUTIONDURATION", "RUNID"]), rng.choice(_ODD_VALUES[:30]))]
+                status, headers, body = client.request("POST", "/tap/async", _form(
+                    [("QUERY", rng.choice(SEED_QUERIES)), ("LANG", "ADQL")] + odd * rng.randint(0, 1)), form)
+                assert_standard(status, headers, body, odd)
+                if status == 303:
+                    job_paths.append(urllib.parse.urlsplit(headers["Location"]).path)
+                if not job_paths:
+                    continue
             job = rng.choice(job_paths)
             resource = rng.choice(["/phase", "/destruction", "/executionduration", "/parameters", "", "/quote"])
             pairs = random_params(rng) + [(rng.choice(["PHASE", "DESTRUCTION", "EXECUTIONDURATION", "ACTION"]),

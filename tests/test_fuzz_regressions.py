@@ -25,3 +25,16 @@ def test_a_repeated_runid_is_a_usage_error():
     with pytest.raises(TapUsageError, match="RUNID"):
         TapRequest.from_params(DaliParams([("QUERY", "SELECT TOP 1 obs_id FROM ivoa.obscore"),
                                            ("RUNID", "a"), ("RUNID", "b")]))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, value", [("EXECUTIONDURATION", "inf"), ("EXECUTIONDURATION", "1e999"),
+                                         ("DESTRUCTION", "0001-01-01T00:00:00+05:00"), ("DESTRUCTION", "never")])
+def test_unreadable_job_times_are_usage_errors(client, name, value):
+    """UWS §2.2.3: at creation and posted to the job; 'inf' was an OverflowError (a 500)."""
+    created = client.post("/tap/async", {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore",
+                                         name: value})
+    assert created.status_code == 400 and b'value="ERROR"' in created.content
+    job = client.post("/tap/async", {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"})
+    posted = client.post(f"{job['Location']}/{name.lower()}", {name: value})
+    assert posted.status_code == 400 and b'value="ERROR"' in posted.content

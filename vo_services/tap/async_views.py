@@ -52,7 +52,10 @@ def _run_or_refusal(request: HttpRequest, job: Job) -> HttpResponse | None:
 def job_list(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     if request.method == "POST":
-        job = jobs.create(caller_name(request), [(k, v) for k, v in params.items()], client_address(request))
+        try:
+            job = jobs.create(caller_name(request), [(k, v) for k, v in params.items()], client_address(request))
+        except ValueError as exc:  # EXECUTIONDURATION or DESTRUCTION unreadable (UWS §2.2.3.1)
+            return error_response(str(exc), 400)
         results.store_uploads(job, request.FILES)
         if (params.get("PHASE") or "").upper() == "RUN":  # UWS §2.2.3.1: run at creation
             if refused := _run_or_refusal(request, job):

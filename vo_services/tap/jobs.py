@@ -65,7 +65,7 @@ def set_execution_duration(job: Job, value: str, save: bool = True) -> None:
     """UWS §2.2.3.4: the service may clamp; 0 means 'as long as the service allows'."""
     try:
         seconds = int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: inf, 1e999
         raise ValueError(f"EXECUTIONDURATION must be a number of seconds, not '{value}'") from None
     if seconds < 0:
         raise ValueError("EXECUTIONDURATION must not be negative")
@@ -81,10 +81,9 @@ def set_destruction(job: Job, value: str, save: bool = True) -> None:
     """UWS §2.2.3.3: clamped to the retention period from the job's creation."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of Greenwich is year 0 in UTC
         raise ValueError(f"DESTRUCTION must be an ISO 8601 time, not '{value}'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     created = job.creation_time or djtz.now()
     job.destruction = min(moment, created + timedelta(seconds=limits.RETENTION_S.hard))
     if save:
