@@ -38,3 +38,11 @@ def test_unreadable_job_times_are_usage_errors(client, name, value):
     job = client.post("/tap/async", {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"})
     posted = client.post(f"{job['Location']}/{name.lower()}", {name: value})
     assert posted.status_code == 400 and b'value="ERROR"' in posted.content
+
+
+@pytest.mark.django_db
+def test_a_repeated_phase_is_a_usage_error(client):
+    """DALI §3.2: PHASE twice with different values escaped the phase view as a 500."""
+    job = client.post("/tap/async", {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"})
+    posted = client.post(f"{job['Location']}/phase", {"PHASE": ["RUN", "ABORT"]})
+    assert posted.status_code == 400 and b"PHASE may be given only once" in posted.content
