@@ -103,6 +103,11 @@ def _env(values: dict[str, str], key: str, default: str) -> str:
     return os.environ.get(key) or values.get(key) or default
 
 
+def configured_int(key: str, default: int) -> int:
+    """An integer knob (the service limits) from the environment or the env file, else ``default``."""
+    return int(_env(read_env_file(Path(os.environ.get("LICK_ENV_FILE", DEFAULT_ENV_FILE))), key, str(default)))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     values = read_env_file(Path(os.environ.get("LICK_ENV_FILE", DEFAULT_ENV_FILE)))

@@ -198,10 +198,12 @@ def _shape(header: HeaderCards) -> tuple[tuple[int, ...], int, bool]:
     try:
         naxis = int(header.get("NAXIS", 0))
         bitpix = abs(int(header.get("BITPIX", 8)))
+        if not 0 <= naxis <= 999:  # FITS 4.0 §4.4.1.1; checked first: NAXIS bounds the loop below
+            return (), 0, False
         shape = tuple(int(header.get(f"NAXIS{i}", 0)) for i in range(1, naxis + 1))
     except Exception:  # noqa: BLE001  (astropy's VerifyError on an unparsable card, and the rest)
         return (), 0, False
-    if not 0 <= naxis <= 999 or any(n < 0 for n in shape) or bitpix not in (8, 16, 32, 64):
+    if any(n < 0 for n in shape) or bitpix not in (8, 16, 32, 64):
         return (), 0, False
     size = bitpix // 8
     for n in shape:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from archive.standards import VOTABLE_MIME
+from vo_services.dali import DaliParameterError
 from vo_services.identity import caller_name
 from vo_services.encoders.errors import error_document
 
@@ -78,7 +79,10 @@ def allow_methods(*methods: str) -> Callable:
                 response = error_for(request, f"UsageFault: {request.method} is not allowed here; use {methods}", 405)
                 response["Allow"] = methods
                 return response
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except DaliParameterError as exc:  # DALI §3.2: e.g. PHASE twice, wherever a view reads it
+                return error_for(request, f"UsageFault: {exc}", 400)
         # A view that takes no unsafe method needs no CSRF check: the check would only turn a
         # POST's 405 into a 403. (Never set False: csrf_exempt applied outside copies this
         # wrapper's attributes over its own.)

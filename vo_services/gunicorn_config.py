@@ -23,3 +23,6 @@ timeout = 120
 control_socket_disable = True
 # Credentials that clients put into URLs never reach the access or error log.
 logger_class = "vo_services.log_redaction.RedactingLogger"
+# A GET with its ADQL in the URL may be long: gunicorn's largest bounded request line (Apache's
+# LimitRequestLine default); beyond it the HTTP server answers 414, before any VO endpoint.
+limit_request_line = 8190

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.config import configured_int as _configured
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -23,7 +25,10 @@ class Limit:
         return min(requested, self.hard)
 
 
-OUTPUT_ROWS = Limit(default=20_000, hard=10_000_000)  # MAXREC (DALI §3.4.4)
-SYNC_EXECUTION_S = Limit(default=300, hard=300)
-ASYNC_EXECUTION_S = Limit(default=3_600, hard=14_400)
+# Each settable by its LICK_* variable (README's configuration table).
+_MAXREC_HARD = _configured("LICK_MAXREC_HARD", 10_000_000)
+OUTPUT_ROWS = Limit(default=min(_configured("LICK_MAXREC_DEFAULT", 20_000), _MAXREC_HARD),
+                    hard=_MAXREC_HARD)  # MAXREC (DALI §3.4.4)
+SYNC_EXECUTION_S = Limit(default=_configured("LICK_SYNC_TIMEOUT", 300), hard=_configured("LICK_SYNC_TIMEOUT", 300))
+ASYNC_EXECUTION_S = Limit(default=3_600, hard=_configured("LICK_ASYNC_TIMEOUT", 14_400))
 RETENTION_S = Limit(default=7 * 86_400, hard=30 * 86_400)  # job creation to destruction

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "vo_services.input_guard.RejectNulCharacters",
+    "vo_services.usage_limits.RateLimitMiddleware",  # before any work: sessions, parsing
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS and scripts, without collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -12,6 +12,7 @@ from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 from vo_services.tap.views import tap_base
+from vo_services.usage_limits import client_address, too_many_jobs
 
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -35,15 +36,30 @@ def _params(request: HttpRequest) -> DaliParams:
     return DaliParams.from_request(request)
 
 
+def _run_or_refusal(request: HttpRequest, job: Job) -> HttpResponse | None:
+    """Run the job, unless its owner (or anonymous address) has too many jobs in flight: then
+    the job stays PENDING, to be run later, and the caller gets a 429 naming the limit."""
+    if job.phase == Phase.PENDING and (refused := too_many_jobs(job.owner, client_address(request))):
+        response = error_response(f"{refused}; job {job.id} stays PENDING", 429)
+        response["Retry-After"] = "10"
+        return response
+    jobs.run(job)
+    return None
+
+
 @csrf_exempt
 @allow_methods("GET", "HEAD", "POST")
 def job_list(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     if request.method == "POST":
-        job = jobs.create(caller_name(request), [(k, v) for k, v in params.items()])
+        try:
+            job = jobs.create(caller_name(request), [(k, v) for k, v in params.items()], client_address(request))
+        except ValueError as exc:  # EXECUTIONDURATION or DESTRUCTION unreadable (UWS §2.2.3.1)
+            return error_response(str(exc), 400)
         results.store_uploads(job, request.FILES)
         if (params.get("PHASE") or "").upper() == "RUN":  # UWS §2.2.3.1: run at creation
-            jobs.run(job)
+            if refused := _run_or_refusal(request, job):
+                return refused
         return _see_other(_job_url(job))
     mine = Job.objects.filter(owner=caller_name(request)) if caller_name(request) else Job.objects.none()
     try:
@@ -105,7 +121,8 @@ def phase(request: HttpRequest, job_id: str) -> HttpResponse:
     action = (_params(request).get("PHASE") or "").upper()
     try:
         if action == "RUN":
-            jobs.run(job)
+            if refused := _run_or_refusal(request, job):
+                return refused
         elif action == "ABORT":
             jobs.abort(job)
         else:

@@ -67,12 +67,13 @@ class TapRequest:
             maxrec = limits.OUTPUT_ROWS.clamp(params.integer("MAXREC"))
             uploads = tuple(read_votable(name, fetch(uri, params.files))
                             for name, uri in parse_upload_params(params.getlist("UPLOAD")))
+            run_id = params.get("RUNID")
         except UploadError as exc:  # refused before anything reaches the database
             raise TapUsageError(f"UsageFault: {exc}") from None
         except (DaliParameterError, UnknownFormat) as exc:
             raise TapUsageError(str(exc)) from None
         return cls(query=query, lang=lang, output=output, content_type=content_type, maxrec=maxrec,
-                   run_id=params.get("RUNID"), uploads=uploads)
+                   run_id=run_id, uploads=uploads)
 
 
 @dataclass(frozen=True)

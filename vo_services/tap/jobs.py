@@ -32,10 +32,10 @@ class JobStateError(Exception):
     """An action the job's phase does not allow (UWS §2.2: answered with 403)."""
 
 
-def create(owner: str | None, parameters: list[tuple[str, str]]) -> Job:
+def create(owner: str | None, parameters: list[tuple[str, str]], origin: str | None = None) -> Job:
     """A new PENDING job. TAP 1.1 §2.7: the query is not looked at until the job runs."""
     now = djtz.now()
-    job = Job(owner=owner, execution_duration=limits.ASYNC_EXECUTION_S.default,
+    job = Job(owner=owner, origin=origin if owner is None else None, execution_duration=limits.ASYNC_EXECUTION_S.default,
               destruction=now + timedelta(seconds=limits.RETENTION_S.default))
     job.parameters = []
     add_parameters(job, parameters, save=False)
@@ -66,7 +66,7 @@ def set_execution_duration(job: Job, value: str, save: bool = True) -> None:
     """UWS §2.2.3.4: the service may clamp; 0 means 'as long as the service allows'."""
     try:
         seconds = int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: inf, 1e999
         raise ValueError(f"EXECUTIONDURATION must be a number of seconds, not '{value}'") from None
     if seconds < 0:
         raise ValueError("EXECUTIONDURATION must not be negative")
@@ -82,10 +82,9 @@ def set_destruction(job: Job, value: str, save: bool = True) -> None:
     """UWS §2.2.3.3: clamped to the retention period from the job's creation."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of Greenwich is year 0 in UTC
         raise ValueError(f"DESTRUCTION must be an ISO 8601 time, not '{value}'") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     created = job.creation_time or djtz.now()
     job.destruction = min(moment, created + timedelta(seconds=limits.RETENTION_S.hard))
     if save:

@@ -5,11 +5,15 @@ The limits every service shares (MAXREC, execution time, retention) are in
 """
 from __future__ import annotations
 
+from archive.config import configured_int as _configured
 from vo_services.limits import Limit
 
-UPLOAD_BYTES = Limit(default=5_000_000, hard=20_000_000)
-UPLOAD_ROWS_HARD = 1_000_000
-MAX_QUERY_BYTES = 100_000
+# Each settable by its LICK_* variable (README's configuration table); the callers' own limits
+# (jobs in flight, request rate) are in vo_services/usage_limits.py.
+_UPLOAD_HARD = _configured("LICK_UPLOAD_MAX_BYTES", 20_000_000)
+UPLOAD_BYTES = Limit(default=min(5_000_000, _UPLOAD_HARD), hard=_UPLOAD_HARD)
+UPLOAD_ROWS_HARD = _configured("LICK_UPLOAD_MAX_ROWS", 1_000_000)
+MAX_QUERY_BYTES = _configured("LICK_MAX_QUERY_BYTES", 100_000)
 
 # TAP_UPLOAD (issue #13). TAPRegExt 1.0 has no element for the number of uploads: enforced only.
 MAX_UPLOADS = 10  # tables per request

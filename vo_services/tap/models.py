@@ -19,6 +19,8 @@ class Job(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_job_id, editable=False)
     owner = models.CharField(max_length=150, null=True, blank=True,
                              help_text="user name of the creator; NULL for anonymous jobs")
+    origin = models.GenericIPAddressField(null=True, blank=True,
+                                          help_text="client address of an anonymous creator (the per-address job limit)")
     run_id = models.CharField(max_length=64, null=True, blank=True)
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.PENDING)
     parameters = models.JSONField(default=list, help_text="[[NAME, value], ...]; uploads by reference")
