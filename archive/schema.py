@@ -133,6 +133,10 @@ Index("observation_instrument", observation.c.instrument_name, observation.c.t_m
       postgresql_include=["dataproduct_type", "t_max", *_RULE_COLUMNS])
 Index("observation_target_name", observation.c.target_name)
 Index("observation_target", func.lower(observation.c.target_name))  # direct SQL only
+# Prefix search through the views: starts_with() in the "C" collation (migration 0009); the
+# collation clause rides in postgresql_ops, so that Alembic reflects and compares a column index.
+Index("observation_target_name_prefix", observation.c.target_name,
+      postgresql_ops={"target_name": 'COLLATE "C"'}, postgresql_include=["target_name", *_RULE_COLUMNS])
 Index("observation_frame_type", observation.c.frame_type)
 Index("observation_release", observation.c.obs_release_date)
 

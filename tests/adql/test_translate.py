@@ -578,3 +578,27 @@ def test_case_hex_and_bitwise_extensions(sql):
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
 def test_service_examples_translate(catalog, example):
     translate(example.query, catalog, maxrec=1000)
+
+
+# LIKE with a literal prefix (the published views answer starts_with() from an index) ------------
+
+@pytest.mark.parametrize("pattern, where", [
+    ("NGC%", "starts_with(\"ivoa\".\"obscore\".\"target_name\", 'NGC')"),
+    ("O''Brien%", "starts_with(\"ivoa\".\"obscore\".\"target_name\", 'O''Brien')"),
+    ("NGC%1", "(\"ivoa\".\"obscore\".\"target_name\" LIKE 'NGC%1' AND "
+              "starts_with(\"ivoa\".\"obscore\".\"target_name\", 'NGC'))"),
+    ("N_C%", "(\"ivoa\".\"obscore\".\"target_name\" LIKE 'N_C%' AND "
+             "starts_with(\"ivoa\".\"obscore\".\"target_name\", 'N'))"),
+])
+def test_like_with_a_literal_prefix_is_a_starts_with(sql, pattern, where):
+    generated = sql(f"SELECT obs_id FROM ivoa.obscore WHERE target_name LIKE '{pattern}'")
+    assert generated.split(" WHERE ")[1] == where
+
+
+@pytest.mark.parametrize("condition", [
+    "target_name LIKE 'NGC'", "target_name LIKE '%NGC'", "target_name LIKE '_GC%'",
+    "target_name NOT LIKE 'NGC%'", "target_name ILIKE 'NGC%'", "target_name LIKE 'NGC\\%'",
+    "LOWER(target_name) LIKE 'ngc%'", "target_name LIKE instrument_name",
+])
+def test_other_likes_are_unchanged(sql, condition):
+    assert "starts_with" not in sql(f"SELECT obs_id FROM ivoa.obscore WHERE {condition}")

@@ -49,6 +49,20 @@ def quote_literal(value: str) -> str:
     return "'" + escaped + "'"
 
 
+def _like_prefix(expr: ast.Like) -> str | None:
+    """The literal prefix of ``column LIKE 'prefix...'``, which every match starts with: the
+    pattern's characters before its first wildcard (``%`` or ``_``). None when there is none, or
+    the pattern is not a literal, or holds a backslash (PostgreSQL's default LIKE escape), or
+    for NOT LIKE and ILIKE."""
+    if expr.negated or expr.case_insensitive or not isinstance(expr.operand, ast.ColumnRef):
+        return None
+    if not isinstance(expr.pattern, ast.StringLiteral) or "\\" in expr.pattern.value:
+        return None
+    pattern = expr.pattern.value
+    cut = min((i for i in (pattern.find("%"), pattern.find("_")) if i >= 0), default=-1)
+    return pattern[:cut] if cut > 0 else None
+
+
 def _number(value: float) -> str:
     return repr(float(value))
 
@@ -209,6 +223,16 @@ class Generator:
                 f"({self._body(expr.query)}))")
 
     def _Like(self, expr: ast.Like) -> str:
+        prefix = _like_prefix(expr)
+        if prefix is not None:
+            # The published views are security_barrier views: LIKE is not leakproof, so it is
+            # evaluated after the access rule, row by row. starts_with() is leakproof, and
+            # PostgreSQL answers it from a btree on (column COLLATE "C")
+            # (archive/migrations/versions/0009_target_name_prefix.py).
+            starts = f"starts_with({self.sql(expr.operand)}, {quote_literal(prefix)})"
+            if expr.pattern.value == prefix + "%":
+                return starts
+            return f"({self.sql(expr.operand)} LIKE {self.sql(expr.pattern)} AND {starts})"
         keyword = "ILIKE" if expr.case_insensitive else "LIKE"
         return (f"({self.sql(expr.operand)} {'NOT ' if expr.negated else ''}{keyword} "
                 f"{self.sql(expr.pattern)})")
