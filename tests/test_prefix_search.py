@@ -35,6 +35,10 @@ def many_targets(archive_db, owner_conn):
     with owner_conn.cursor() as cur:
         cur.execute("DELETE FROM lick.observation WHERE obs_id LIKE %s", (MARK + "%",))
     owner_conn.commit()
+    owner_conn.autocommit = True
+    with owner_conn.cursor() as cur:  # statistics of the table as it is again, for later tests' plans
+        cur.execute("VACUUM ANALYZE lick.observation")
+    owner_conn.autocommit = False
 
 
 def _rows(conn, sql: str) -> list:
