@@ -144,8 +144,7 @@ if [ $CHECK = 1 ]; then
   exit $status
 fi
 # Until a signal comes (its trap stops everything and exits 130 or 143) or every service has
-# ended by itself. Bash runs a trap only between commands: a Ctrl-C that also ended every
-# service must find one more command here, not the end of the script (which exited 0).
+# ended by itself (then: 1, not the 0 of a clean stop).
 while any_running; do
   sleep 1 &
   wait $!

@@ -69,6 +69,13 @@ def _wait_until(condition, timeout: float, what: str, details=lambda: "") -> Non
         time.sleep(0.2)
 
 
+def _as_from_a_terminal() -> None:
+    """SIGINT as a shell at a terminal leaves it to the script it starts. A test run that was
+    itself started in the background (CI, nohup) inherits SIGINT ignored, and bash can neither
+    trap nor reset a signal ignored when it starts: run.sh's Ctrl-C trap would never run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RunSh:
     """One ``scripts/run.sh`` in its own session, on the stack's settings."""
 
@@ -77,7 +84,8 @@ class RunSh:
         self.output = stack.run_dir / f"run-{len(stack.runs)}.out"
         self.process = subprocess.Popen(
             ["bash", str(REPO_ROOT / "scripts" / "run.sh"), "--files", "40"], cwd=REPO_ROOT,
-            env=stack.env, start_new_session=True, stdout=self.output.open("w"), stderr=subprocess.STDOUT)
+            env=stack.env, start_new_session=True, stdout=self.output.open("w"), stderr=subprocess.STDOUT,
+            preexec_fn=_as_from_a_terminal)
         stack.runs.append(self)
         _wait_until(self._answers, 600, "run.sh did not start its services", self.tail)
         self.services = {name: int(pid) for name, pid in re.findall(r"started (\S+) \(pid (\d+)", self.text())}

@@ -59,7 +59,9 @@ class Budget:
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return Catalog.from_published()
+    from vo_services.tap.catalog import catalog as published
+
+    return published()
 
 
 # ---------------------------------------------------------------- ADQL: grammar-based generation
