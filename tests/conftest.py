@@ -21,3 +21,6 @@ def world(proprietary) -> proprietary_world.World:
     """The same, with its users back after a transactional test's flush of Django's tables."""
     proprietary_world.ensure_users(proprietary)
     return proprietary
+
+
+from tests.browser import browser, page  # noqa: E402,F401  (fixtures of the portal's browser tests)

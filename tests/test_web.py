@@ -9,7 +9,7 @@ from tests.test_schema import DELETE_MINE, _insert_observation
 
 @pytest.mark.django_db(transaction=True)
 def _total(page: str) -> int:
-    return int(re.search(r"<th colspan=\"2\">Total</th><th>(\d+)</th>", page).group(1))
+    return int(re.search(r"Total</th><th class=\"num\">(\d+)</th>", page).group(1))
 
 
 def test_front_page_counts_only_public_files(client, owner_conn):

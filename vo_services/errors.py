@@ -16,6 +16,12 @@ from vo_services.identity import caller_name
 from vo_services.encoders.errors import error_document
 
 PAGES = ("/auth/", "/admin/")  # the account pages and API, and the admin: not VO endpoints
+#: The web portal's pages (vo_services/portal/): HTML for people, with HTML error pages.
+PORTAL = ("/search", "/observation/", "/basket", "/query", "/tonight", "/my/")
+
+
+def is_portal_page(path: str) -> bool:
+    return path == "/" or path.startswith(PORTAL)
 
 
 def error_response(message: str, status: int = 400, content_type: str = VOTABLE_MIME) -> HttpResponse:

@@ -9,7 +9,6 @@ from vo_services.scs import views as scs_views
 from vo_services.tap import views as tap_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("auth/", include("vo_services.accounts.urls")),
     path("admin/", admin.site.urls),
     path("tap", tap_views.index),  # the TAP base URL itself, without a slash
@@ -25,6 +24,7 @@ urlpatterns = [
     path("datalink/bundles", bundle_views.bundles),
     path("datalink/bundles/<str:bundle_id>", bundle_views.bundle_status),
     path("datalink/bundles/<str:bundle_id>/result", bundle_views.bundle_result),
+    path("", include("vo_services.portal.urls")),  # the pages for people: the front page, search, ...
 ]
 
 handler400 = "vo_services.errors.bad_request"

@@ -1,31 +1,15 @@
-"""The archive's human-readable front page."""
+"""Site-wide error pages: an HTML page on the portal, a VOTable error on the VO endpoints."""
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from archive.config import get_settings
-from vo_services.results.query import run_query
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """What the archive holds (as the anonymous public sees it) and where its services are."""
-    rows = run_query(
-        "SELECT telescope, instrument, count(*), min(observing_night), max(observing_night) "
-        "FROM lick.observations GROUP BY telescope, instrument ORDER BY telescope, instrument")
-    base = get_settings().public_url
-    return render(request, "vo_services/home.html", {
-        "holdings": rows,
-        "total": sum(r[2] for r in rows),
-        "services": [
-            ("TAP", f"{base}/tap"),
-            ("Simple Cone Search", f"{base}/scs"),
-            ("DataLink", f"{base}/datalink/links"),
-        ],
-    })
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    """DALI §4.2: VO clients get a VOTable error document, not an HTML page."""
-    from vo_services.errors import error_response
+    """DALI §4.2: VO clients get a VOTable error document, not an HTML page; people on the
+    portal get the portal's page."""
+    from vo_services.errors import error_response, is_portal_page
+    from vo_services.portal.views import not_found as portal_not_found
+
+    if is_portal_page(request.path_info):
+        return portal_not_found(request)
 
     return error_response(f"no such resource: {request.path}", 404)
 
@@ -41,8 +25,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     and account pages (a person with a browser), an error document elsewhere."""
     from django.views.csrf import csrf_failure as django_page
 
-    from vo_services.errors import PAGES, error_for
+    from vo_services.errors import PAGES, error_for, is_portal_page
 
-    if request.path_info.startswith(PAGES):
+    if request.path_info.startswith(PAGES) or is_portal_page(request.path_info):
         return django_page(request, reason)
     return error_for(request, f"UsageFault: {request.method} is not allowed here without a CSRF token", 403)
