@@ -74,6 +74,15 @@ def test_a_hostile_column_name_is_a_usage_fault(live_archive, world, case):
     assert LONG not in response.text and len(response.content) < 2_000, "the error echoes the name whole"
 
 
+def test_column_names_are_case_insensitive_as_written_by_clients(live_archive, world):
+    """TOPCAT and astropy upload FIELDs named RA, Dec: ADQL regular identifiers, so any case
+    reaches them (ADQL 2.1 §2.1.3), as it reaches the archive's own columns."""
+    table = votable([text_field("RA"), text_field("Dec")], [["10.5", "-3"]])
+    response = sync_upload(live_archive, table, "SELECT t.ra, t.DEC, T.Ra AS again FROM TAP_UPLOAD.t AS t")
+    assert response.status_code == 200, response.text[:500]
+    assert response.text.splitlines() == ["ra,dec,again", "10.5,-3,10.5"]
+
+
 def test_a_nul_in_a_column_name_is_a_usage_fault(live_archive, world):
     """XML cannot carry a NUL, raw or as &#0;: the document is unreadable, and said so."""
     for raw in (b'x\x00y', b'x&#0;y'):

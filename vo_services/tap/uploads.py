@@ -147,10 +147,10 @@ def read_votable(name: str, data: bytes) -> Upload:
     columns, seen = [], set()
     for field in table.fields:
         column = _column(name, field)
-        if column.name.lower() in seen:  # ADQL regular identifiers are case-insensitive
+        if column.name in seen:  # folded already: RA and ra are one name
             raise UploadError(f"the upload {name} has two columns named {column.name} "
                               "(names are case-insensitive)")
-        seen.add(column.name.lower())
+        seen.add(column.name)
         columns.append(column)
     # by column: a masked record cannot index an array cell (numpy's mvoid), a masked column can
     cells = [[_value(v, c) for v in table.array[n]] for n, c in zip(table.array.dtype.names, columns)]
@@ -159,7 +159,9 @@ def read_votable(name: str, data: bytes) -> Upload:
 
 
 def _column(table: str, field) -> UploadColumn:
-    name = check_name(field.name or "", f"a column of the upload {table}", limits.UPLOAD_COLUMN_NAME_CHARS)
+    # A regular identifier is case-insensitive (ADQL 2.1 §2.1.3): folded as PostgreSQL folds it,
+    # so that RA, ra and Ra in a query all find the FIELD a client named RA.
+    name = check_name(field.name or "", f"a column of the upload {table}", limits.UPLOAD_COLUMN_NAME_CHARS).lower()
     xtype = (field.xtype or "").lower()
     if xtype in _XTYPES:
         adql, pg = _XTYPES[xtype]
