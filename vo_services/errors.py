@@ -63,7 +63,12 @@ def owned_by_another(request, owner: str | None) -> bool:
 def refusal(request, message: str) -> HttpResponse:
     """A resource the caller may not use: 401 when not logged in (the authentication middleware
     adds the challenges), 403 when logged in (UWS 1.1 §3, IVOA SSO challenges §2)."""
-    return error_response(message, 401 if caller_name(request) is None else 403)
+    return error_response(message, refusal_status(request))
+
+
+def refusal_status(request) -> int:
+    """401 for an anonymous caller, 403 for a logged-in one (see :func:`refusal`)."""
+    return 401 if caller_name(request) is None else 403
 
 
 def allow_methods(*methods: str) -> Callable:
