@@ -33,7 +33,7 @@ from ingest.cards import parse_value
 from ingest.fitsread import BLOCK, CARD, PrimaryHeader, UnreadableFile, read_primary_header
 from ingest.instruments.sky import Wcs, separation
 from ingest.mapping import FrameWcs, frame_wcs
-from vo_services.soda.shapes import Circle, Polygon, Region
+from vo_services.soda.shapes import Circle, Region
 
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 #: Cards of the primary WCS (and the sizes and checksums) that a cutout replaces or drops.
