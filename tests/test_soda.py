@@ -235,6 +235,18 @@ def test_every_bad_input_gets_the_soda_error(server, frames):
     assert "spectrum, not an image" in text
 
 
+def test_the_shared_guards_answer_in_soda_text_too(server, frames):
+    """What the middleware and the method check refuse before the view runs (a NUL character,
+    PUT) is a SODA error here as well, not a VOTable."""
+    put = requests.put(f"{server}/soda/sync", data={"ID": publisher_did(PUBLIC)}, timeout=30)
+    nul = requests.get(f"{server}/soda/sync", params={"ID": publisher_did(PUBLIC) + "\x00", "CIRCLE": "1 2 3"},
+                       timeout=30)
+    for response, status in ((put, 405), (nul, 400)):
+        assert response.status_code == status and response.headers["Content-Type"].startswith("text/plain")
+        assert response.text.startswith("UsageError: "), response.text
+    assert "GET" in put.headers["Allow"]
+
+
 def test_a_proprietary_frame_is_refused_as_its_download_is(server, frames, proprietary):
     ra, dec = _sky_of(frames[SECRET], 256, 256)
     params = {"ID": publisher_did(SECRET), "CIRCLE": f"{ra} {dec} 0.005"}

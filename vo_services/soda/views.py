@@ -1,6 +1,7 @@
 """SODA 1.0 sync (``/soda/sync``) and its VOSI resources.
 
-Errors are text/plain documents whose first word is SODA 1.0 §5.2's (DALI 1.1 §4.2):
+Errors are text/plain documents whose first word is SODA 1.0 §5.2's (DALI 1.1 §4.2;
+``errors.soda_error``, which the shared refusals, 405s and the NUL guard use here too):
 ``UsageError`` (400) for a bad request or an ID that is no image, ``MultiValuedParamNotSupported``
 (400) for a second ID or region, ``NotFoundFault`` (404) for an unknown ID, and for a proprietary
 frame exactly what a download answers (``datalink.views.withheld``): 401 ``AuthenticationError``
@@ -17,12 +18,11 @@ from vo_services.dali import DaliParams
 from vo_services.datalink.bundles import obs_id_of
 from vo_services.datalink.files import locate_one
 from vo_services.datalink.views import withheld
-from vo_services.errors import allow_methods
+from vo_services.errors import allow_methods, soda_error
 from vo_services.identity import principals_for
 from vo_services.soda.cutout import NotAnImage, RegionTooLarge, UnreadableFrame, cut, open_frame
 from vo_services.soda.shapes import PARSERS, Region, RegionError
 
-TEXT = "text/plain; charset=utf-8"
 #: SODA 1.0 §3.3: other filters, which images of this archive (one band, one time, one
 #: polarization state) have nothing to cut by.
 UNSUPPORTED = ("BAND", "TIME", "POL")
@@ -34,10 +34,6 @@ class SodaError(Exception):
     def __init__(self, fault: str, message: str, status: int = 400):
         super().__init__(f"{fault}: {message}")
         self.status = status
-
-
-def soda_error(message: str, status: int) -> HttpResponse:
-    return HttpResponse(message + "\n", status=status, content_type=TEXT)
 
 
 def _one(params: DaliParams, name: str) -> str | None:
