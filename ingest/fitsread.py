@@ -99,7 +99,8 @@ def parse_header_bytes(data: bytes) -> PrimaryHeader:
     """The same reading applied to bytes in memory (the start of a file), for tests and tools."""
     cards, flags = _read_header_bytes(io.BytesIO(data))
     header, more_flags, shape, _, text = _parse(cards)
-    return PrimaryHeader(header, flags | more_flags, shape, text)
+    offset = _padded(len(cards) + (0 if IngestFlag.NO_END_CARD in flags else CARD))
+    return PrimaryHeader(header, flags | more_flags, shape, text, None, offset)
 
 
 def file_md5(path: Path | str) -> str:

@@ -173,6 +173,34 @@ def test_a_disjoint_circle_is_no_content(server, frames):
     assert response.status_code == 204
 
 
+def test_a_large_circle_is_cut_to_the_frame_pixels_inside_it(server, frames):
+    """A circle of degrees whose edge crosses the frame: TAN stretches it out of round, so the
+    box is the frame's pixels inside it (to one grid step), not Cutout2D's square."""
+    path = frames[PUBLIC]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wcs = WCS(fits.getheader(path))
+    ys, xs = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    sky = SkyCoord(*wcs.wcs_pix2world(xs.ravel(), ys.ravel(), 0), unit="deg")
+    centre = SkyCoord(*_sky_of(path, 256, 256), unit="deg").directional_offset_by(30 * u.deg, 4 * u.deg)
+    edge = SkyCoord(*_sky_of(path, 300, 200), unit="deg")
+    radius = centre.separation(edge).deg
+    inside = (sky.separation(centre).deg <= radius).reshape(SHAPE)
+    rows, columns = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
+    assert 0 < len(rows) < SHAPE[0] or 0 < len(columns) < SHAPE[1], "the edge crosses the frame"
+    served = _served(_soda(server, {"ID": publisher_did(PUBLIC),
+                                    "CIRCLE": f"{centre.ra.deg} {centre.dec.deg} {radius}"}))
+    x0, y0 = -served.header["LTV1"], -served.header["LTV2"]
+    x1, y1 = x0 + served.header["NAXIS1"] - 1, y0 + served.header["NAXIS2"] - 1
+    step = 2  # the grid of a 512-pixel frame
+    assert columns.min() - step <= x0 <= columns.min() and columns.max() <= x1 <= columns.max() + step
+    assert rows.min() - step <= y0 <= rows.min() and rows.max() <= y1 <= rows.max() + step
+    assert np.array_equal(served.data, fits.getdata(path)[y0:y1 + 1, x0:x1 + 1])
+    far = centre.directional_offset_by(30 * u.deg, 2 * u.deg)
+    response = _soda(server, {"ID": publisher_did(PUBLIC), "CIRCLE": f"{far.ra.deg} {far.dec.deg} 5.0"})
+    assert response.status_code == 204
+
+
 def test_a_frame_without_a_sky_wcs_is_cut_with_the_derived_one(server, frames):
     from ingest.instruments.sky import pointing_from_cards
     from ingest.instruments.base import Cards

@@ -5,6 +5,9 @@ header's, else derived from the pointing and plate scale). The region becomes a 
 
 * a CIRCLE, the box astropy's :class:`~astropy.nddata.Cutout2D` cuts for its centre and a side of
   twice the radius (at least one pixel), so a cutout matches what a user would make with astropy;
+  a circle reaching farther than half a degree from the frame's tangent point, where TAN
+  stretches it out of round, is instead the box of the frame's pixels inside it, found on a grid
+  of at most 257 x 257 pixels and widened by one grid step;
 * a POLYGON, the smallest box that holds it (its edges are great circles, which the TAN
   projection maps to straight lines: the box of the projected vertices is exact).
 
@@ -43,6 +46,8 @@ _REPLACED = re.compile(r"^(?:NAXIS[12]|WCSAXES|CTYPE[12]|CRVAL[12]|CRPIX[12]|CDE
 _ALTERNATE_CRPIX = re.compile(r"^CRPIX([12])[A-Z]$")
 #: Vertices this far from the frame's tangent point project badly (TAN reaches infinity at 90).
 _MAX_PROJECTED_DEG = 80.0
+#: Within this of the tangent point TAN keeps a circle round to a small fraction of a pixel.
+_ROUND_WITHIN_DEG = 0.5
 
 
 class NotAnImage(Exception):
@@ -124,8 +129,8 @@ def pixel_box(frame: Frame, region: Region | None) -> tuple[tuple[float, float],
             return None
         if all(separation(middle, corner) <= region.radius for corner in sky.corners(frame.size)):
             return whole
-        if separation(middle, sky.crval) > _MAX_PROJECTED_DEG:
-            return whole  # a huge circle whose edge crosses the frame: its box covers the frame
+        if separation(middle, sky.crval) + region.radius > _ROUND_WITHIN_DEG:
+            return _sampled_box(frame, wcs, region)
         a, b, c, d = sky.cd
         scales = math.hypot(a, c), math.hypot(b, d)  # degrees per pixel along x and y
         side = [max(1, round(2 * region.radius / scale)) for scale in (scales[1], scales[0])]  # (ny, nx)
@@ -137,6 +142,26 @@ def pixel_box(frame: Frame, region: Region | None) -> tuple[tuple[float, float],
     i0, i1 = math.ceil(xs.min() - 0.5), math.floor(xs.max() + 0.5)
     j0, j1 = math.ceil(ys.min() - 0.5), math.floor(ys.max() + 0.5)
     nx, ny = i1 - i0 + 1, j1 - j0 + 1
+    return (i0 + (nx - 1) / 2, j0 + (ny - 1) / 2), (ny, nx)
+
+
+def _sampled_box(frame: Frame, wcs: WCS, circle: Circle):
+    """The box of the frame's pixels inside a large circle, from a grid of pixels (the frame's
+    edges included) widened by one step: no part of a circle this large hides between them."""
+    n1, n2 = frame.size
+    step = max(1, -(-max(n1, n2) // 256))
+    xs = np.unique(np.r_[np.arange(0, n1, step), n1 - 1])
+    ys = np.unique(np.r_[np.arange(0, n2, step), n2 - 1])
+    gx, gy = (grid.ravel() for grid in np.meshgrid(xs, ys))
+    ra, dec = (np.radians(v) for v in wcs.wcs_pix2world(gx, gy, 0))
+    ra0, dec0 = math.radians(circle.ra), math.radians(circle.dec)
+    haversine = np.sin((dec - dec0) / 2) ** 2 + np.cos(dec) * math.cos(dec0) * np.sin((ra - ra0) / 2) ** 2
+    inside = 2 * np.arcsin(np.sqrt(np.clip(haversine, 0, 1))) <= math.radians(circle.radius)
+    if not inside.any():
+        return None
+    i0, i1 = max(0, gx[inside].min() - step), min(n1 - 1, gx[inside].max() + step)
+    j0, j1 = max(0, gy[inside].min() - step), min(n2 - 1, gy[inside].max() + step)
+    nx, ny = int(i1 - i0 + 1), int(j1 - j0 + 1)
     return (i0 + (nx - 1) / 2, j0 + (ny - 1) / 2), (ny, nx)
 
 
