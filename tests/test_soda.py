@@ -163,6 +163,45 @@ def test_pos_and_post_take_the_same_shapes(server, frames):
     assert circle.status_code == pos.status_code == 200 and circle.content == pos.content
 
 
+def _frame_box(served: fits.PrimaryHDU) -> tuple[int, int, int, int]:
+    """(x0, x1, y0, y1), 0-based and inclusive, of a cutout in its frame (from IRAF's LTV cards)."""
+    x0, y0 = -served.header["LTV1"], -served.header["LTV2"]
+    return x0, x0 + served.header["NAXIS1"] - 1, y0, y0 + served.header["NAXIS2"] - 1
+
+
+def _inside_box(path, inside) -> tuple[int, int, int, int]:
+    """The box of the frame's pixels whose centres ``inside(ra, dec)`` holds (degree arrays)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wcs = WCS(fits.getheader(path))
+    ys, xs = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    ra, dec = wcs.wcs_pix2world(xs.ravel(), ys.ravel(), 0)
+    mask = inside(ra, dec).reshape(SHAPE)
+    rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    return columns.min(), columns.max(), rows.min(), rows.max()
+
+
+@pytest.mark.parametrize("width", [0.01, 3.0], ids=["small", "wide"])
+def test_pos_range_holds_the_pixels_inside_it(server, frames, width):
+    """POS RANGE (SODA 1.0 §3.3.1), as pyvo's processed(range=...) sends it: a small one is the
+    box of its edges, a wide one (whose edge crosses the frame) the frame's pixels inside it."""
+    from pyvo.dal.adhoc import DatalinkResults
+
+    path = frames[PUBLIC]
+    ra, dec = _sky_of(path, 250, 260)
+    low_ra = ra - 0.004 if width < 1 else ra - width
+    bounds = (low_ra, ra + 0.006, dec - 0.003, dec + 0.005)
+    links = DatalinkResults.from_result_url(f"{server}/datalink/links?ID={urllib.parse.quote(publisher_did(PUBLIC))}")
+    record = next(links.bysemantics("#cutout", include_narrower=False))
+    served = fits.open(io.BytesIO(record.processed(range=list(bounds) * u.deg).read()))[0]
+    expected = _inside_box(path, lambda r, d: (bounds[0] <= r) & (r <= bounds[1]) & (bounds[2] <= d) & (d <= bounds[3]))
+    got = _frame_box(served)
+    slack = 1 if width < 1 else 2  # a touched pixel's centre may lie outside; the wide one's grid step
+    for have, want, sign in zip(got, expected, (-1, 1, -1, 1)):
+        assert 0 <= (have - want) * sign <= slack, (got, expected)
+    assert np.array_equal(served.data, fits.getdata(path)[got[2]:got[3] + 1, got[0]:got[1] + 1])
+
+
 def test_a_disjoint_circle_is_no_content(server, frames):
     ra, dec = _sky_of(frames[PUBLIC], 256, 256)
     response = _soda(server, {"ID": publisher_did(PUBLIC), "CIRCLE": f"{(ra + 1) % 360} {dec} 0.01"})
@@ -249,7 +288,10 @@ def test_every_bad_input_gets_the_soda_error(server, frames):
         ({"ID": did, "POLYGON": f"{ra} {dec} {ra} {dec + 0.01} {ra}"}, 400, "UsageError: POLYGON must be pairs"),
         ({"ID": did, "POLYGON": f"{ra} {dec} {ra} {dec} {ra} {dec}"}, 400, "UsageError"),
         ({"ID": did, "POLYGON": f"{ra} {dec} {(ra + 170) % 360} {-dec} {ra} {min(dec + 1, 90)}"}, 400, "UsageError"),
-        ({"ID": did, "POS": f"RANGE {ra} {ra + 0.01} {dec} {dec + 0.01}"}, 400, "UsageError: POS RANGE"),
+        ({"ID": did, "POS": f"RANGE {ra + 0.01} {ra} {dec} {dec + 0.01}"}, 400, "UsageError: POS RANGE: an interval"),
+        ({"ID": did, "POS": f"RANGE {ra} {ra + 0.01} {dec}"}, 400, "UsageError: POS RANGE must be four numbers"),
+        ({"ID": did, "POS": f"RANGE {ra} {ra + 0.01} {dec} 91"}, 400, "UsageError: POS RANGE: 91 is outside"),
+        ({"ID": did, "POS": f"RANGE {ra} {ra + 0.01} {dec} NaN"}, 400, "UsageError: POS RANGE must be numbers"),
         ({"ID": did, "POS": "BOX 1 2 3 4"}, 400, "UsageError: POS must start with"),
         ({"ID": did, "POS": ""}, 400, "UsageError"),
         ({"ID": did, "BAND": "5e-7 6e-7"}, 400, "UsageError: BAND"),

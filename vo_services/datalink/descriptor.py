@@ -34,7 +34,7 @@ def service_descriptor(field_id: str) -> str:
 
 def soda_descriptor(resource_id: str, *, id_value: str | None = None, id_ref: str | None = None) -> str:
     """The SODA sync service descriptor (DataLink 1.1 §4, SODA 1.0 §4.2): cutouts of an image
-    by CIRCLE, POLYGON or POS (SODA 1.0 §3.3), ICRS degrees.
+    by CIRCLE, POLYGON or POS (CIRCLE, POLYGON or RANGE; SODA 1.0 §3.3), ICRS degrees.
 
     ``id_value`` fixes the ID (a {links} response, one descriptor per image, so that any client
     record leads to its own image); ``id_ref`` takes it from a FIELD of the result instead
@@ -56,7 +56,8 @@ def soda_descriptor(resource_id: str, *, id_value: str | None = None, id_ref: st
         '<PARAM name="POLYGON" datatype="double" arraysize="*" xtype="polygon" unit="deg" value="" '
         'ucd="pos.outline;obs"><DESCRIPTION>ra1 dec1 ra2 dec2 ... (at least 3 vertices)</DESCRIPTION></PARAM>\n'
         '<PARAM name="POS" datatype="char" arraysize="*" value="" ucd="pos.outline;obs">'
-        "<DESCRIPTION>CIRCLE ra dec radius, or POLYGON ra1 dec1 ...</DESCRIPTION></PARAM>\n"
+        "<DESCRIPTION>CIRCLE ra dec radius, POLYGON ra1 dec1 ..., or RANGE ra_min ra_max dec_min dec_max"
+        "</DESCRIPTION></PARAM>\n"
         "</GROUP>\n</RESOURCE>\n"
     )
 

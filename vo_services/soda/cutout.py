@@ -9,7 +9,9 @@ header's, else derived from the pointing and plate scale). The region becomes a 
   stretches it out of round, is instead the box of the frame's pixels inside it, found on a grid
   of at most 257 x 257 pixels and widened by one grid step;
 * a POLYGON, the smallest box that holds it (its edges are great circles, which the TAN
-  projection maps to straight lines: the box of the projected vertices is exact).
+  projection maps to straight lines: the box of the projected vertices is exact);
+* a POS RANGE under a degree, the box of its edges (33 points each: its parallels are no great
+  circles); a larger one, the frame's pixels inside it, on the grid large circles use.
 
 The box is trimmed to the frame; no pixel left means no overlap (SODA 1.0 §5.1: HTTP 204). Only
 the box's rows are read, from a memory map of the file (a gzip file is decompressed up to them).
@@ -36,7 +38,7 @@ from ingest.cards import parse_value
 from ingest.fitsread import BLOCK, CARD, PrimaryHeader, UnreadableFile, read_primary_header
 from ingest.instruments.sky import Wcs, separation
 from ingest.mapping import FrameWcs, frame_wcs
-from vo_services.soda.shapes import Circle, Region
+from vo_services.soda.shapes import Circle, Range, Region
 
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 #: Cards of the primary WCS (and the sizes and checksums) that a cutout replaces or drops.
@@ -130,14 +132,21 @@ def pixel_box(frame: Frame, region: Region | None) -> tuple[tuple[float, float],
         if all(separation(middle, corner) <= region.radius for corner in sky.corners(frame.size)):
             return whole
         if separation(middle, sky.crval) + region.radius > _ROUND_WITHIN_DEG:
-            return _sampled_box(frame, wcs, region)
+            return _sampled_box(frame, wcs, _in_circle(region))
         a, b, c, d = sky.cd
         scales = math.hypot(a, c), math.hypot(b, d)  # degrees per pixel along x and y
         side = [max(1, round(2 * region.radius / scale)) for scale in (scales[1], scales[0])]  # (ny, nx)
         return _pixel(wcs, *middle), (side[0], side[1])
+    if isinstance(region, Range):
+        return _range_box(frame, wcs, region)
     if any(separation(vertex, sky.crval) > _MAX_PROJECTED_DEG for vertex in region.vertices):
         raise RegionTooLarge(f"every vertex must lie within {_MAX_PROJECTED_DEG:g} degrees of the frame")
-    xs, ys = np.asarray(wcs.wcs_world2pix(np.array(region.vertices), 0)).T
+    return _projected_box(wcs, region.vertices)
+
+
+def _projected_box(wcs: WCS, points) -> tuple[tuple[float, float], tuple[int, int]]:
+    """The box of pixels that the projected ``points`` span."""
+    xs, ys = np.asarray(wcs.wcs_world2pix(np.asarray(points, dtype=float), 0)).T
     # pixel i spans [i - 0.5, i + 0.5]: the first and last pixels that the polygon touches
     i0, i1 = math.ceil(xs.min() - 0.5), math.floor(xs.max() + 0.5)
     j0, j1 = math.ceil(ys.min() - 0.5), math.floor(ys.max() + 0.5)
@@ -145,18 +154,43 @@ def pixel_box(frame: Frame, region: Region | None) -> tuple[tuple[float, float],
     return (i0 + (nx - 1) / 2, j0 + (ny - 1) / 2), (ny, nx)
 
 
-def _sampled_box(frame: Frame, wcs: WCS, circle: Circle):
-    """The box of the frame's pixels inside a large circle, from a grid of pixels (the frame's
-    edges included) widened by one step: no part of a circle this large hides between them."""
+def _range_box(frame: Frame, wcs: WCS, box: Range):
+    ras = np.linspace(box.ra_min, box.ra_max, 33)
+    decs = np.linspace(box.dec_min, box.dec_max, 33)
+    edges = np.concatenate([np.c_[ras, np.full(33, box.dec_min)], np.c_[ras, np.full(33, box.dec_max)],
+                            np.c_[np.full(33, box.ra_min), decs], np.c_[np.full(33, box.ra_max), decs]])
+    nearest_equator = 0.0 if box.dec_min <= 0.0 <= box.dec_max else min(abs(box.dec_min), abs(box.dec_max))
+    small = (box.dec_max - box.dec_min) < 1.0 and (box.ra_max - box.ra_min) * math.cos(
+        math.radians(nearest_equator)) < 1.0  # its widest parallel
+    if small and all(separation(tuple(point), frame.sky.wcs.crval) <= _MAX_PROJECTED_DEG for point in edges[::8]):
+        return _projected_box(wcs, edges)
+
+    def inside(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+        ra = np.where((ra == 0.0) & (box.ra_max == 360.0), 360.0, ra)
+        return (box.ra_min <= ra) & (ra <= box.ra_max) & (box.dec_min <= dec) & (dec <= box.dec_max)
+    return _sampled_box(frame, wcs, inside)
+
+
+def _in_circle(circle: Circle):
+    def inside(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+        ra, dec = np.radians(ra), np.radians(dec)
+        ra0, dec0 = math.radians(circle.ra), math.radians(circle.dec)
+        haversine = np.sin((dec - dec0) / 2) ** 2 + np.cos(dec) * math.cos(dec0) * np.sin((ra - ra0) / 2) ** 2
+        return 2 * np.arcsin(np.sqrt(np.clip(haversine, 0, 1))) <= math.radians(circle.radius)
+    return inside
+
+
+def _sampled_box(frame: Frame, wcs: WCS, inside_region):
+    """The box of the frame's pixels inside a large region (``inside_region(ra, dec)``, degree
+    arrays), from a grid of pixels (the frame's edges included) widened by one step: no part of
+    a region this large hides between them."""
     n1, n2 = frame.size
     step = max(1, -(-max(n1, n2) // 256))
     xs = np.unique(np.r_[np.arange(0, n1, step), n1 - 1])
     ys = np.unique(np.r_[np.arange(0, n2, step), n2 - 1])
     gx, gy = (grid.ravel() for grid in np.meshgrid(xs, ys))
-    ra, dec = (np.radians(v) for v in wcs.wcs_pix2world(gx, gy, 0))
-    ra0, dec0 = math.radians(circle.ra), math.radians(circle.dec)
-    haversine = np.sin((dec - dec0) / 2) ** 2 + np.cos(dec) * math.cos(dec0) * np.sin((ra - ra0) / 2) ** 2
-    inside = 2 * np.arcsin(np.sqrt(np.clip(haversine, 0, 1))) <= math.radians(circle.radius)
+    ra, dec = wcs.wcs_pix2world(gx, gy, 0)
+    inside = inside_region(ra % 360.0, dec)
     if not inside.any():
         return None
     i0, i1 = max(0, gx[inside].min() - step), min(n1 - 1, gx[inside].max() + step)

@@ -1,8 +1,9 @@
 """The regions a SODA request cuts by: CIRCLE, POLYGON and POS (SODA 1.0 §3.3), in ICRS degrees.
 
 The values are DALI 1.1 §3.3.6-3.3.7 shapes, numbers separated by blanks: ``ra dec radius`` and
-``ra1 dec1 ra2 dec2 ...``; POS (§3.3.1) prefixes the same with ``CIRCLE`` or ``POLYGON``. Anything
-else is a :class:`RegionError`, which the view answers with ``UsageError``.
+``ra1 dec1 ra2 dec2 ...``; POS (§3.3.1) prefixes the same with ``CIRCLE`` or ``POLYGON``, or is
+``RANGE ra_min ra_max dec_min dec_max``. Anything else is a :class:`RegionError`, which the view
+answers with ``UsageError``.
 """
 from __future__ import annotations
 
@@ -31,7 +32,17 @@ class Polygon:
     vertices: tuple[tuple[float, float], ...]
 
 
-Region = Circle | Polygon
+@dataclass(frozen=True)
+class Range:
+    """POS RANGE (SODA 1.0 §3.3.1): right ascension and declination intervals, inclusive."""
+
+    ra_min: float
+    ra_max: float
+    dec_min: float
+    dec_max: float
+
+
+Region = Circle | Polygon | Range
 
 
 def _numbers(name: str, text: str) -> list[float]:
@@ -83,8 +94,33 @@ def parse_polygon(text: str, name: str = "POLYGON") -> Polygon:
     return Polygon(vertices)
 
 
+def parse_range(text: str, name: str = "POS RANGE") -> Range:
+    """``ra_min ra_max dec_min dec_max``; -Inf and +Inf stand for the ends of the axis (DALI 1.1
+    §3.3.4 intervals)."""
+    words = text.split()
+    if len(words) != 4:
+        raise RegionError(f"{name} must be four numbers, ra_min ra_max dec_min dec_max (ICRS degrees, "
+                          f"-Inf and +Inf allowed); got {len(words)}")
+    values = []
+    for word, (low, high) in zip(words, ((0.0, 360.0),) * 2 + ((-90.0, 90.0),) * 2):
+        try:
+            value = float(word)
+        except ValueError:
+            raise RegionError(f"{name} must be numbers, not '{word[:40]}'") from None
+        if math.isnan(value):
+            raise RegionError(f"{name} must be numbers, not '{word[:40]}'")
+        value = low if value == -math.inf else high if value == math.inf else value
+        if not low <= value <= high:
+            raise RegionError(f"{name}: {value:g} is outside [{low:g}, {high:g}]")
+        values.append(value)
+    ra_min, ra_max, dec_min, dec_max = values
+    if ra_min > ra_max or dec_min > dec_max:
+        raise RegionError(f"{name}: an interval's lower end must not exceed its upper end")
+    return Range(ra_min, ra_max, dec_min, dec_max)
+
+
 def parse_pos(text: str) -> Region:
-    """POS (SODA 1.0 §3.3.1): ``CIRCLE ...`` or ``POLYGON ...`` (RANGE is not offered)."""
+    """POS (SODA 1.0 §3.3.1): ``CIRCLE ...``, ``POLYGON ...`` or ``RANGE ...``."""
     shape, _, rest = text.strip().partition(" ")
     kind = shape.upper()
     if kind == "CIRCLE":
@@ -92,8 +128,8 @@ def parse_pos(text: str) -> Region:
     if kind == "POLYGON":
         return parse_polygon(rest, "POS POLYGON")
     if kind == "RANGE":
-        raise RegionError("POS RANGE is not supported here; use POS CIRCLE, POS POLYGON, CIRCLE or POLYGON")
-    raise RegionError(f"POS must start with CIRCLE or POLYGON, not '{shape[:40]}'")
+        return parse_range(rest)
+    raise RegionError(f"POS must start with CIRCLE, POLYGON or RANGE, not '{shape[:40]}'")
 
 
 PARSERS = {"POS": parse_pos, "CIRCLE": parse_circle, "POLYGON": parse_polygon}
