@@ -87,7 +87,8 @@ def open_frame(path: Path, rel_path: str, obs_id: str) -> Frame:
         raise NotAnImage(f"{obs_id} is not a 2-D image (NAXIS = {len(header.shape)})")
     sky = frame_wcs(header.header, rel_path, header.shape)
     if sky is None:
-        raise NotAnImage(f"{obs_id} is not an image with a position on the sky (a spectrum, or no pointing)")
+        raise NotAnImage(f"{obs_id} has no sky WCS to cut by: none in its header, and no pointing or "
+                         "known plate scale to derive one from")
     return Frame(path, obs_id, header, sky)
 
 
