@@ -15,3 +15,5 @@ DATALINK_LINKS = "ivo://ivoa.net/std/DataLink#links-1.1"
 #: VOSI 1.1 §2 capabilities and availability, which every service of the archive has.
 VOSI_CAPABILITIES = "ivo://ivoa.net/std/VOSI#capabilities"
 VOSI_AVAILABILITY = "ivo://ivoa.net/std/VOSI#availability"
+#: SODA 1.0 §2: synchronous cutouts.
+SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"

@@ -65,6 +65,9 @@ class PrimaryHeader:
     shape: tuple[int, ...]  # (NAXIS1, NAXIS2, ...); () for no data
     text: str = ""  # the cards as read and repaired, one a line, right-stripped, without END
     md5: str | None = None
+    #: Where the data start: the header's size in whole blocks (in the decompressed stream for
+    #: gzip files); what a reader of the pixels (SODA cutouts) seeks to.
+    data_offset: int = 0
 
 
 def read_primary_header(path: Path | str, *, checksum: bool = False) -> PrimaryHeader:
@@ -89,14 +92,15 @@ def read_primary_header(path: Path | str, *, checksum: bool = False) -> PrimaryH
     flags |= more_flags
     if size is not None and size < header_size + declared:
         flags |= IngestFlag.DATA_TRUNCATED
-    return PrimaryHeader(header, flags, shape, text, file_md5(path) if checksum else None)
+    return PrimaryHeader(header, flags, shape, text, file_md5(path) if checksum else None, header_size)
 
 
 def parse_header_bytes(data: bytes) -> PrimaryHeader:
     """The same reading applied to bytes in memory (the start of a file), for tests and tools."""
     cards, flags = _read_header_bytes(io.BytesIO(data))
     header, more_flags, shape, _, text = _parse(cards)
-    return PrimaryHeader(header, flags | more_flags, shape, text)
+    offset = _padded(len(cards) + (0 if IngestFlag.NO_END_CARD in flags else CARD))
+    return PrimaryHeader(header, flags | more_flags, shape, text, None, offset)
 
 
 def file_md5(path: Path | str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from ingest.flags import IngestFlag
 from ingest.instruments import INSTRUMENTS, UNKNOWN
 from ingest.instruments.base import Cards, Instrument, Reading
 from ingest.instruments.sky import (
-    celestial_wcs, circle, counter_clockwise, diameter, pointing_from_cards)
+    Wcs, celestial_wcs, circle, counter_clockwise, diameter, pointing_from_cards)
 from ingest.metadata import ObservationMetadata
 from ingest.nights import ArchivePath, mjd, night_of, night_start
 
@@ -174,3 +175,42 @@ def _position(cards: Cards, reading: Reading, shape: tuple[int, ...]):
 def _normalised(point: tuple[float, float]) -> tuple[float, float]:
     ra = point[0] % 360.0
     return (0.0 if ra >= 360.0 else ra), max(-90.0, min(90.0, point[1]))
+
+
+@dataclass(frozen=True)
+class FrameWcs:
+    """The celestial WCS of an image frame, as its cutouts are cut (SODA): ``derived`` when the
+    header had none and it was made from the pointing and the instrument's plate scale."""
+
+    wcs: Wcs
+    derived: bool
+
+
+def frame_wcs(header, rel_path: str, shape: tuple[int, ...]) -> FrameWcs | None:
+    """The sky WCS of the image frame at ``rel_path``: the header's (primary, else Lick's
+    alternate ``S``) when usable; else a TAN WCS centred on the pointing (the WCS reference point
+    or the RA/DEC cards) with the instrument's plate scale (its field size over the pixels),
+    north up and east left, the cameras' usual orientation. None for spectra and for frames
+    without a position or a known plate scale.
+
+    ``header`` is what :func:`ingest.fitsread.read_primary_header` read; ``shape`` is (NAXIS1,
+    NAXIS2).
+    """
+    where = ArchivePath.parse(rel_path)
+    cards = Cards(header)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reading = instrument_for(cards, where).read(cards, where)
+        if reading.dataproduct_type != "image" or len(shape) < 2 or not shape[0] or not shape[1]:
+            return None
+        found = celestial_wcs(cards)
+        if found is not None and found.usable:
+            return FrameWcs(found, derived=False)
+        pointing = found.crval if found is not None else pointing_from_cards(cards)
+    if pointing is None or not reading.field_size:
+        return None
+    scale = reading.field_size[1] / shape[1]  # along NAXIS2, which no overscan columns widen
+    if not 1e-8 < scale < 1.0:
+        return None
+    centre = ((shape[0] + 1) / 2, (shape[1] + 1) / 2)
+    return FrameWcs(Wcs(centre, _normalised(pointing), (-scale, 0.0, 0.0, scale)), derived=True)

@@ -131,7 +131,8 @@ def test_only_kast_frames_have_an_other_arm(client, night, archive_root):
                              "FROM lick.observation r WHERE r.obs_id = %s AND s.obs_id = %s", (R1, sharcs))
     rows, _ = _links(client, _did(sharcs), _did(R1))
     own = [r for r in rows if r["ID"] == _did(sharcs)]
-    assert [r["semantics"] for r in own] == ["#this", "#preview", "#detached-header"] and "ShARCS" in own[0]["description"]
+    assert [r["semantics"] for r in own] == ["#this", "#preview", "#detached-header", "#cutout"]
+    assert "ShARCS" in own[0]["description"] and own[3]["service_def"] == "soda_1"
     assert _other_arm(rows, R1) == [B1]
 
 

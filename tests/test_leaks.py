@@ -249,6 +249,20 @@ def test_guessed_file_urls(client, world, service):
     assert body.startswith({"download": b"SIMPLE  =", "header": b"SIMPLE  =", "preview": b"\x89PNG\r\n\x1a\n"}[service])
 
 
+def test_soda_cutout_of_a_proprietary_id(client, world):
+    """SODA answers an outsider as the download does, before it looks at the frame: not even
+    whether it is an image. The owner reaches the frame (a spectrum here: not cut)."""
+    from ingest.store import publisher_did
+
+    params = {"ID": publisher_did(world.secret_ids[0]), "CIRCLE": "321.5 -45 0.01"}
+    for who, status, fault in ((None, 401, b"AuthenticationError:"), ("bob", 403, b"AuthorizationError:")):
+        response = client.get("/soda/sync", params, **world.headers(who))
+        assert response.status_code == status and response.content.startswith(fault)
+        assert proprietary_world.MARKER not in response.content and b"spectrum" not in response.content
+    mine = client.get("/soda/sync", params, **world.headers("alice"))
+    assert mine.status_code == 400 and b"spectrum, not an image" in mine.content
+
+
 def test_async_jobs_and_their_results(live_archive, world):
     """An async query as each caller; then everyone tries alice's job and its result URL."""
     query = f"SELECT target_name, obs_id FROM ivoa.obscore WHERE {IN_WORLD}"

@@ -37,10 +37,35 @@ def unavailable(message: str, retry_after_s: int) -> HttpResponse:
 
 def error_for(request, message: str, status: int) -> HttpResponse:
     """An error in the form its endpoint speaks: JSON on the account pages and API, the admin and
-    the internal ingest API; a VOTable error document on the VO endpoints (DALI §4.2)."""
+    the internal ingest API; text/plain on SODA's (SODA 1.0 §5.2); a VOTable error document on
+    the other VO endpoints (DALI §4.2)."""
     if settings.ROOT_URLCONF != "vo_services.urls" or request.path_info.startswith(PAGES):
         return JsonResponse({"error": message}, status=status)
+    if request.path_info.startswith(SODA):
+        return soda_error(message, status)
     return error_response(message, status)
+
+
+#: The SODA endpoints, whose errors are text/plain (SODA 1.0 §5.2).
+SODA = ("/soda/sync",)
+#: SODA 1.0 §5.2's first words of an error document (NotFoundFault as DataLink and DALI say).
+SODA_WORDS = frozenset({"Error", "AuthenticationError", "AuthorizationError", "ServiceUnavailable", "UsageError",
+                        "MultiValuedParamNotSupported", "NotFoundFault"})
+_SODA_WORD_OF = {"UsageFault": "UsageError", "AuthorizationFault": "AuthorizationError",
+                 "ServiceUnavailable": "ServiceUnavailable"}
+_SODA_WORD_BY_STATUS = {400: "UsageError", 401: "AuthenticationError", 403: "AuthorizationError",
+                        404: "NotFoundFault", 405: "UsageError", 429: "ServiceUnavailable", 503: "ServiceUnavailable"}
+
+
+def soda_error(message: str, status: int) -> HttpResponse:
+    """A SODA error: text/plain, starting with one of SODA 1.0 §5.2's words; a message written
+    for the other endpoints (``UsageFault: ...``, or none) gets SODA's word for it."""
+    word, _, rest = message.partition(": ")
+    if word in _SODA_WORD_OF:
+        message = f"{_SODA_WORD_OF[word]}: {rest}"
+    elif word not in SODA_WORDS:
+        message = f"{_SODA_WORD_BY_STATUS.get(status, 'Error')}: {message}"
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 def bad_request(request, exception=None) -> HttpResponse:
@@ -69,7 +94,12 @@ def owned_by_another(request, owner: str | None) -> bool:
 def refusal(request, message: str) -> HttpResponse:
     """A resource the caller may not use: 401 when not logged in (the authentication middleware
     adds the challenges), 403 when logged in (UWS 1.1 §3, IVOA SSO challenges §2)."""
-    return error_response(message, 401 if caller_name(request) is None else 403)
+    return error_response(message, refusal_status(request))
+
+
+def refusal_status(request) -> int:
+    """401 for an anonymous caller, 403 for a logged-in one (see :func:`refusal`)."""
+    return 401 if caller_name(request) is None else 403
 
 
 def allow_methods(*methods: str) -> Callable:

@@ -6,6 +6,7 @@ from vo_services import views
 from vo_services.datalink import bundle_views, views as datalink_views
 from vo_services.registry import views as registry_views
 from vo_services.scs import views as scs_views
+from vo_services.soda import views as soda_views
 from vo_services.tap import views as tap_views
 
 urlpatterns = [
@@ -17,6 +18,9 @@ urlpatterns = [
     path("scs/capabilities", scs_views.capabilities),
     path("scs/availability", scs_views.availability),
     path("oai", registry_views.oai),
+    path("soda/sync", soda_views.sync),
+    path("soda/capabilities", soda_views.capabilities),
+    path("soda/availability", soda_views.availability),
     path("datalink/links", datalink_views.links),
     path("datalink/download/<path:obs_id>", datalink_views.download),
     path("datalink/header/<path:obs_id>", datalink_views.header),

@@ -24,9 +24,12 @@ from archive.schema import observation
 from archive.standards import FITS_MIME
 from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
+from vo_services.datalink.descriptor import soda_descriptor
 from vo_services.results.query import query_session
 
 MAX_IDS = 1000
+#: The service_def of an image's #cutout row: this and a number (an XML ID of the response).
+CUTOUT_PREFIX = "soda_"
 #: Kast splits the light with a dichroic onto two cameras that expose together: each arm's frame
 #: has the other arm's frame of the same exposure as auxiliary data.
 KAST_ARMS = {"Kast Blue": "Kast Red", "Kast Red": "Kast Blue"}
@@ -107,6 +110,7 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
         found = {row[0]: row for row in cur.fetchall()}
         hidden = _proprietary([i for i in ids if i not in found])
         links: list[Link] = []
+        cutouts = 0
         for id_ in ids:
             row = found.get(id_)
             if row is None and id_ in hidden:
@@ -130,6 +134,11 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                 Link(id_, f"{urls['header']}/{obs_id}", None, None, "The primary FITS header as text",
                      "#detached-header", "text/plain", None, None, True),
             ]
+            if product == "image":
+                cutouts += 1
+                links.append(Link(id_, None, f"{CUTOUT_PREFIX}{cutouts}",
+                                  None, "A cutout of the image by sky region (SODA: CIRCLE, POLYGON or POS)",
+                                  "#cutout", FITS_MIME, None, "#image", True))
             if frame_type == "science":
                 cur.execute(_CALIBRATIONS, (telescope, instrument, night, sorted(CALIBRATION_FRAMES),
                                             grating, grism, dichroic, filters))
@@ -148,6 +157,13 @@ def links_for(ids: Sequence[str], principals: Sequence[str] = ()) -> list[Link]:
                                "#auxiliary", FITS_MIME, aux_size, None, True)
                           for aux_id, aux_size in cur.fetchall()]
     return links
+
+
+def service_descriptors(links: Sequence[Link]) -> list[str]:
+    """The descriptors the ``service_def`` of ``links`` name: one SODA descriptor per image,
+    with its ID fixed, so that a client holding any record of the image finds its cutouts."""
+    return [soda_descriptor(link.service_def, id_value=link.id) for link in links
+            if link.service_def and link.service_def.startswith(CUTOUT_PREFIX)]
 
 
 def _proprietary(dids: Sequence[str]) -> dict[str, str]:

@@ -8,9 +8,9 @@ from archive.config import get_settings
 from archive.standards import DATALINK_LINKS, DATALINK_MIME
 from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.files import exists, locate_one
-from vo_services.datalink.links import FIELDS, MAX_IDS, links_for
+from vo_services.datalink.links import FIELDS, MAX_IDS, links_for, service_descriptors
 from vo_services.datalink.transfer import file_response
-from vo_services.errors import allow_methods, error_response, refusal
+from vo_services.errors import allow_methods, error_response, refusal_status
 from vo_services.identity import principals_for
 from vo_services.encoders import write_votable
 
@@ -30,18 +30,29 @@ def links(request: HttpRequest) -> HttpResponse:
     ids = [i.strip() for i in params.getlist("ID") if i.strip()]
     # DataLink 1.1 §2.1.1: a service may cap the IDs it takes; it answers the first ones, whole,
     # and says OVERFLOW (DALI §4.4.1).
-    rows = [link.row() for link in links_for(ids[:MAX_IDS], principals_for(request))]
+    found = links_for(ids[:MAX_IDS], principals_for(request))
+    rows = [link.row() for link in found]
     document = write_votable(FIELDS, [rows] if rows else [], serialization="TABLEDATA",
-                             infos=[("standardID", DATALINK_LINKS)], truncated=len(ids) > MAX_IDS)
+                             infos=[("standardID", DATALINK_LINKS)], truncated=len(ids) > MAX_IDS,
+                             extra_resources=service_descriptors(found))
     return StreamingHttpResponse(document, content_type=DATALINK_MIME)
 
 
-def _not_found(request: HttpRequest, obs_id: str) -> HttpResponse:
-    """404 for what the archive does not hold; for a file in its proprietary period 401 (log in)
-    or 403 (logged in, no right to it). No byte of the file or its header is sent."""
+def withheld(request: HttpRequest, obs_id: str) -> tuple[int, str]:
+    """(status, reason) for an observation whose file the caller does not get: 404 for what the
+    archive does not hold; for a file in its proprietary period 401 (log in) or 403 (logged in,
+    no right to it). Every service that serves a file's bytes (downloads, previews, headers,
+    SODA cutouts) answers by this rule, each in its own error format."""
     if exists(obs_id):
-        return refusal(request, f"AuthorizationFault: {obs_id} is proprietary; you may not see it yet")
-    return error_response(f"NotFoundFault: no observation {obs_id}", 404)
+        return refusal_status(request), f"{obs_id} is proprietary; you may not see it yet"
+    return 404, f"no observation {obs_id}"
+
+
+def _not_found(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """The refusal of :func:`withheld` as a DALI error document. No byte of the file or its
+    header is sent."""
+    status, reason = withheld(request, obs_id)
+    return error_response(f"{'NotFoundFault' if status == 404 else 'AuthorizationFault'}: {reason}", status)
 
 
 @allow_methods("GET")
