@@ -13,9 +13,9 @@ from tests.proprietary_world import PASSWORDS
 from vo_services.tap.examples import EXAMPLES
 
 LEAKS = "SELECT obs_id, target_name FROM ivoa.obscore WHERE target_name LIKE 'LEAK%' ORDER BY target_name"
-# Long enough to be caught running: a cross join of the demo rows four times over.
 pytestmark = pytest.mark.django_db(transaction=True)  # the world's users, and the jobs table
 
+# Long enough to be caught running: a cross join of the demo rows four times over.
 SLOW = ("SELECT COUNT(*) AS n FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, "
         "ivoa.obscore AS d")
 
@@ -237,3 +237,38 @@ def test_an_async_submission_with_an_error_is_marked_and_makes_no_job(page, base
     run(page, "SELECT nosuchcolumn FROM ivoa.obscore", button="Run as async job")
     assert page.locator("mark#error-mark").get_attribute("data-column") == "8"
     assert Job.objects.filter(owner="bob").count() == before
+
+
+@pytest.mark.parametrize("query, line, column, marked", [
+    ("SELECT nosuchcolumn FROM ivoa.obscore", 1, 8, "nosuchcolumn"),
+    ("SELECT obs_id FROM", 1, 19, " "),  # the query ends too early: the blank after it is marked
+    ("SELECT 'abc", 1, 8, "'abc"),
+    ("SELECT a\n  FROM ivoa.obscore AS o, ", 2, 26, " "),
+])
+def test_the_mark_covers_the_token_the_message_names(query, line, column, marked):
+    from vo_services.portal.adql_page import QueryError
+
+    lines = QueryError("x", line, column).marked_lines(query)
+    assert [m.number for m in lines] == list(range(1, query.count("\n") + 2))
+    hit = [m for m in lines if m.column is not None]
+    assert [(m.number, m.column, m.marked) for m in hit] == [(line, column, marked)]
+    text = query.split("\n")[line - 1]
+    assert hit[0].before + hit[0].marked + hit[0].after in (text, text + " ")  # nothing lost
+
+
+def test_the_page_links_under_the_public_path(tmp_path):
+    """Behind Apache at https://<host>/vo/ (tests/test_behind_proxy.py): every link and form of
+    the page carries the prefix."""
+    import requests
+
+    from conftest import gunicorn
+
+    with gunicorn(tmp_path / "gunicorn.log", workers=1, LICK_PUBLIC_URL="https://archive.example.org/vo",
+                  LICK_TRUSTED_PROXIES="127.0.0.1") as proxied:
+        headers = {"Host": "archive.example.org", "X-Forwarded-Proto": "https"}
+        page = requests.get(proxied + "/query", headers=headers, timeout=30).text
+        tonight = requests.get(proxied + "/tonight", headers=headers, timeout=30).text
+    assert 'action="/vo/query"' in page and 'href="/vo/query?example=cone"' in page
+    assert 'href="/vo/query"' in page and 'href="/vo/tonight"' in page  # the navigation
+    assert 'href="/vo/tap/examples"' in page and "/vo/static/portal/query.js" in page
+    assert 'href="/vo/auth/?next=' in tonight

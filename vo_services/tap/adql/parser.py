@@ -497,8 +497,7 @@ def _found(token: Token, name_expected: bool) -> str:
 
 def _syntax_error(exc: UnexpectedInput, query: str) -> AdqlSyntaxError:
     if isinstance(exc, UnexpectedEOF):
-        return AdqlSyntaxError(f"the query ends too early: expected {_expected_words(exc.expected)}",
-                               *_end_position(query))
+        return AdqlSyntaxError(f"the query ends too early: expected {_expected_words(exc.expected)}")
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     before = query[:exc.pos_in_stream].rstrip() if token.type != "$END" else query.rstrip()
