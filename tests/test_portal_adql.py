@@ -272,3 +272,30 @@ def test_the_page_links_under_the_public_path(tmp_path):
     assert 'href="/vo/query"' in page and 'href="/vo/tonight"' in page  # the navigation
     assert 'href="/vo/tap/examples"' in page and "/vo/static/portal/query.js" in page
     assert 'href="/vo/auth/?next=' in tonight
+
+
+def test_a_job_over_the_users_limit_waits_and_runs_when_asked(page, base, world):
+    """Too many jobs in flight (LICK_ASYNC_JOBS_PER_USER): the new one waits PENDING, and runs
+    from its page once one of the others has ended."""
+    from vo_services.tap import jobs
+    from vo_services.tap.models import Job, Phase
+    from vo_services.usage_limits import JOBS_PER_USER
+
+    busy = [jobs.create("bob", [("QUERY", "SELECT 1 AS one FROM ivoa.obscore")]) for _ in range(JOBS_PER_USER)]
+    Job.objects.filter(id__in=[j.id for j in busy]).update(phase=Phase.QUEUED)  # as if queued
+    log_in(page, base, "bob", PASSWORDS["bob"])
+    page.goto(base + "/query")
+    run(page, "SELECT TOP 1 obs_id FROM ivoa.obscore", button="Run as async job")
+    assert page.locator("#phase").inner_text() == "PENDING"
+    page.get_by_role("button", name="Run it now").click()
+    assert "may have at most" in page.locator(".notice").inner_text()  # still too many
+    assert page.locator("#phase").inner_text() == "PENDING"
+    Job.objects.filter(id__in=[j.id for j in busy]).delete()
+    page.get_by_role("button", name="Run it now").click()
+    page.locator("#phase", has_text="COMPLETED").wait_for(timeout=60_000)
+
+
+def test_an_unknown_job_is_the_portals_404(page, base):
+    response = page.goto(base + "/query/jobs/000000000000000000000000")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Not found").is_visible()

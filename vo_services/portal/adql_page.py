@@ -162,8 +162,8 @@ def check(form: QueryForm) -> QueryError | None:
 
 def submit_job(form: QueryForm, owner: str | None, address: str | None):
     """A TAP async job for the form's query, owned by ``owner``, and run unless its owner (or
-    anonymous address) has too many jobs in flight: then it stays PENDING and the second value
-    says why."""
+    anonymous address) has too many jobs in flight: then it stays PENDING (its owner may run it
+    later, as UWS allows) and the second value says why."""
     from vo_services.tap import jobs
     from vo_services.usage_limits import too_many_jobs
 

@@ -25,8 +25,11 @@ def _my_jobs(request: HttpRequest) -> list[dict]:
 
 
 def _job_view(job: Job) -> dict:
+    """What the pages show of a job; ``active``: it may still change by itself (the job page
+    reloads itself meanwhile); ``abortable``: it has not ended."""
     return {"job": job, "query": job.parameter("QUERY") or "", "urls": adql_page.job_urls(job),
-            "active": job.phase in (Phase.PENDING, *ACTIVE_PHASES)}
+            "active": job.phase in ACTIVE_PHASES,
+            "abortable": job.phase in (Phase.PENDING, Phase.HELD, *ACTIVE_PHASES)}
 
 
 def _rate_limited(request: HttpRequest) -> str | None:
@@ -70,10 +73,8 @@ def _run(request: HttpRequest, form: adql_page.QueryForm, asynchronous: bool) ->
         error = adql_page.check(form)
         if error is not None:
             return {"error": error, "marked": error.marked_lines(form.query), "status": 400}
-        job, refused = adql_page.submit_job(form, caller_name(request), client_address(request))
-        if refused:
-            return {"notice": f"{refused}. Your job {job.id} waits, PENDING.", "status": 429,
-                    "jobs": _my_jobs(request)}
+        # Refused to run (too many jobs in flight), the job waits PENDING: its page says so.
+        job, _ = adql_page.submit_job(form, caller_name(request), client_address(request))
         return {"job_redirect": redirect("query_job", job_id=job.id)}
     result = adql_page.run_sync(form, principals_for(request))
     if result.error is not None:
@@ -101,6 +102,24 @@ def query_job(request: HttpRequest, job_id: str) -> HttpResponse:
     if isinstance(job, HttpResponse):
         return job
     return render(request, "portal/query_job.html", _job_view(job))
+
+
+@require_http_methods(["POST"])
+def query_job_run(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Run a job left PENDING because its owner had too many in flight (UWS 1.1 §2.2.3.6)."""
+    from vo_services.tap import jobs
+    from vo_services.usage_limits import too_many_jobs
+
+    job = _job_or_page(request, job_id)
+    if isinstance(job, HttpResponse):
+        return job
+    if job.phase == Phase.PENDING and (refused := too_many_jobs(job.owner, client_address(request))):
+        return render(request, "portal/query_job.html", _job_view(job) | {"notice": refused}, status=429)
+    try:
+        jobs.run(job)
+    except jobs.JobStateError as exc:
+        return render(request, "portal/refused.html", {"message": str(exc)}, status=409)
+    return redirect("query_job", job_id=job.id)
 
 
 @require_http_methods(["POST"])
