@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from urllib.parse import quote
 
 from django.db import connection
 
@@ -31,6 +30,8 @@ FRAMES_OF_NIGHT = _COLUMNS + _ORDER
 
 @dataclass(frozen=True)
 class Frame:
+    """A row of the page: a frame of the night that the caller may see."""
+
     obs_id: str
     date_obs: datetime | None
     telescope: str
@@ -40,21 +41,12 @@ class Frame:
     exptime: float | None
     program: str | None
 
-    def link(self, prefix: str, what: str) -> str:
-        """A DataLink resource of this frame (``preview``, ``download``, ``header``) below the
-        site's path prefix."""
-        return f"{prefix}datalink/{what}/{quote(self.obs_id, safe='/')}"
-
 
 @dataclass(frozen=True)
 class Tonight:
     night: date
     scheduled: tuple[tuple[str, str], ...]  # (telescope, program_id) of the observer's programs
     frames: tuple[Frame, ...]
-
-    @property
-    def telescopes(self) -> tuple[str, ...]:
-        return tuple(sorted({telescope for telescope, _ in self.scheduled}))
 
     @property
     def version(self) -> str:
