@@ -21,7 +21,7 @@ import psycopg
 import psycopg2
 
 from archive.config import get_settings
-from archive.db import engine
+from archive.db import query_engine
 from archive.principals import signed_principals
 from vo_services.results import connections
 from vo_services.results.fetchahead import FetchAhead
@@ -44,7 +44,7 @@ class DatabaseUnavailable(QueryFailed):
 @contextmanager
 def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
     """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
-    raw = engine("query").raw_connection()
+    raw = query_engine().raw_connection()
     conn = raw.driver_connection
     try:
         with conn.cursor() as cur:  # one round trip
@@ -135,6 +135,8 @@ class ResultCursor:
         self.timeout_s = timeout_s
         self.setup = setup
         self.on_backend = on_backend
+        # TAP_UPLOAD's setup creates temporary tables, which a hot standby refuses: the primary.
+        self.pool = connections.pool_for(self.pool is connections.BINARY, needs_primary=setup is not None)
         self.conn = None
         self._in_transaction = False
         self._failed = False
