@@ -161,6 +161,24 @@ def test_tap_async_runs_on_the_replica_and_its_job_lives_on_the_primary(pair):
     assert pair.query_lines("primary") == []
 
 
+def test_aborting_a_job_cancels_its_query_on_the_replica(pair):
+    """UWS abort cancels the query in PostgreSQL: on the server it runs on, the replica."""
+    slow = ("SELECT COUNT(*) AS replica_abort_marker FROM ivoa.obscore AS a, ivoa.obscore AS b, ivoa.obscore AS c, "
+            "ivoa.obscore AS d, ivoa.obscore AS e WHERE a.s_ra + b.s_ra + c.s_ra + d.s_ra + e.s_ra > 0")
+    answer = requests.post(f"{pair.base}/tap/async", allow_redirects=False, timeout=60,
+                           data={"LANG": "ADQL", "PHASE": "RUN", "QUERY": slow})
+    job_url = urllib.parse.urljoin(pair.base + "/", answer.headers["Location"])
+    _wait(lambda: _active_queries(pair.replica) > 0, "the job's query to run on the replica")
+    requests.post(f"{job_url}/phase", data={"PHASE": "ABORT"}, timeout=30)
+    _wait(lambda: _active_queries(pair.replica) == 0, "the query to be cancelled on the replica", 30)
+    assert requests.get(f"{job_url}/phase", timeout=30).text.strip() == "ABORTED"
+
+
+def _active_queries(cluster: Cluster) -> int:
+    return int(cluster.superuser_sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND usename = 'lick_query'", db=DB))
+
+
 def test_cone_search_and_datalink_run_on_the_replica(pair):
     _wait(lambda: _replayed(pair), "the replica to replay the ingest")
     ra, dec, obs_id = pair.primary.superuser_sql(
@@ -179,7 +197,9 @@ def test_cone_search_and_datalink_run_on_the_replica(pair):
     shown = requests.get(f"{pair.base}/datalink/links", params={"ID": secret_did}, timeout=60,
                          headers={"Authorization": f"Bearer {pair.token}"})
     assert b"#preview" in shown.content
-    assert len(pair.query_lines("replica")) >= 4
+    front = requests.get(f"{pair.base}/", timeout=60)
+    assert front.status_code == 200
+    assert len(pair.query_lines("replica")) >= 5
     assert pair.query_lines("primary") == []
 
 
