@@ -60,6 +60,15 @@ class Settings:
     ingest_password: str
     query_role: str
     query_password: str
+    #: Where users' queries run: ``host:port`` of read replicas (PostgreSQL hot standbys streaming
+    #: from the primary), tried in order; none means the primary (``db_host``/``db_port``).
+    #: Everything that writes, and uploads' scratch tables, stays on the primary (docs/deployment.md).
+    query_servers: tuple[tuple[str, int], ...]
+    #: With replicas: when none of them answers, run queries on the primary rather than fail (503).
+    query_fallback_to_primary: bool
+    #: Seconds a connection attempt to a query server may take before the next is tried (libpq
+    #: ``connect_timeout``): a replica that does not answer gives an error, never a hang.
+    query_connect_timeout_s: int
     redis_url: str
     archive_root: Path
     public_url: str
@@ -86,17 +95,40 @@ class Settings:
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
-        user, password = {
-            "owner": (self.owner_role, self.owner_password),
-            "ingest": (self.ingest_role, self.ingest_password),
-            "query": (self.query_role, self.query_password),
-        }[role]
+        user, password = self._credentials(role)
         auth = f"{user}:{password}" if password else user
         return f"postgresql+psycopg2://{auth}@{self.db_host}:{self.db_port}/{dbname or self.db_name}"
 
     def dsn(self, role: str = "owner", dbname: str | None = None) -> str:
         """libpq connection string for psycopg2 used without SQLAlchemy."""
         return self.database_url(role, dbname).replace("postgresql+psycopg2://", "postgresql://")
+
+    @property
+    def has_replicas(self) -> bool:
+        return bool(self.query_servers)
+
+    def query_hosts(self) -> tuple[tuple[str, int], ...]:
+        """The servers users' queries may run on, in the order they are tried."""
+        if not self.query_servers:
+            return ((self.db_host, self.db_port),)
+        primary = ((self.db_host, self.db_port),) if self.query_fallback_to_primary else ()
+        return self.query_servers + primary
+
+    def query_dsn(self, role: str = "query", server: tuple[str, int] | None = None) -> str:
+        """libpq connection string to the query servers (:meth:`query_hosts`; libpq tries each
+        in turn, ``connect_timeout`` seconds at most), or to the one ``server``."""
+        user, password = self._credentials(role)
+        hosts = (server,) if server else self.query_hosts()
+        auth = f"{user}:{password}" if password else user
+        addresses = ",".join(f"{host}:{port}" for host, port in hosts)
+        return f"postgresql://{auth}@{addresses}/{self.db_name}?connect_timeout={self.query_connect_timeout_s}"
+
+    def _credentials(self, role: str) -> tuple[str, str]:
+        return {
+            "owner": (self.owner_role, self.owner_password),
+            "ingest": (self.ingest_role, self.ingest_password),
+            "query": (self.query_role, self.query_password),
+        }[role]
 
 
 def _env(values: dict[str, str], key: str, default: str) -> str:
@@ -122,6 +154,9 @@ def get_settings() -> Settings:
         ingest_password=_env(values, "LICK_INGEST_PASSWORD", ""),
         query_role=_env(values, "LICK_QUERY_ROLE", "lick_query"),
         query_password=_env(values, "LICK_QUERY_PASSWORD", ""),
+        query_servers=_servers(_env(values, "LICK_QUERY_DB_HOSTS", "")),
+        query_fallback_to_primary=_env(values, "LICK_QUERY_DB_FALLBACK", "0") == "1",
+        query_connect_timeout_s=int(_env(values, "LICK_QUERY_DB_CONNECT_TIMEOUT", "5")),
         redis_url=_env(values, "LICK_REDIS_URL", "redis://127.0.0.1:6379/0"),
         archive_root=Path(_env(values, "LICK_ARCHIVE_ROOT", str(var_dir / "demo_archive"))),
         public_url=_env(values, "LICK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -142,6 +177,16 @@ def get_settings() -> Settings:
         trusted_proxies=tuple(p.strip() for p in _env(values, "LICK_TRUSTED_PROXIES", "").split(",") if p.strip()),
         registry=_registry_curation(values),
     )
+
+
+def _servers(value: str) -> tuple[tuple[str, int], ...]:
+    """``host:port,host:port`` (port 5432 when left out) as (host, port) pairs."""
+    servers = []
+    for item in value.split(","):
+        if item.strip():
+            host, _, port = item.strip().rpartition(":") if ":" in item else (item.strip(), "", "5432")
+            servers.append((host, int(port)))
+    return tuple(servers)
 
 
 def _list(value: str) -> tuple[str, ...]:

@@ -22,6 +22,19 @@ def engine(role: str = "owner", dbname: str | None = None) -> Engine:
     return _ENGINES[key]
 
 
+def query_engine() -> Engine:
+    """The query role's pooled engine on the query servers: the read replicas when
+    ``LICK_QUERY_DB_HOSTS`` names some (libpq tries them in turn), else the primary."""
+    key = ("query", "servers")
+    if key not in _ENGINES:
+        import psycopg2
+
+        dsn = get_settings().query_dsn("query")
+        _ENGINES[key] = create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(dsn),
+                                      pool_pre_ping=True)
+    return _ENGINES[key]
+
+
 def dispose_engines() -> None:
     """Close every pooled connection (before a database is dropped, or after a fork)."""
     for role_engine in _ENGINES.values():

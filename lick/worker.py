@@ -12,6 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
 django.setup()
 
 from archive.broker import app  # noqa: E402
+from vo_services.jobs.manager import LOST_AFTER_S  # noqa: E402
+
+RESEND_EVERY_S = min(60.0, max(1.0, LOST_AFTER_S / 2))
 
 app.conf.update(
     include=["ingest.tasks", "vo_services.tap.tasks", "vo_services.datalink.tasks"],
@@ -19,7 +22,8 @@ app.conf.update(
         "requeue-stale-ingest-notifications": {
             "task": "ingest.tasks.requeue_stale_notifications", "schedule": 60.0},
         "recover-stuck-jobs": {"task": "vo_services.tap.tasks.recover_stuck_jobs", "schedule": 30.0},
-        "requeue-lost-jobs": {"task": "vo_services.tap.tasks.requeue_lost_jobs", "schedule": 60.0},
+        # Often enough that a lost message waits about LICK_JOB_LOST_AFTER, at most a minute more.
+        "requeue-lost-jobs": {"task": "vo_services.tap.tasks.requeue_lost_jobs", "schedule": RESEND_EVERY_S},
         "destroy-expired-jobs": {"task": "vo_services.tap.tasks.destroy_expired_jobs", "schedule": 300.0},
         "tidy-bundles": {"task": "vo_services.datalink.tasks.tidy_bundles", "schedule": 60.0},
     },

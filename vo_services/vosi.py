@@ -29,6 +29,26 @@ def _check_database() -> str | None:
     return None
 
 
+def replica_note() -> str | None:
+    """With read replicas, what the server that answered says of its replay: rows ingested on the
+    primary reach it after a delay (docs/deployment.md), which a user may want to know."""
+    if not get_settings().has_replicas:
+        return None
+    from vo_services.results.query import run_query
+
+    try:
+        ((standby, age),) = run_query("SELECT pg_is_in_recovery(), "
+                                      "extract(epoch FROM now() - pg_last_xact_replay_timestamp())")
+    except Exception:  # noqa: BLE001  (_check_database reports a database that does not answer)
+        return None
+    if not standby:
+        return "queries are answered by the primary database (no read replica answers)"
+    if age is None:
+        return "queries are answered by a read replica that has not replayed a transaction yet"
+    return (f"queries are answered by a read replica; the last change it replayed from the primary "
+            f"was committed {float(age):.0f} s ago, and newer rows may take a moment to appear")
+
+
 def _check_broker() -> str | None:
     import redis
 
@@ -45,7 +65,8 @@ def availability_xml() -> bytes:
     document = Availability(
         available=not problems,
         up_since=STARTED if not problems else None,
-        note=problems or ["all services are operating normally"],
+        note=(problems or ["all services are operating normally"])
+        + [note for note in (replica_note(),) if note],
     )
     return document.to_xml(encoding="UTF-8", xml_declaration=True)
 

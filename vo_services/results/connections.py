@@ -5,6 +5,10 @@ the connection still lives. A result path does not need to know in advance: its 
 read-only and nothing has reached the client when it fails, so a connection found dead then is
 simply replaced and the message sent again (:meth:`vo_services.results.query.ResultCursor.execute`).
 
+Users' queries go to the query servers (``LICK_QUERY_DB_HOSTS``: read replicas, else the
+primary); a query with TAP_UPLOAD tables goes to the primary, since a hot standby refuses the
+temporary tables it needs (:func:`pool_for`).
+
 The connections are in autocommit mode: a result path opens its own READ ONLY transaction in
 the same message as the transaction's settings and the query
 (:class:`vo_services.results.query.ResultCursor`).
@@ -79,25 +83,82 @@ CONNECTION_SETTINGS = ("SELECT set_config('TimeZone', 'UTC', false), "
                        "set_config('plan_cache_mode', 'force_generic_plan', false)")
 
 
-def _text_connection() -> TextConnection:
+def query_servers_dsn() -> str:
+    """The query role on the query servers (replicas when configured; libpq tries them in turn)."""
     from archive.config import get_settings
 
-    conn = psycopg2.connect(get_settings().dsn("query"), connection_factory=TextConnection)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(CONNECTION_SETTINGS, (get_settings().public_url,))
-    return conn
+    return get_settings().query_dsn("query")
 
 
-def _binary_connection():
-    import psycopg
-
+def primary_dsn() -> str:
+    """The query role on the primary: for what a hot standby cannot do (temporary tables)."""
     from archive.config import get_settings
 
-    conn = psycopg.connect(get_settings().dsn("query"), autocommit=True)
-    conn.execute(CONNECTION_SETTINGS, (get_settings().public_url,))
-    return conn
+    return get_settings().dsn("query")
 
 
-TEXT = Pool(_text_connection)  # psycopg2: text results, pgsphere types as pgsphere prints them
-BINARY = Pool(_binary_connection)  # psycopg 3: binary results, about twice as fast to decode
+def _text_connection(dsn: Callable[[], str]) -> Callable[[], TextConnection]:
+    def connect() -> TextConnection:
+        from archive.config import get_settings
+
+        conn = psycopg2.connect(dsn(), connection_factory=TextConnection)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(CONNECTION_SETTINGS, (get_settings().public_url,))
+        return conn
+    return connect
+
+
+def _binary_connection(dsn: Callable[[], str]) -> Callable[[], Any]:
+    def connect():
+        import psycopg
+
+        from archive.config import get_settings
+
+        conn = psycopg.connect(dsn(), autocommit=True)
+        conn.execute(CONNECTION_SETTINGS, (get_settings().public_url,))
+        return conn
+    return connect
+
+
+TEXT = Pool(_text_connection(query_servers_dsn))  # psycopg2: text results, pgsphere types as pgsphere prints them
+BINARY = Pool(_binary_connection(query_servers_dsn))  # psycopg 3: binary results, about twice as fast to decode
+# Only used when replicas answer the queries; without replicas, TEXT and BINARY are the primary's.
+TEXT_ON_PRIMARY = Pool(_text_connection(primary_dsn))
+BINARY_ON_PRIMARY = Pool(_binary_connection(primary_dsn))
+
+
+def pool_for(binary: bool, needs_primary: bool) -> Pool:
+    """The pool of a query: on the query servers, unless it ``needs_primary`` (it creates
+    temporary tables, which a hot standby refuses) and those are replicas."""
+    from archive.config import get_settings
+
+    if needs_primary and get_settings().has_replicas:
+        return BINARY_ON_PRIMARY if binary else TEXT_ON_PRIMARY
+    return BINARY if binary else TEXT
+
+
+def cancel_on_query_servers(pid: int) -> None:
+    """pg_cancel_backend(``pid``) as the owner role on every server a user's query may run on
+    (the replicas, and the primary for uploads), signalling only the query role's sessions.
+
+    The web process that aborts a job does not know which server its worker's query went to;
+    servers on one machine share its process ids, and on several machines a signal to another
+    server's process of the same id is avoided as far as the role allows (docs/deployment.md).
+    A server that does not answer has no query to cancel."""
+    from archive.config import get_settings
+
+    settings = get_settings()
+    servers = dict.fromkeys(settings.query_hosts() + ((settings.db_host, settings.db_port),))
+    for server in servers:
+        try:
+            conn = psycopg2.connect(settings.query_dsn("owner", server))
+        except psycopg2.OperationalError:
+            continue
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND usename = %s",
+                            (pid, settings.query_role))
+        finally:
+            conn.close()

@@ -21,7 +21,7 @@ import psycopg
 import psycopg2
 
 from archive.config import get_settings
-from archive.db import engine
+from archive.db import query_engine
 from archive.principals import signed_principals
 from vo_services.results import connections
 from vo_services.results.fetchahead import FetchAhead
@@ -41,10 +41,24 @@ class DatabaseUnavailable(QueryFailed):
     retry_after_s = 10
 
 
+UNAVAILABLE = "the archive's database cannot be reached just now; please try again in a moment"
+# SQLSTATE classes and codes that say the server went away, not that the query was wrong: class 08
+# (connection exception) and 57P01-57P03 (shut down by the administrator, crashed, starting up).
+_GONE_CLASSES = ("08",)
+_GONE_CODES = ("57P01", "57P02", "57P03")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` means the server stopped or restarted under the query (a 503, which a
+    retry in a moment cures), rather than a refusal of the query itself."""
+    code = getattr(exc, "pgcode", None) or getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
+    return code.startswith(_GONE_CLASSES) or code in _GONE_CODES
+
+
 @contextmanager
 def query_session(principals: Sequence[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator:
     """A psycopg2 connection in a READ ONLY transaction, rolled back (never committed) at the end."""
-    raw = engine("query").raw_connection()
+    raw = query_engine().raw_connection()
     conn = raw.driver_connection
     try:
         with conn.cursor() as cur:  # one round trip
@@ -135,6 +149,8 @@ class ResultCursor:
         self.timeout_s = timeout_s
         self.setup = setup
         self.on_backend = on_backend
+        # TAP_UPLOAD's setup creates temporary tables, which a hot standby refuses: the primary.
+        self.pool = connections.pool_for(self.pool is connections.BINARY, needs_primary=setup is not None)
         self.conn = None
         self._in_transaction = False
         self._failed = False
@@ -178,8 +194,7 @@ class ResultCursor:
             try:
                 self.conn, reused = self.pool.take()
             except DRIVER_ERRORS:
-                raise DatabaseUnavailable("the archive's database cannot be reached just now; "
-                                          "please try again in a moment") from None
+                raise DatabaseUnavailable(UNAVAILABLE) from None
             try:
                 if self.on_backend is not None:
                     self.on_backend(self._backend_pid())
@@ -195,6 +210,8 @@ class ResultCursor:
                     self._discard()
                     continue
                 self._failed = True
+                if isinstance(exc, DRIVER_ERRORS) and (self._dead() or connection_lost(exc)):
+                    raise DatabaseUnavailable(UNAVAILABLE) from None
                 if isinstance(exc, DRIVER_ERRORS):
                     raise QueryFailed(describe(exc)) from None
                 raise

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 from django.db import connection
 from django.utils import timezone as djtz
 
+from archive.config import get_settings
 from vo_services import limits
 from vo_services.jobs import executor
 from vo_services.jobs.persistence import JobKind, set_phase
+from vo_services.results.connections import cancel_on_query_servers
 from vo_services.tap import results
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 
@@ -128,7 +130,11 @@ def stop_execution(job: Job) -> None:
 
 
 def cancel_backend(pid: int) -> None:
-    """pg_cancel_backend as the owner role, which may signal the query role's sessions."""
+    """pg_cancel_backend as the owner role, which may signal the query role's sessions; on the
+    read replicas too, when queries run there."""
+    if get_settings().has_replicas:
+        cancel_on_query_servers(pid)
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_cancel_backend(%s)", [pid])
 
