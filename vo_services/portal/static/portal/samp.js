@@ -2,8 +2,9 @@
  *
  * Any element with data-samp-table="<VOTable URL>" or data-samp-image="<FITS URL>" becomes a
  * "Send to ..." button. On a click the page registers with the hub on the user's own machine
- * (XML-RPC over HTTP POST to http://localhost:21012/, the port SAMP 1.3 §5.2 fixes), sends
- * table.load.votable or image.load.fits to every subscribed client, and unregisters.
+ * (XML-RPC over HTTP POST to http://localhost:21012/, the port SAMP 1.3 §5.2 fixes) once per page,
+ * sends table.load.votable or image.load.fits to every subscribed client, and unregisters when
+ * the page goes away.
  *
  * The hub fetches the URL itself, without the browser's cookies: only what the public may see
  * reaches it (a logged-in user's proprietary rows do not; see docs/portal.md).
@@ -57,18 +58,38 @@
       });
   }
 
-  function send(mtype, url, name) {
-    return call("register", [{ "samp.name": "Lick Searchable Archive" }]).then(function (reg) {
-      var key = reg["samp.private-key"];
-      var message = { "samp.mtype": mtype, "samp.params": { url: url, name: name } };
-      if (mtype === "table.load.votable") message["samp.params"]["table-id"] = url;
-      return call("declareMetadata", [key, { "samp.name": "Lick Searchable Archive",
-        "samp.description.text": "Lick Observatory archive web portal" }])
-        .then(function () { return call("notifyAll", [key, message]); })
-        .then(function (recipients) {
-          return call("unregister", [key]).then(function () { return recipients; });
-        }, function (err) { call("unregister", [key]); throw err; });
+  // One registration per page (one approval in the hub's dialog), dropped when the page goes:
+  // the hub delivers notifyAll after it answers, from a sender that must still be registered.
+  var registration = null;
+
+  function register() {
+    if (!registration) {
+      registration = call("register", [{ "samp.name": "Lick Searchable Archive" }]).then(function (reg) {
+        var key = reg["samp.private-key"];
+        return call("declareMetadata", [key, { "samp.name": "Lick Searchable Archive",
+          "samp.description.text": "Lick Observatory archive web portal" }]).then(function () { return key; });
+      });
+      registration.catch(function () { registration = null; });
+    }
+    return registration;
+  }
+
+  window.addEventListener("pagehide", function () {
+    if (!registration) return;
+    registration.then(function (key) {
+      var body = '<?xml version="1.0"?><methodCall><methodName>samp.webhub.unregister</methodName><params><param>' +
+        encode(key) + "</param></params></methodCall>";
+      fetch(HUB, { method: "POST", headers: { "Content-Type": "text/xml" }, body: body, keepalive: true });
     });
+    registration = null;
+  });
+
+  function send(mtype, url, name) {
+    var params = { url: url, name: name };
+    if (mtype === "table.load.votable") params["table-id"] = url;
+    return register().then(function (key) {
+      return call("notifyAll", [key, { "samp.mtype": mtype, "samp.params": params }]);
+    }).catch(function (err) { registration = null; throw err; });
   }
 
   function say(button, text, ok) {
