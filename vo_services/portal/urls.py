@@ -5,8 +5,10 @@ rather than a VO endpoint's VOTable error.
 """
 from django.urls import path
 
-from vo_services.portal import views
+from vo_services.portal import mine, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("my/jobs", mine.my_jobs, name="my-jobs"),
+    path("my/bundles", mine.my_bundles, name="my-bundles"),
 ]
