@@ -74,8 +74,8 @@ TRIGGERS_SQL = (
     "CREATE TRIGGER observation_counted_none AFTER TRUNCATE ON lick.observation "
     "FOR EACH STATEMENT EXECUTE FUNCTION lick.count_holdings()",
 )
-TRIGGER_NAMES = ("observation_counted_in", "observation_counted_out", "observation_counted_again",
-                 "observation_counted_none")
+DROP_TRIGGERS_SQL = tuple(f"DROP TRIGGER {name} ON lick.observation" for name in (
+    "observation_counted_in", "observation_counted_out", "observation_counted_again", "observation_counted_none"))
 
 PUBLIC_VIEW_SQL = """
 CREATE OR REPLACE VIEW lick.public_holdings AS

@@ -115,7 +115,7 @@ def recipes(base: str) -> list[tuple[str, str, str]]:
          "rows = tap.search(\"SELECT TOP 10 obs_id, target_name, t_exptime, access_url FROM ivoa.obscore \"\n"
          "                  \"WHERE instrument_name = 'Kast Red' ORDER BY t_min DESC\").to_table()\n"
          f"cone = pyvo.dal.SCSService(\"{base}/scs\").search(pos=(83.63, 22.01), radius=0.5)\n"
-         "# proprietary data: log in first (a token from /auth/account)\n"
+         "# proprietary data: log in first (a token from /auth/)\n"
          "# session = requests.Session(); session.headers['Authorization'] = 'Bearer lick_...'\n"
          f"# tap = pyvo.dal.TAPService(\"{base}/tap\", session=session)"),
         ("astroquery", "python",

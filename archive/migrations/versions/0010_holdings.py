@@ -12,11 +12,11 @@ from alembic import op
 
 from archive.config import get_settings
 from archive.holdings import (
+    DROP_TRIGGERS_SQL,
     LAST_NIGHT_VIEW_SQL,
     PUBLIC_VIEW_SQL,
     REBUILD_SQL,
     TRIGGER_FUNCTION_SQL,
-    TRIGGER_NAMES,
     TRIGGERS_SQL,
 )
 
@@ -50,7 +50,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW lick.public_holdings, lick.last_night")
-    for name in TRIGGER_NAMES:
-        op.execute(f"DROP TRIGGER {name} ON lick.observation")
+    for statement in DROP_TRIGGERS_SQL:
+        op.execute(statement)
     op.execute("DROP FUNCTION lick.count_holdings()")
     op.drop_table("holdings", schema="lick")
