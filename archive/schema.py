@@ -225,3 +225,16 @@ ingest_notification = Table(
     CheckConstraint(_in("event", NOTIFICATION_EVENTS), name="notification_event_known"),
     CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="notification_status_known"),
 )
+
+# What the archive holds, kept by triggers on lick.observation (archive/holdings.py, migration 0010).
+holdings = Table(
+    "holdings",
+    metadata,
+    Column("telescope", Text, primary_key=True),
+    Column("instrument", Text, primary_key=True),
+    Column("year", Integer, primary_key=True, comment="year of the observing night"),
+    Column("released_at", DateTime(timezone=True), primary_key=True,
+           comment="release moment of the files counted here; -infinity: already public when counted"),
+    Column("files", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+)

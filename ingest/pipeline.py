@@ -7,6 +7,7 @@ leave no row.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +26,8 @@ from ingest.store import (
     FileState, Ingestable, clear_failures, known_states, record_failures, store_decisions, upsert, withdraw)
 
 BATCH_SIZE = 500
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -129,11 +132,13 @@ def plan_reads(paths: list[Path], rel: dict[Path, str], stored: dict[str, FileSt
 
 
 def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = False,
-                 dry_run: bool = False, reader: Callable = read_files) -> IngestReport:
+                 dry_run: bool = False, reader: Callable = read_files, previews: bool = True) -> IngestReport:
     """Ingest one batch of absolute paths under the archive root in one transaction.
 
     ``reader(paths, root)`` yields :func:`read_file`'s answer for each path in order: in this
-    process by default, or from a process pool for bulk ingest.
+    process by default, or from a process pool for bulk ingest. Once the rows are committed,
+    the previews of the files written are queued (:func:`queue_previews`), unless ``previews``
+    is false.
     """
     root = root or get_settings().archive_root
     report = IngestReport()
@@ -161,7 +166,23 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
         report.withdrawn = withdraw(conn, [p for p in gone if p in stored])
         record_failures(conn, report.failed)
         clear_failures(conn, [item.meta.file_path for item in items] + gone)
+    if previews:
+        queue_previews([item.meta.obs_id for item in items])
     return report
+
+
+def queue_previews(obs_ids: list[str]) -> None:
+    """Ask a worker for the previews of these observations (``ingest.tasks.make_previews``, by
+    name). Ingest is committed by now: a broker outage only leaves the previews to be made on
+    their first request."""
+    if not obs_ids:
+        return
+    from archive.broker import app
+
+    try:
+        app.send_task("ingest.tasks.make_previews", args=[obs_ids])
+    except Exception as exc:  # noqa: BLE001 - kombu's errors vary by transport; the rows are in
+        log.warning("previews of %d file(s) not queued: %s", len(obs_ids), exc)
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,27 @@ def requeue_stale_notifications(queued_for_s: float = 120.0, running_for_s: floa
     for notification_id in ids:
         process_notification.delay(notification_id)
     return len(ids)
+
+
+@app.task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def make_previews(obs_ids: list[str]) -> str:
+    """Make (or remake, when the file changed) the PNG previews of freshly ingested files, so that
+    no one waits for them on a first request. Files without a preview are skipped."""
+    from archive.schema import observation
+    from ingest.previews import NoPreview, cached_preview
+    from sqlalchemy import select
+
+    settings = get_settings()
+    o = observation.c
+    with engine("ingest").connect() as conn:
+        rows = conn.execute(select(o.obs_id, o.file_path, o.dataproduct_type)
+                            .where(o.obs_id.in_(list(obs_ids)))).all()
+    made = skipped = 0
+    for row in rows:
+        try:
+            cached_preview(settings.preview_dir, row.obs_id, settings.archive_root / row.file_path,
+                           row.dataproduct_type)
+            made += 1
+        except (NoPreview, OSError):
+            skipped += 1
+    return f"{made} preview(s) made, {skipped} skipped"

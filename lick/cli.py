@@ -165,6 +165,29 @@ def fill_bench_rows(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holdings_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rebuild", action="store_true",
+                   help="recount the summary from every row (writers wait meanwhile)")
+
+
+@command("holdings", "print what the archive holds (the front page's summary); --rebuild it from the rows",
+         _holdings_args)
+def holdings(args: argparse.Namespace) -> int:
+    from archive.db import engine
+    from archive.holdings import rebuild
+
+    if args.rebuild:
+        with engine("owner").begin() as conn:
+            print(f"holdings recounted: {rebuild(conn)} summary row(s)")
+    with engine("owner").connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT telescope, instrument, sum(public_files), sum(coalesce(proprietary_files, 0)) "
+            "FROM lick.public_holdings GROUP BY 1, 2 ORDER BY 1, 2").all()
+    for telescope, instrument, public, proprietary in rows:
+        print(f"{telescope:8s} {instrument:22s} {public or 0:>10,} public {proprietary:>10,} proprietary")
+    return 0
+
+
 def _reapply_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--night", help="only this observing night (YYYY-MM-DD)")
     p.add_argument("--telescope", choices=("Shane", "Nickel", "APF"), help="only this telescope")

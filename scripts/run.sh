@@ -126,12 +126,12 @@ done
 cat <<EOF
 
 The Lick archive is up on demo data ($ROOT):
-  web page            $BASE/
+  portal (browser)    $BASE/
   TAP                 $BASE/tap
   Simple Cone Search  $BASE/scs
   DataLink            $BASE/datalink/links
   registry (OAI-PMH)  $BASE/oai
-  your account        $BASE/auth/
+  your account        $BASE/auth/   (your jobs: $BASE/my/jobs, bundles: $BASE/my/bundles)
 Demo log-ins (pyvo: AuthSession with BasicAA; TOPCAT: it asks when it sees the challenges):
 $(echo "$ACCOUNTS" | sed 's/^/  /')
 Logs are in ${LOGS#"$REPO"/}/. Stop with Ctrl-C.

@@ -198,7 +198,7 @@ def test_previews_are_pngs_of_the_data(client, night, tmp_path, archive_root):
     import numpy as np
     from astropy.io import fits
 
-    from vo_services.datalink.previews import make_preview
+    from ingest.previews import make_preview
 
     image = tmp_path / "image.fits"
     fits.PrimaryHDU(np.random.default_rng(1).normal(100, 10, (300, 200)).astype("f4")).writeto(image)
@@ -226,7 +226,7 @@ def test_first_requests_at_once_all_get_the_whole_preview(tmp_path):
     import numpy as np
     from astropy.io import fits
 
-    from vo_services.datalink.previews import cached_preview, make_preview
+    from ingest.previews import cached_preview, make_preview
 
     image = tmp_path / "image.fits"
     fits.PrimaryHDU(np.random.default_rng(2).normal(100, 10, (1024, 1024)).astype("f4")).writeto(image)

@@ -42,6 +42,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("archive/migrations/versions/0001_archive_schema.py", "upgrade"):
         "role names from the operator's configuration (archive.config), run by the operator's "
         "`lick-admin migrate`, never from a request",
+    ("archive/migrations/versions/0010_holdings.py", "upgrade"):
+        "the query role's name from the settings, quoted",
     ("archive/migrations/versions/0002_ingest_bookkeeping.py", "upgrade"):
         "role names from the operator's configuration (archive.config), run by the operator",
     ("archive/migrations/versions/0004_admin_curation.py", "upgrade"):

@@ -12,8 +12,15 @@ def _total(page: str) -> int:
     return int(re.search(r"Total</th><th class=\"num\">(\d+)</th>", page).group(1))
 
 
+def _proprietary(page: str) -> int:
+    found = re.search(r'<span id="proprietary-total">([\d,]+)</span>', page)
+    return int(found.group(1).replace(",", "")) if found else 0
+
+
 def test_front_page_counts_only_public_files(client, owner_conn):
-    before = _total(client.get("/").content.decode())
+    """Counted from the summary the triggers keep (archive/holdings.py), in the rows' transaction."""
+    first = client.get("/").content.decode()
+    before, hidden_before = _total(first), _proprietary(first)
     _insert_observation(owner_conn, "2020-01/01/nickel/d10", datetime(2020, 1, 1, tzinfo=timezone.utc))
     _insert_observation(owner_conn, "2026-01/01/nickel/d11", datetime.now(timezone.utc) + timedelta(days=9))
     owner_conn.commit()
@@ -23,6 +30,8 @@ def test_front_page_counts_only_public_files(client, owner_conn):
         page = response.content.decode()
         assert "Nickel Direct" in page
         assert _total(page) == before + 1, "one public file of two"
+        assert _proprietary(page) == hidden_before + 1, "the other counted as proprietary, nothing more"
+        assert "d11" not in page
         assert "/tap" in page
     finally:
         with owner_conn.cursor() as cur:

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "vo_services.accounts",
     "vo_services.curation",
     "vo_services.registry",
+    "django.contrib.humanize",
     "vo_services.portal",
 ]
 

@@ -13,6 +13,7 @@ from django.contrib.auth import login as session_login, logout as session_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -153,22 +154,53 @@ def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 def account(request: HttpRequest) -> HttpResponse:
-    """The web page: log in (session cookie), see your programs, make and revoke tokens."""
+    """The web page: log in and out (session cookie), see your programs, make and revoke tokens.
+
+    A failed log-in shows its reason beside the form (the same wording and throttling as the
+    IVOA log-in end points); a successful one goes on to ``next`` when it is a page of ours.
+    """
     from vo_services.identity import principals_for
 
     new_token = None
-    if request.method == "POST" and request.user.is_authenticated:
-        action = request.POST.get("action")
+    context: dict = {"next": request.GET.get("next", "") or request.path}
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "login" and not request.user.is_authenticated:
+        outcome = _form_login(request)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        context.update(login_error=outcome, username=request.POST.get("username", "")[:150],
+                       next=request.POST.get("next", ""))
+    elif action == "logout":
+        session_logout(request)
+        return HttpResponseRedirect(reverse("home"), status=303)
+    elif request.method == "POST" and request.user.is_authenticated:
         if action == "create" and request.POST.get("name", "").strip():
-            new_token = tokens.issue(request.user, request.POST["name"].strip())[1]
+            new_token = tokens.issue(request.user, request.POST["name"].strip()[:100])[1]
         elif action == "revoke":
-            record = request.user.api_tokens.filter(pk=request.POST.get("token_id") or 0).first()
+            token_id = request.POST.get("token_id", "")
+            record = request.user.api_tokens.filter(pk=int(token_id) if token_id.isdigit() else 0).first()
             if record is not None:
                 tokens.revoke(record)
-    context = {"new_token": new_token}
+    context["new_token"] = new_token
     if request.user.is_authenticated:
         context["principals"] = principals_for(request)
         context["api_tokens"] = request.user.api_tokens.filter(revoked_at__isnull=True)
-    response = render(request, "accounts/account.html", context)
+    response = render(request, "accounts/account.html", context, status=401 if context.get("login_error") else 200)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _form_login(request: HttpRequest) -> HttpResponse | str:
+    """Log in from the account page's form: the redirect to follow, or the message to show."""
+    username, password = request.POST.get("username", ""), request.POST.get("password", "")
+    if not username or not password:
+        return "Enter your user name and password."
+    try:
+        user = verify_password(username, password, client_ip(request))
+    except AuthenticationFailed as exc:
+        return str(exc)
+    except Throttled as exc:
+        return f"Too many attempts: try again in {exc.retry_after_s} seconds."
+    session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    target = request.POST.get("next", "")
+    return HttpResponseRedirect(target if target and _ours(target) else request.path, status=303)

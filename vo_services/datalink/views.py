@@ -77,8 +77,8 @@ def header(request: HttpRequest, obs_id: str) -> HttpResponse:
 
 @allow_methods("GET")
 def preview(request: HttpRequest, obs_id: str) -> HttpResponse:
-    """A PNG quick-look (``#preview``), made on first request and cached."""
-    from vo_services.datalink.previews import NoPreview, cached_preview
+    """A PNG quick-look (``#preview``): the one made after ingest, or made now if it is missing."""
+    from ingest.previews import NoPreview, cached_preview
 
     found = locate_one(obs_id, principals_for(request))
     if found is None:

@@ -5,7 +5,7 @@ rather than a VO endpoint's VOTable error.
 """
 from django.urls import path
 
-from vo_services.portal import query_views, tonight_views, views
+from vo_services.portal import mine, query_views, tonight_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,6 @@ urlpatterns = [
     path("query/jobs/<str:job_id>/abort", query_views.query_job_abort, name="query_job_abort"),
     path("tonight", tonight_views.tonight, name="tonight"),
     path("tonight/frames", tonight_views.tonight_frames, name="tonight_frames"),
+    path("my/jobs", mine.my_jobs, name="my-jobs"),
+    path("my/bundles", mine.my_bundles, name="my-bundles"),
 ]

@@ -5,22 +5,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from archive.config import get_settings
-from vo_services.results.query import run_query
+from vo_services.portal import front
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """What the archive holds (as the anonymous public sees it) and where its services are."""
-    rows = run_query(
-        "SELECT telescope, instrument, count(*), min(observing_night), max(observing_night) "
-        "FROM lick.observations GROUP BY telescope, instrument ORDER BY telescope, instrument")
+    """What the archive holds (as the public sees it), the last night, and how to reach the services."""
     base = get_settings().public_url
+    night = front.last_night()
     return render(request, "portal/home.html", {
-        "holdings": rows,
-        "total": sum(r[2] for r in rows),
+        "holdings": front.holdings(),
+        "night": night,
+        "night_table_url": front.tap_sync_url(base, front.night_query(night.night)) if night else None,
+        "recipes": front.recipes(base),
         "services": [
-            ("TAP", f"{base}/tap"),
+            ("TAP (ADQL queries; ObsCore table ivoa.obscore)", f"{base}/tap"),
             ("Simple Cone Search", f"{base}/scs"),
             ("DataLink", f"{base}/datalink/links"),
+            ("Registry (OAI-PMH)", f"{base}/oai"),
         ],
     })
 

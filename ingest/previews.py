@@ -1,4 +1,9 @@
-"""PNG quick-looks of FITS data, made on first request and cached on disk.
+"""PNG quick-looks of FITS data, made by a Celery task after ingest and kept on disk.
+
+``ingest.pipeline.ingest_batch`` queues :func:`ingest.tasks.make_previews` for the files it
+wrote, once their rows are committed; DataLink's ``#preview`` (vo_services/datalink/views.py)
+serves the stored PNG and makes one itself only when it is missing or older than the file (the
+broker was down, the task has not run yet). Here, below the web layer, so that both can use it.
 
 Images get an asinh stretch between robust limits; spectra (a dispersion axis along x, as Kast,
 APF and the Nickel spectrograph write them) are collapsed over the slit and drawn as a line
@@ -90,14 +95,19 @@ def make_preview(path: Path, dataproduct_type: str) -> bytes:
     return png(_stretch(_downsample(data)))
 
 
+def preview_path(cache: Path, obs_id: str) -> Path:
+    """Where the preview of ``obs_id`` is kept."""
+    return cache / f"{obs_id}.png"
+
+
 def cached_preview(cache: Path, obs_id: str, path: Path, dataproduct_type: str) -> bytes:
-    """The preview from the cache, made and stored on first use.
+    """The preview from the cache, made and stored when missing or older than the file.
 
     Workers asked for the same new preview at once each make it and write it to a temporary
     file of their own, renamed into place: the cache never holds a torn PNG, and no worker's
     rename pulls another's file from under it.
     """
-    target = cache / f"{obs_id}.png"
+    target = preview_path(cache, obs_id)
     if target.exists() and target.stat().st_mtime >= path.stat().st_mtime:
         return target.read_bytes()
     data = make_preview(path, dataproduct_type)
