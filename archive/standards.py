@@ -15,3 +15,5 @@ DATALINK_LINKS = "ivo://ivoa.net/std/DataLink#links-1.1"
 #: VOSI 1.1 §2 capabilities and availability, which every service of the archive has.
 VOSI_CAPABILITIES = "ivo://ivoa.net/std/VOSI#capabilities"
 VOSI_AVAILABILITY = "ivo://ivoa.net/std/VOSI#availability"
+#: The SIA 2.0 {query} capability (SIA 2.0 §2; pyvo's SIA2Service looks for it, case-insensitively).
+SIA_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"

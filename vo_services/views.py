@@ -18,9 +18,17 @@ def home(request: HttpRequest) -> HttpResponse:
         "services": [
             ("TAP", f"{base}/tap"),
             ("Simple Cone Search", f"{base}/scs"),
+            ("Simple Image Access 2.0", f"{base}/sia/query"),
             ("DataLink", f"{base}/datalink/links"),
         ],
     })
+
+
+def availability(request: HttpRequest) -> HttpResponse:
+    """VOSI 1.1 §3.2 availability of the simple services (cone search, SIA): one probe for all."""
+    from vo_services.vosi import availability_xml
+
+    return HttpResponse(availability_xml(), content_type="text/xml")
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
