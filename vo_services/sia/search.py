@@ -30,6 +30,9 @@ from vo_services.encoders import OutputFormat, UnknownFormat, resolve
 FIELDS: tuple[Column, ...] = tuple(OBSCORE.public_columns)
 #: pgsphere's scircle takes radii up to a hemisphere.
 MAX_RADIUS_DEG = 90.0
+#: Refused beyond these (a UsageFault, not a query the database chews on until its time-out).
+MAX_VALUES = 500  # values of one parameter (Django takes 1,000 fields in all)
+MAX_VERTICES = 1000  # of one POLYGON
 #: ObsCore 1.1 §4.19: the polarization states pol_states lists, as /I/Q/.
 POL_STATES = frozenset({"I", "Q", "U", "V", "RR", "LL", "RL", "LR", "XX", "YY", "XY", "YX", "POLI", "POLA"})
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?", re.IGNORECASE)
@@ -112,6 +115,8 @@ def _range(numbers: list[float]) -> sql.Composable:
 def _polygon(numbers: list[float]) -> sql.Composable:
     if len(numbers) < 6 or len(numbers) % 2 or not all(map(math.isfinite, numbers)):
         raise SiaUsageError("POS: POLYGON takes three or more finite ra dec pairs (degrees)")
+    if len(numbers) > 2 * MAX_VERTICES:
+        raise SiaUsageError(f"POS: a POLYGON may have at most {MAX_VERTICES} vertices")
     vertices = [(_lon(ra, "POS"), _lat(dec, "POS")) for ra, dec in zip(numbers[::2], numbers[1::2])]
     return sql.SQL("CAST({} AS spoly)").format(sql.Literal(spoly_literal(vertices)))
 
@@ -209,6 +214,8 @@ class SiaSearch:
         for name, condition in PARAMETERS.items():
             # An empty value constrains nothing (DALI 1.1 §3.1: as if not given).
             values = [v for v in params.getlist(name) if v.strip()]
+            if len(values) > MAX_VALUES:
+                raise SiaUsageError(f"{name} may be given at most {MAX_VALUES} times")
             if values:
                 ored = sql.SQL(" OR ").join(sql.SQL("({})").format(condition(v, name)) for v in values)
                 conditions.append(sql.SQL("({})").format(ored))
