@@ -245,10 +245,15 @@ def test_results_are_obscore_with_the_datalink_descriptor(sia):
     fields = {f.get("name"): f for f in root.iter(f"{VOT}FIELD")}
     assert fields["s_region"].get("xtype") and fields["em_min"].get("unit") == "m"
     assert fields["obs_publisher_did"].get("utype").lower() == "obscore:curation.publisherdid"
-    service = [r for r in root.iter(f"{VOT}RESOURCE") if r.get("utype") == "adhoc:service"]
-    params = {p.get("name"): p for p in service[0].iter(f"{VOT}PARAM")}
+    services = {r.get("name"): {p.get("name"): p for p in r.iter(f"{VOT}PARAM")}
+                for r in root.iter(f"{VOT}RESOURCE") if r.get("utype") == "adhoc:service"}
+    params = services["DataLink"]
     assert params["standardID"].get("value") == "ivo://ivoa.net/std/DataLink#links-1.1"
     assert params["ID"].get("ref") == fields["obs_publisher_did"].get("ID")
+    this = services["this"]  # SIA 2.0 §3.1
+    assert this["standardID"].get("value") == "ivo://ivoa.net/std/SIA#query-2.0"
+    assert this["accessURL"].get("value") == f"{sia}/sia/query"
+    assert {"POS", "BAND", "TIME", "MAXREC"} <= set(this)
 
 
 BAD = [

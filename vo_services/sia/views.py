@@ -11,6 +11,7 @@ from vo_services.datalink.descriptor import descriptors_for
 from vo_services.errors import allow_methods, error_response
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result
+from vo_services.sia.descriptor import self_descriptor
 from vo_services.sia.search import FIELDS, SiaSearch, SiaUsageError
 
 FETCH_ROWS = 10_000
@@ -27,7 +28,7 @@ def usage_fault(message: str, status: int = 400) -> HttpResponse:
 @allow_methods("GET", "POST")
 def query(request: HttpRequest) -> HttpResponse:
     """Run the search as the caller, through the one result engine, with the DataLink service
-    descriptor of the rows (SIA 2.0 §3.1, DataLink 1.1 §4)."""
+    descriptor of the rows and the search's own (SIA 2.0 §3.1, DataLink 1.1 §4)."""
     try:
         search = SiaSearch.from_params(DaliParams.from_request(request))
     except SiaUsageError as exc:
@@ -38,7 +39,7 @@ def query(request: HttpRequest) -> HttpResponse:
     result = run_result(search.sql(), FIELDS, search.output, principals_for(request),
                         ResultLimits(maxrec=search.maxrec, timeout_s=limits.SYNC_EXECUTION_S.default,
                                      batch=None if whole else FETCH_ROWS),
-                        extra_resources=descriptors_for(FIELDS))
+                        extra_resources=(*descriptors_for(FIELDS), self_descriptor()))
     return result.answer(search.content_type, usage_fault)
 
 
