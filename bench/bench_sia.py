@@ -35,9 +35,10 @@ UPDATE lick.observation SET s_region = CAST(format('{(%%s,%%s),(%%s,%%s),(%%s,%%
     radians(s_ra - %(h)s), radians(d - %(h)s), radians(s_ra + %(h)s), radians(d - %(h)s),
     radians(s_ra + %(h)s), radians(d + %(h)s), radians(s_ra - %(h)s), radians(d + %(h)s)) AS spoly)
 FROM (SELECT id AS row_id, least(greatest(s_dec, -89.5), 89.5) AS d FROM lick.observation
-      WHERE s_region IS NULL AND s_ra IS NOT NULL) AS pointing
+      WHERE s_region IS NULL AND s_ra IS NOT NULL AND id >= %(first)s AND id < %(first)s + %(n)s) AS pointing
 WHERE id = pointing.row_id
 """
+BATCH = 100_000
 
 
 def ensure_footprints() -> None:
@@ -48,8 +49,12 @@ def ensure_footprints() -> None:
             cur.execute("SELECT count(*) FROM lick.observation WHERE s_region IS NULL AND s_ra IS NOT NULL")
             missing = cur.fetchone()[0]
             if missing:
-                print(f"giving {missing} bench rows a footprint (once; a minute or two)...", flush=True)
-                cur.execute(FOOTPRINTS, {"h": HALF_BOX_DEG})
+                print(f"giving {missing} bench rows a footprint (once; some minutes)...", flush=True)
+                cur.execute("SELECT min(id), max(id) FROM lick.observation")
+                low, high = cur.fetchone()
+                for first in range(low, high + 1, BATCH):  # in batches: progress shows, none is huge
+                    cur.execute(FOOTPRINTS, {"h": HALF_BOX_DEG, "first": first, "n": BATCH})
+                    print(f"  ids {first}..{first + BATCH - 1}: {cur.rowcount} rows", flush=True)
                 cur.execute("VACUUM ANALYZE lick.observation")
     finally:
         conn.close()
