@@ -325,3 +325,17 @@ def test_votlint_finds_nothing_wrong(sia, tmp_path, fmt):
     out = subprocess.run(["stilts", "votlint", f"votable={path}"], capture_output=True, text=True, timeout=120)
     problems = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line or "WARNING" in line]
     assert problems == [], "\n".join(problems)
+
+
+def test_the_case_insensitive_id_search_uses_an_index(sia, query_conn):
+    """ID through the security_barrier view: equality in the lick.ci collation is leakproof and
+    indexed (lower() = lower() would be neither, and read every row)."""
+    from vo_services.dali import DaliParams
+    from vo_services.sia.search import SiaSearch
+
+    search = SiaSearch.from_params(DaliParams([("ID", did("band").upper())]))
+    with query_conn.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        cur.execute(b"EXPLAIN " + search.sql())
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "observation_did_ci" in plan, plan
