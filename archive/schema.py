@@ -137,6 +137,9 @@ Index("observation_target", func.lower(observation.c.target_name))  # direct SQL
 # collation clause rides in postgresql_ops, so that Alembic reflects and compares a column index.
 Index("observation_target_name_prefix", observation.c.target_name,
       postgresql_ops={"target_name": 'COLLATE "C"'}, postgresql_include=["target_name", *_RULE_COLUMNS])
+# Case-insensitive publisher DIDs through the views (SIA's ID): equality in the nondeterministic
+# ICU collation lick.ci that migration 0011 creates.
+Index("observation_did_ci", observation.c.obs_publisher_did, postgresql_ops={"obs_publisher_did": "COLLATE lick.ci"})
 Index("observation_frame_type", observation.c.frame_type)
 Index("observation_release", observation.c.obs_release_date)
 

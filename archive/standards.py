@@ -17,3 +17,5 @@ VOSI_CAPABILITIES = "ivo://ivoa.net/std/VOSI#capabilities"
 VOSI_AVAILABILITY = "ivo://ivoa.net/std/VOSI#availability"
 #: SODA 1.0 §2: synchronous cutouts.
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
+#: The SIA 2.0 {query} capability (SIA 2.0 §2; pyvo's SIA2Service looks for it, case-insensitively).
+SIA_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"

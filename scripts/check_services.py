@@ -75,6 +75,7 @@ def main(base: str) -> int:
         ("TAP query", "/tap/sync?LANG=ADQL&QUERY=" + urllib.parse.quote(
             "SELECT TOP 5 obs_id, target_name FROM ivoa.obscore"), b'value="OK"'),
         ("cone search", "/scs?RA=150&DEC=20&SR=1", b"<TABLE>"),
+        ("SIA 2.0 query", "/sia/query?POS=" + urllib.parse.quote("CIRCLE 150 20 1"), b"<TABLE>"),
         ("DataLink", "/datalink/links?ID=ivo://nowhere?x", b"NotFoundFault"),
         ("registry (OAI-PMH)", "/oai?verb=Identify", b"<oai:repositoryName>"),
     ]

@@ -129,6 +129,7 @@ The Lick archive is up on demo data ($ROOT):
   portal (browser)    $BASE/
   TAP                 $BASE/tap
   Simple Cone Search  $BASE/scs
+  SIA 2.0             $BASE/sia  (query: $BASE/sia/query)
   DataLink            $BASE/datalink/links
   registry (OAI-PMH)  $BASE/oai
   your account        $BASE/auth/   (your jobs: $BASE/my/jobs, bundles: $BASE/my/bundles)

@@ -41,6 +41,7 @@ def test_a_nul_character_on_the_account_api_is_a_json_error(client):
 ODD_VALUES = ["", " ", "\x00", "ä€", "1e999", "nan", "-inf", "'; DROP TABLE x; --", "x" * 5000, "../../etc/passwd"]
 ENDPOINTS = {
     "/scs": {"RA": "10", "DEC": "10", "SR": "0.1"},
+    "/sia/query": {"POS": "CIRCLE 10 10 0.1", "BAND": "-Inf +Inf"},
     "/tap/sync": {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"},
     "/tap/async": {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"},
     "/datalink/links": {"ID": "ivo://lick.ucolick.org/archive?2020-01/01/shane/r1"},
@@ -49,10 +50,11 @@ ENDPOINTS = {
     "/tap/tables/ivoa.obscore": {},
     "/tap/capabilities": {},
     "/scs/capabilities": {},
+    "/sia/capabilities": {},
     "/datalink/bundles/nobundle": {},
 }
 PARAMETERS = ["RA", "DEC", "SR", "VERB", "MAXREC", "ID", "RESPONSEFORMAT", "FORMAT", "QUERY", "LANG", "UPLOAD",
-              "PHASE", "JOB"]
+              "PHASE", "JOB", "POS", "BAND", "CALIB"]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

@@ -35,3 +35,10 @@ def test_cone_search_without_a_database_is_503_with_retry_after(cut_off):
     assert answer.status_code == 503, answer.text[:500]
     assert int(answer.headers["Retry-After"]) > 0
     assert b'<INFO name="Error"' in answer.content
+
+
+def test_sia_without_a_database_is_503_with_retry_after(cut_off):
+    answer = requests.get(f"{cut_off}/sia/query", params={"POS": "CIRCLE 10 20 0.1"}, timeout=60)
+    assert answer.status_code == 503, answer.text[:500]
+    assert int(answer.headers["Retry-After"]) > 0
+    assert b'<INFO name="QUERY_STATUS" value="ERROR">ServiceUnavailable' in answer.content

@@ -109,6 +109,16 @@ def test_the_tap_record_is_what_the_service_serves(live_archive):
     assert tap.find("tableset/schema/table[name='lick.observations']/foreignKey") is not None
 
 
+@pytest.mark.parametrize("service, standard_id", [("scs", "ivo://ivoa.net/std/ConeSearch"),
+                                                  ("sia", "ivo://ivoa.net/std/SIA#query-2.0")])
+def test_the_simple_services_capabilities_are_what_they_serve(live_archive, service, standard_id):
+    [tap] = by_type(harvest(live_archive), "vs:CatalogService")
+    served = etree.fromstring(requests.get(f"{live_archive}/{service}/capabilities", timeout=60).content)
+    [capability] = [c for c in served.findall("capability") if c.get("standardID") == standard_id]
+    [same] = [c for c in tap.findall("capability") if c.get("standardID") == standard_id]
+    assert _c14n(same) == _c14n(capability)
+
+
 def test_pyvo_reads_the_harvested_tap_record_and_queries_it(live_archive):
     """pyvo parses the harvested capabilities and tableset; the TAP interface it finds answers."""
     import pyvo

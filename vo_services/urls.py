@@ -7,6 +7,7 @@ from vo_services.datalink import bundle_views, views as datalink_views
 from vo_services.registry import views as registry_views
 from vo_services.scs import views as scs_views
 from vo_services.soda import views as soda_views
+from vo_services.sia import views as sia_views
 from vo_services.tap import views as tap_views
 
 urlpatterns = [
@@ -16,7 +17,10 @@ urlpatterns = [
     path("tap/", include("vo_services.tap.urls")),
     path("scs", scs_views.cone_search),
     path("scs/capabilities", scs_views.capabilities),
-    path("scs/availability", scs_views.availability),
+    path("scs/availability", views.availability),
+    path("sia/query", sia_views.query),
+    path("sia/capabilities", sia_views.capabilities),
+    path("sia/availability", views.availability),
     path("oai", registry_views.oai),
     path("soda/sync", soda_views.sync),
     path("soda/capabilities", soda_views.capabilities),

@@ -30,7 +30,7 @@ RATE_REQUESTS = configured("LICK_RATE_LIMIT", 120)
 RATE_WINDOW_S = configured("LICK_RATE_WINDOW", 60)
 RATE_KEY_PREFIX = "lick:rate:"
 #: The endpoints that run queries or start work; a request to any other path is not counted.
-EXPENSIVE = {"/tap/sync": None, "/scs": None, "/datalink/links": None,
+EXPENSIVE = {"/tap/sync": None, "/scs": None, "/sia/query": None, "/datalink/links": None,
              "/tap/async": "POST", "/datalink/bundles": "POST"}  # path -> the method counted (None: all)
 
 

@@ -2,6 +2,13 @@
 from django.http import HttpRequest, HttpResponse
 
 
+def availability(request: HttpRequest) -> HttpResponse:
+    """VOSI 1.1 §3.2 availability of the simple services (cone search, SIA): one probe for all."""
+    from vo_services.vosi import availability_xml
+
+    return HttpResponse(availability_xml(), content_type="text/xml")
+
+
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     """DALI §4.2: VO clients get a VOTable error document, not an HTML page; people on the
     portal get the portal's page."""

@@ -154,3 +154,69 @@ def table_xml(qualified_name: str) -> bytes | None:
         if table.qualified_name.lower() == qualified_name.lower():
             return _table(table, True).to_xml(encoding="UTF-8", xml_declaration=True)
     return None
+
+
+# -- VOSI 1.1 §3.1 capabilities documents of the simple DAL services (cone search, SIA), written
+#    with ElementTree: one element helper and one document shape, whatever the service.
+
+CAPABILITY_NS = {
+    "vosi": "http://www.ivoa.net/xml/VOSICapabilities/v1.0",
+    "vr": "http://www.ivoa.net/xml/VOResource/v1.0",
+    "vs": "http://www.ivoa.net/xml/VODataService/v1.1",
+    "cs": "http://www.ivoa.net/xml/ConeSearch/v1.0",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+XSI_TYPE = f"{{{CAPABILITY_NS['xsi']}}}type"
+
+
+def sub_element(parent, tag: str, text: str | None = None, **attrs):
+    """A child element with attributes; an underscore in a keyword stands for a colon."""
+    import xml.etree.ElementTree as ET
+
+    element = ET.SubElement(parent, tag, {k.replace("_", ":"): v for k, v in attrs.items()})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def capability_element(root, standard_id: str, url: str, xsi_type: str | None = None,
+                       role: str | None = None, version: str | None = None):
+    """A capability with one vs:ParamHTTP interface. The service's own (``role="std"``) takes
+    parameters (accessURL use="base") and declares the archive's security methods, anonymous use
+    first (SSO 2.0 §2.1: pyvo skips an interface whose only method is BasicAA); VOSI resources
+    are anonymous, complete URLs."""
+    from vo_services.accounts.challenges import INTERFACE_SECURITY_METHODS
+
+    capability = sub_element(root, "capability", standardID=standard_id)
+    if xsi_type:
+        capability.set(XSI_TYPE, xsi_type)
+    interface = sub_element(capability, "interface")
+    interface.set(XSI_TYPE, "vs:ParamHTTP")
+    if role:
+        interface.set("role", role)
+    if version:
+        interface.set("version", version)
+    sub_element(interface, "accessURL", url, use="base" if role else "full")
+    if role == "std":  # the search itself may be used logged in; VOSI resources are anonymous
+        for method in INTERFACE_SECURITY_METHODS:
+            sub_element(interface, "securityMethod", **({"standardID": method} if method else {}))
+    return capability
+
+
+def capabilities_document(base: str, add_service, prefixes: tuple[str, ...] = ("vr", "vs")) -> bytes:
+    """The capabilities of the service at ``base``: what ``add_service(root, base)`` adds, then VOSI
+    capabilities and availability (VOSI 1.1 §2: every service has both)."""
+    import xml.etree.ElementTree as ET
+
+    from archive.standards import VOSI_AVAILABILITY, VOSI_CAPABILITIES
+
+    for prefix, uri in CAPABILITY_NS.items():
+        ET.register_namespace(prefix, uri)
+    root = ET.Element(f"{{{CAPABILITY_NS['vosi']}}}capabilities")
+    # Prefixes used only inside xsi:type values must still be declared.
+    for prefix in prefixes:
+        root.set(f"xmlns:{prefix}", CAPABILITY_NS[prefix])
+    add_service(root, base)
+    capability_element(root, VOSI_CAPABILITIES, f"{base}/capabilities")
+    capability_element(root, VOSI_AVAILABILITY, f"{base}/availability")
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)

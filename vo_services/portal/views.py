@@ -20,6 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "services": [
             ("TAP (ADQL queries; ObsCore table ivoa.obscore)", f"{base}/tap"),
             ("Simple Cone Search", f"{base}/scs"),
+            ("Simple Image Access 2.0 (Aladin, pyvo SIA2Service)", f"{base}/sia/query"),
+            ("SODA cutouts (offered per image through DataLink)", f"{base}/soda/sync"),
             ("DataLink", f"{base}/datalink/links"),
             ("Registry (OAI-PMH)", f"{base}/oai"),
         ],

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from itertools import chain
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
-from vo_services.results.query import ResultCursor
+from vo_services.results.query import DRIVER_ERRORS, DatabaseUnavailable, QueryFailed, ResultCursor, describe
 from vo_services.results.statements import PreparedCall
 
 END = object()
@@ -100,3 +100,17 @@ class ResultStream:
             response["Content-Length"] = str(len(self._head))
         return response
 
+    def answer(self, content_type: str, error: Callable[[str, int], HttpResponse]) -> HttpResponse:
+        """Run the query (:meth:`start`) and answer with the stream; or, when it fails before the
+        first write, with the service's own ``error(message, status)`` document: 503 with
+        Retry-After when the database cannot be reached, 400 when it refused the query. Errors
+        after the first write end the document instead (DALI 1.1 §4.4.2)."""
+        try:
+            self.start()
+        except DatabaseUnavailable as exc:
+            response = error(f"ServiceUnavailable: {exc}", 503)
+            response["Retry-After"] = str(exc.retry_after_s)
+            return response
+        except (QueryFailed, *DRIVER_ERRORS) as exc:  # refused by the database
+            return error(f"the search failed: {describe(exc)}", 400)
+        return self.response(content_type)

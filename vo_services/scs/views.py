@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import psycopg2
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -14,7 +13,6 @@ from vo_services.encoders import write_votable
 from vo_services.encoders.errors import error_document
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result
-from vo_services.results.query import DatabaseUnavailable, QueryFailed, describe
 from vo_services.scs.cone import Cone, ConeError
 
 CONTENT_TYPE = "text/xml;content=x-votable"  # SCS 1.03 §2
@@ -42,15 +40,7 @@ def cone_search(request: HttpRequest) -> HttpResponse:
                         ResultLimits(maxrec=maxrec, timeout_s=limits.SYNC_EXECUTION_S.default,
                                      batch=None if whole else FETCH_ROWS),
                         extra_resources=descriptors_for(cone.fields))
-    try:
-        result.start()  # the query ran: from here on, errors end the document (DALI §4.4.2)
-    except DatabaseUnavailable as exc:
-        response = scs_error(f"the search failed: {exc}", 503)
-        response["Retry-After"] = str(exc.retry_after_s)
-        return response
-    except (QueryFailed, psycopg2.Error) as exc:  # refused by the database
-        return scs_error(f"the search failed: {describe(exc)}")
-    return result.response(CONTENT_TYPE)
+    return result.answer(CONTENT_TYPE, scs_error)
 
 
 def capabilities(request: HttpRequest) -> HttpResponse:
@@ -59,8 +49,3 @@ def capabilities(request: HttpRequest) -> HttpResponse:
 
     return HttpResponse(capabilities_xml(f"{get_settings().public_url}/scs"), content_type="text/xml")
 
-
-def availability(request: HttpRequest) -> HttpResponse:
-    from vo_services.vosi import availability_xml
-
-    return HttpResponse(availability_xml(), content_type="text/xml")
