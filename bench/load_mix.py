@@ -308,7 +308,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         import psycopg2
 
-        conn = psycopg2.connect(self.dsn)
+        conn = psycopg2.connect(self.dsn, application_name="lick-load-sampler")  # not counted itself
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
@@ -332,7 +332,7 @@ def connections_now(dsn: str, application_name: str) -> dict[str, int]:
     """The server's PostgreSQL connections by state (active, idle, idle in transaction)."""
     import psycopg2
 
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with psycopg2.connect(dsn, application_name="lick-load-sampler") as conn, conn.cursor() as cur:
         cur.execute("SELECT coalesce(state, '?'), count(*) FROM pg_stat_activity WHERE application_name = %s "
                     "GROUP BY 1", (application_name,))
         states = dict(cur.fetchall())
