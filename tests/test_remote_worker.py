@@ -108,23 +108,24 @@ def deployment(demo_archive, other_host, broker, database_listener, shared_stora
     argv = [sys.executable, "-m", "celery", "-A", "lick.worker", "worker", "--pool", "prefork", "--concurrency", "2",
             "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     shared = [Path(p) for p in shared_storage.values()]
-    worker = subprocess.Popen(other_host.command(argv, shared), env=worker_env, cwd=REPO,
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while "ready" not in log.read_text():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the remote worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        with gunicorn(tmp_path_factory.mktemp("web") / "gunicorn.log", workers=1, **common) as base:
-            yield base, log, worker.pid
-    finally:
-        worker.terminate()
+    with gunicorn(tmp_path_factory.mktemp("web") / "gunicorn.log", workers=1, **common) as base:
+        # the same public URL on every host (one lick.env): the worker's results carry it in access_url
+        worker = subprocess.Popen(other_host.command(argv, shared), env={**worker_env, "LICK_PUBLIC_URL": base},
+                                  cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
         try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+            deadline = time.monotonic() + 60
+            while "ready" not in log.read_text():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the remote worker did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield base, log, worker.pid
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
 
 def test_the_other_host_reaches_only_the_veth_address_and_its_own_tmp(other_host, deployment, database_listener,
@@ -167,8 +168,8 @@ def test_an_async_job_with_an_upload_runs_on_the_other_host(deployment, database
                                                             other_host, owner_conn):
     base, log, _ = deployment
     client = Client(base)
-    query = ("SELECT u.name, u.n, o.obs_id FROM TAP_UPLOAD.mine AS u "
-             "LEFT JOIN (SELECT TOP 1 obs_id FROM ivoa.obscore) AS o ON 1=1 ORDER BY u.n")
+    query = ("SELECT u.name, u.n, o.obs_id, o.access_url FROM TAP_UPLOAD.mine AS u "
+             "LEFT JOIN (SELECT TOP 1 obs_id, access_url FROM ivoa.obscore) AS o ON 1=1 ORDER BY u.n")
     body, content_type = _multipart([("LANG", "ADQL"), ("QUERY", query), ("UPLOAD", "mine,param:t"), ("PHASE", "RUN"),
                                      ("RESPONSEFORMAT", "votable/td")],
                                     {"t": GOOD_VOTABLE})
@@ -178,6 +179,7 @@ def test_an_async_job_with_an_upload_runs_on_the_other_host(deployment, database
     assert _job_phase(client, job) == "COMPLETED", client.request("GET", job)[2][:1500]
     status, _, result = client.request("GET", f"{job}/results/result")
     assert status == 200 and b"<TD>abc</TD>" in result, result[:800]
+    assert f"<TD>{base}/datalink/".encode() in result, result[-1500:]  # the web's public URL
     job_id = job.rsplit("/", 1)[1]
     # the worker there ran it (its log names the job's task), over the veth; the result lies in
     # the shared directory
