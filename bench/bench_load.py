@@ -1,6 +1,6 @@
 """Load figures (issue #20): many clients at once, cheap kinds alone and beside heavy queries.
 
-    .venv/bin/python -m bench.bench_load [--clients 32] [--seconds 20] [--heavy 3] [--workers 2]
+    .venv/bin/python -m bench.bench_load [--clients 32] [--seconds 20] [--heavy 3 8] [--workers 2]
 
 On the 1,000,000-row benchmark database (bench/common.py) with a real gunicorn (2 workers, the
 production configuration) and a real Celery worker, the load driver of tests/test_load.py
@@ -9,12 +9,14 @@ production configuration) and a real Celery worker, the load driver of tests/tes
 1. ``alone``: one client, cone searches only, one after another: the direct baseline.
 2. ``mix``: N clients (a third with a Bearer token) drawing cone searches, small TAP queries,
    DataLink links and async jobs (submit, WAIT, result, delete).
-3. ``mix+heavy``: the same, but ``--heavy`` of the clients run heavy TAP queries (a full scan
-   and a 100,000-row result), bounded by LICK_SYNC_TIMEOUT.
+3. ``mix+N heavy``: the same, but N of the clients (each of ``--heavy``) run heavy TAP queries
+   (a full scan and a 100,000-row result), bounded by LICK_SYNC_TIMEOUT; beyond the server's
+   sync slots (vo_services/sync_slots.py) they get 503 and wait as Retry-After says. Set
+   LICK_SYNC_SLOTS to compare budgets.
 
 For each: requests/s, errors, p50/p95/p99 per kind, the load average, the peak RSS of a gunicorn
 worker and the peak of the server's PostgreSQL connections; then the cone search's p50 against
-``alone`` and ``mix+heavy`` against ``mix``: how much cheap queries suffer from expensive ones.
+``alone`` and each ``mix+N heavy`` against ``mix``: how much cheap queries suffer from expensive ones.
 The machine is shared: its load average before each run is printed beside the figures.
 """
 from __future__ import annotations
@@ -115,7 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--heavy", type=int, default=3)
+    parser.add_argument("--heavy", type=int, nargs="*", default=[3, 8],
+                        help="runs with this many clients of heavy queries (8: as many as 2 workers x 4 threads)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     ensure_database()
@@ -126,15 +129,17 @@ def main() -> None:
     try:
         alone = run("alone", args, callers[:1], {"cone": 1}, budget=300)
         mix = run("mix", args, callers, CHEAP)
-        heavy = run("mix+heavy", args, callers, CHEAP, mixes={n: {"tap_heavy": 1} for n in range(args.heavy)})
+        heavy = {n: run(f"mix+{n} heavy", args, callers, CHEAP, mixes={c: {"tap_heavy": 1} for c in range(n)})
+                 for n in args.heavy}
     finally:
         celery.terminate()
         celery.wait(timeout=30)
     print(f"\ncone p50: alone {alone['cone_p50']:.1f} ms; mix {mix['cone_p50']:.1f} ms "
-          f"({mix['cone_p50'] / alone['cone_p50']:.1f}x alone); mix+heavy {heavy['cone_p50']:.1f} ms "
-          f"({heavy['cone_p50'] / mix['cone_p50']:.2f}x mix)")
-    print(f"requests/s: mix {mix['rate']:.1f}, mix+heavy {heavy['rate']:.1f}; "
-          f"errors: mix {mix['errors']}, mix+heavy {heavy['errors']}")
+          f"({mix['cone_p50'] / alone['cone_p50']:.1f}x alone)"
+          + "".join(f"; mix+{n} heavy {h['cone_p50']:.1f} ms ({h['cone_p50'] / mix['cone_p50']:.2f}x mix)"
+                    for n, h in heavy.items()))
+    print(f"requests/s: mix {mix['rate']:.1f}" + "".join(f", mix+{n} heavy {h['rate']:.1f}" for n, h in heavy.items())
+          + f"; errors: mix {mix['errors']}" + "".join(f", mix+{n} heavy {h['errors']}" for n, h in heavy.items()))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ class Exchange:
     status: int | None  # None: no answer (connection refused, reset, timed out)
     ms: float
     problem: str | None = None  # what was wrong with the answer; None when it was as expected
-    limit: str | None = None  # the LICK_* variable a 429 named
+    limit: str | None = None  # the LICK_* variable a 429 or 503 named
 
     @property
     def rate_counted(self) -> bool:
@@ -157,10 +157,12 @@ class Client:
         ms = (time.perf_counter() - started) * 1000
         self.requests += 1
         problem = None
-        if status == 429:
-            problem = votable_problem(answer, "ERROR")  # a limit: standard error document (DALI §4.2)
+        if status in (429, 503):
+            # A limit (429: the caller's; 503: the server's sync slots, vo_services/sync_slots.py):
+            # a standard error document (DALI §4.2) with Retry-After.
+            problem = votable_problem(answer, "ERROR")
             if problem is None and "retry-after" not in fields:
-                problem = "429 without Retry-After"
+                problem = f"{status} without Retry-After"
         elif status not in expect:
             problem = f"HTTP {status}, expected {expect}: {answer[:300]!r}"
         elif check is not None:
@@ -168,7 +170,7 @@ class Client:
         if problem is None and self.scenario.secret_marker and self.caller.name not in self.scenario.secret_owners \
                 and self.scenario.secret_marker in answer:
             problem = f"LEAK: a proprietary row reached {self.caller.name}"
-        named = _LIMIT.search(answer) if status == 429 else None
+        named = _LIMIT.search(answer) if status in (429, 503) else None
         self.record(Exchange(self.number, kind, self.caller.name, method, path, status, ms, problem,
                              named.group().decode() if named else None))
         return status, fields, answer
@@ -186,9 +188,14 @@ class Client:
 
     def tap_heavy(self) -> None:
         query = self.rng.choice(self.scenario.heavy_queries)
-        # Bounded by the sync time limit: an answer in time, or the standard error saying it was cut.
-        self.exchange("tap_heavy", "POST", "/tap/sync", [("LANG", "ADQL"), ("QUERY", query)], expect=(200, 400),
-                      check=lambda s, f, b: votable_problem(b, "OK" if s == 200 else "ERROR"))
+        # Bounded by the sync time limit: an answer in time, or the standard error saying it was
+        # cut; or 503 when the server's sync slots are taken (vo_services/sync_slots.py), after
+        # which the client waits as Retry-After asks (at most 5 s), as a polite client does.
+        status, fields, _ = self.exchange(
+            "tap_heavy", "POST", "/tap/sync", [("LANG", "ADQL"), ("QUERY", query)], expect=(200, 400),
+            check=lambda s, f, b: votable_problem(b, "OK" if s == 200 else "ERROR"))
+        if status == 503:
+            time.sleep(min(5.0, float(fields.get("retry-after", "1"))))
 
     def datalink(self) -> None:
         did = self.rng.choice(self.scenario.datalink_ids)
@@ -284,11 +291,12 @@ def summary(exchanges: list[Exchange], elapsed: float, kinds: list[str] | None =
     """Lines of figures: requests/s in all, and count, errors, p50/p95/p99 ms per kind."""
     lines = [f"{len(exchanges)} requests in {elapsed:.1f} s: {len(exchanges) / elapsed:.1f} requests/s; "
              f"errors {sum(1 for e in exchanges if e.problem)}; "
-             f"429 {sum(1 for e in exchanges if e.status == 429)}"]
+             f"429 {sum(1 for e in exchanges if e.status == 429)}; "
+             f"503 {sum(1 for e in exchanges if e.status == 503)}"]
     lines.append(f"  {'kind':<14}{'n':>6}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind in kinds or sorted({e.kind for e in exchanges}):
         mine = [e for e in exchanges if e.kind == kind]
-        ms = [e.ms for e in mine if e.status not in (None, 429)]
+        ms = [e.ms for e in mine if e.status not in (None, 429, 503)]
         lines.append(f"  {kind:<14}{len(mine):>6}{sum(1 for e in mine if e.problem):>5}"
                      f"{percentile(ms, 50):>9.1f}{percentile(ms, 95):>9.1f}{percentile(ms, 99):>9.1f}")
     return lines

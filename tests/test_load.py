@@ -4,8 +4,8 @@ The mix: cone searches, small TAP sync queries, DataLink links, async jobs (subm
 with WAIT, fetched, deleted) and cone searches over the proprietary rows, from anonymous
 callers and Bearer-token users; two clients flood the cone search to meet the rate limit. Every
 answer must be what a correct service gives one caller at a time: a well-formed VOTable (or UWS
-document) with the expected status, no 5xx, no connection reset, no proprietary row to anyone
-but its owner, every owner seeing all of theirs. The limits hold exactly: an address's counted
+document) with the expected status, no 5xx but the sync slots' 503 (with Retry-After), no
+connection reset, no proprietary row to anyone but its owner, every owner seeing all of theirs. The limits hold exactly: an address's counted
 requests beyond LICK_RATE_LIMIT, and only those, are 429s; a user never has more async jobs in
 flight than LICK_ASYNC_JOBS_PER_USER. PostgreSQL connections stay within the pools' bound
 while it runs and are idle afterwards.
@@ -120,6 +120,9 @@ def test_32_clients_get_correct_answers_and_the_limits_hold(loaded_server, propr
         assert refused == list(range(allowed, len(counted))), (client, refused, len(counted))
         assert all(counted[i].limit == "LICK_RATE_LIMIT" for i in refused)
     assert all(len([e for e in exchanges if e.client == n and e.status == 429]) > 0 for n in flooders)
+
+    # a 503 is only ever the server's sync slots (vo_services/sync_slots.py), on TAP sync
+    assert all(e.limit == "LICK_SYNC_SLOTS" and e.path.startswith("/tap/sync") for e in exchanges if e.status == 503)
 
     # the job limit: never more in flight than allowed; refusals name it
     assert sampler.peak_jobs_per_owner.get("alice", 0) <= JOBS_PER_USER, sampler.peak_jobs_per_owner

@@ -1,0 +1,78 @@
+"""Threads kept for cheap requests: at most ``LICK_SYNC_SLOTS`` TAP sync queries at once per
+web process, by default all its threads but one.
+
+A gunicorn worker serves requests on a fixed number of threads (``vo_services/gunicorn_config.py``).
+A synchronous TAP query may hold its thread until ``LICK_SYNC_TIMEOUT``: with as many heavy queries
+as threads, a process answers nothing else, not even a cone search of 2 ms, until one of them
+ends. Measured with ``bench/bench_load.py`` (2 workers x 4 threads, 1,000,000 rows): 24 clients of
+the cone search beside 8 of heavy TAP queries took the cone's p50 from 77 ms to 3.5 s and the
+service from 219 to 8 requests/s. So sync queries get at most all threads but one of a process;
+one more is answered at once with 503 and Retry-After (RFC 9110 §15.6.4; it cannot wait for a
+slot without holding a thread, which is what this prevents), and the cone search, DataLink,
+downloads and the job endpoints always find a thread. Async jobs run on the Celery workers and
+are not counted.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from archive.config import configured_int
+
+SYNC_PATH = "/tap/sync"
+RETRY_AFTER_S = 5
+
+
+def slots() -> int:
+    """``LICK_SYNC_SLOTS``, or the worker's threads (``LICK_WEB_THREADS``, set by the gunicorn
+    configuration in each worker) less one; at least one."""
+    configured = configured_int("LICK_SYNC_SLOTS", 0)
+    if configured > 0:
+        return configured
+    return max(1, int(os.environ.get("LICK_WEB_THREADS", "4")) - 1)
+
+
+def _release_on_close(response: HttpResponse, release: Callable[[], None]) -> None:
+    """Give the slot back when the WSGI server closes the response: a streamed result holds its
+    thread until its last byte is sent, not only while the view runs."""
+    original = response.close
+    released = []
+
+    def close() -> None:
+        try:
+            original()
+        finally:
+            if not released:
+                released.append(True)
+                release()
+
+    response.close = close
+
+
+class SyncQuerySlots:
+    """Middleware: a slot of this process for each TAP sync request, or a 503 at once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.size = slots()
+        self.free = threading.BoundedSemaphore(self.size)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.rstrip("/") != SYNC_PATH:
+            return self.get_response(request)
+        if not self.free.acquire(blocking=False):
+            from vo_services.errors import unavailable
+
+            return unavailable(f"this server is running {self.size} synchronous queries already, as many as "
+                               f"it runs at once (LICK_SYNC_SLOTS); retry in {RETRY_AFTER_S} s, or submit "
+                               f"the query to /tap/async", RETRY_AFTER_S)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            self.free.release()
+            raise
+        _release_on_close(response, self.free.release)
+        return response
