@@ -5,10 +5,10 @@ with WAIT, fetched, deleted) and cone searches over the proprietary rows, from a
 callers and Bearer-token users; two clients flood the cone search to meet the rate limit. Every
 answer must be what a correct service gives one caller at a time: a well-formed VOTable (or UWS
 document) with the expected status, no 5xx but the sync slots' 503 (with Retry-After), no
-connection reset, no proprietary row to anyone but its owner, every owner seeing all of theirs. The limits hold exactly: an address's counted
-requests beyond LICK_RATE_LIMIT, and only those, are 429s; a user never has more async jobs in
-flight than LICK_ASYNC_JOBS_PER_USER. PostgreSQL connections stay within the pools' bound
-while it runs and are idle afterwards.
+connection reset, no proprietary row to anyone but its owner, every owner seeing all of theirs.
+The limits hold exactly: an address's counted requests beyond LICK_RATE_LIMIT, and only those,
+are 429s; a user never has more async jobs in flight than LICK_ASYNC_JOBS_PER_USER. PostgreSQL
+connections stay within the pools' bound while it runs and are idle afterwards.
 
 Bounded in time and count (about 20 s of load); the figures (requests/s, percentiles) are
 bench/bench_load.py's, not asserted here.
@@ -41,11 +41,7 @@ BUDGET = 60  # requests per client; the flooders get more
 # engines' pools: 5 >= threads; vo_services/results/connections.py: KEEP_IDLE = 4 >= threads).
 CONNECTION_SOURCES = ("Django", "engine('query')", "engine('owner')", "results TEXT pool", "results BINARY pool")
 MIX = {"cone": 5, "tap_small": 4, "datalink": 3, "secret_cone": 2, "async_job": 1}
-ALICE_# Where a web process takes PostgreSQL connections from; each holds at most one per thread at a
-# time and keeps no more idle than it had in use (Django: one per thread, CONN_MAX_AGE; the SQLAlchemy
-# engines' pools: 5 >= threads; vo_services/results/connections.py: KEEP_IDLE = 4 >= threads).
-CONNECTION_SOURCES = ("Django", "engine('query')", "engine('owner')", "results TEXT pool", "results BINARY pool")
-MIX = {**MIX, "async_job": 5}  # her six clients together meet her job limit
+ALICE_MIX = {**MIX, "async_job": 5}  # her six clients together meet her job limit
 
 
 @pytest.fixture(scope="module")
