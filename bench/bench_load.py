@@ -1,6 +1,7 @@
 """Load figures (issue #20): many clients at once, cheap kinds alone and beside heavy queries.
 
     .venv/bin/python -m bench.bench_load [--clients 32] [--seconds 20] [--heavy 3 8] [--workers 2]
+                                         [--slots 100 3 1]
 
 On the 1,000,000-row benchmark database (bench/common.py) with a real gunicorn (2 workers, the
 production configuration) and a real Celery worker, the load driver of tests/test_load.py
@@ -120,6 +121,9 @@ def main() -> None:
     parser.add_argument("--heavy", type=int, nargs="*", default=[3, 8],
                         help="runs with this many clients of heavy queries (8: as many as 2 workers x 4 threads)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--slots", nargs="*", default=[""],
+                        help="LICK_SYNC_SLOTS values to run each heavy mix with (100: no limit in effect); "
+                             "default: the server's own default")
     args = parser.parse_args()
     ensure_database()
     bearer = {"Authorization": f"Bearer {token()}"}
@@ -129,17 +133,23 @@ def main() -> None:
     try:
         alone = run("alone", args, callers[:1], {"cone": 1}, budget=300)
         mix = run("mix", args, callers, CHEAP)
-        heavy = {n: run(f"mix+{n} heavy", args, callers, CHEAP, mixes={c: {"tap_heavy": 1} for c in range(n)})
-                 for n in args.heavy}
+        heavy = {}
+        for n in args.heavy:
+            for slots in args.slots:
+                if slots:
+                    os.environ["LICK_SYNC_SLOTS"] = slots
+                label = f"{n} heavy" + (f" slots={slots}" if slots else "")
+                heavy[label] = run(f"mix+{label}", args, callers, CHEAP, mixes={c: {"tap_heavy": 1} for c in range(n)})
+                os.environ.pop("LICK_SYNC_SLOTS", None)
     finally:
         celery.terminate()
         celery.wait(timeout=30)
     print(f"\ncone p50: alone {alone['cone_p50']:.1f} ms; mix {mix['cone_p50']:.1f} ms "
           f"({mix['cone_p50'] / alone['cone_p50']:.1f}x alone)"
-          + "".join(f"; mix+{n} heavy {h['cone_p50']:.1f} ms ({h['cone_p50'] / mix['cone_p50']:.2f}x mix)"
+          + "".join(f"; mix+{n} {h['cone_p50']:.1f} ms ({h['cone_p50'] / mix['cone_p50']:.2f}x mix)"
                     for n, h in heavy.items()))
-    print(f"requests/s: mix {mix['rate']:.1f}" + "".join(f", mix+{n} heavy {h['rate']:.1f}" for n, h in heavy.items())
-          + f"; errors: mix {mix['errors']}" + "".join(f", mix+{n} heavy {h['errors']}" for n, h in heavy.items()))
+    print(f"requests/s: mix {mix['rate']:.1f}" + "".join(f", mix+{n} {h['rate']:.1f}" for n, h in heavy.items())
+          + f"; errors: mix {mix['errors']}" + "".join(f", mix+{n} {h['errors']}" for n, h in heavy.items()))
 
 
 if __name__ == "__main__":
