@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -35,32 +36,55 @@ def slots() -> int:
     return max(1, int(os.environ.get("LICK_WEB_THREADS", "4")) - 1)
 
 
-def _release_on_close(response: HttpResponse, release: Callable[[], None]) -> None:
-    """Give the slot back when the WSGI server closes the response: a streamed result holds its
-    thread until its last byte is sent, not only while the view runs."""
-    original = response.close
-    released = []
+class _Once:
+    """``release`` called once, however many of the ways below end the response."""
+
+    def __init__(self, release: Callable[[], None]):
+        self._release, self._lock = release, threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            release, self._release = self._release, None
+        if release is not None:
+            release()
+
+
+def _release_on_close(response: HttpResponse, release: _Once) -> None:
+    """Give the slot back when the WSGI server closes the response (PEP 3333: always, also when
+    the client goes away): a streamed result holds its thread until its last byte is sent, not
+    only while the view runs. (The closure holds the response weakly: no reference cycle.)"""
+    own = vars(response).get("close")  # a close() set on the instance already, kept as it is
+    response_ref = weakref.ref(response)
 
     def close() -> None:
         try:
-            original()
+            if own is not None:
+                own()
+            elif (alive := response_ref()) is not None:
+                type(alive).close(alive)
         finally:
-            if not released:
-                released.append(True)
-                release()
+            release()
 
     response.close = close
 
 
 class SyncQuerySlots:
-    """Middleware: a slot of this process for each TAP sync request, or a 503 at once."""
+    """Middleware: a slot of this process for each TAP sync request, or a 503 at once.
+
+    A slot is also given back when the thread that took it starts its next request: a thread
+    serves one request at a time, so by then that response is over, closed or not (Django's
+    test client never closes a streamed response it does not read)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self.size = slots()
         self.free = threading.BoundedSemaphore(self.size)
+        self.held: dict[int, _Once] = {}  # thread -> the release of the slot it took last
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        thread = threading.get_ident()
+        if (earlier := self.held.pop(thread, None)) is not None:
+            earlier()
         if request.path_info.rstrip("/") != SYNC_PATH:
             return self.get_response(request)
         if not self.free.acquire(blocking=False):
@@ -69,10 +93,11 @@ class SyncQuerySlots:
             return unavailable(f"this server is running {self.size} synchronous queries already, as many as "
                                f"it runs at once (LICK_SYNC_SLOTS); retry in {RETRY_AFTER_S} s, or submit "
                                f"the query to /tap/async", RETRY_AFTER_S)
+        release = self.held[thread] = _Once(self.free.release)
         try:
             response = self.get_response(request)
         except BaseException:
-            self.free.release()
+            release()
             raise
-        _release_on_close(response, self.free.release)
+        _release_on_close(response, release)
         return response
