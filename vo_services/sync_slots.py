@@ -1,21 +1,23 @@
-"""Threads kept for cheap requests: at most ``LICK_SYNC_SLOTS`` TAP sync queries at once per
-web process, by default all its threads but one.
+"""Threads kept for cheap requests: a web process refuses one more TAP sync query while it runs
+``LICK_SYNC_SLOTS`` of them (by default all its threads but one) and one of those is a long one.
 
 A gunicorn worker serves requests on a fixed number of threads (``vo_services/gunicorn_config.py``).
 A synchronous TAP query may hold its thread until ``LICK_SYNC_TIMEOUT``: with as many heavy queries
 as threads, a process answers nothing else, not even a cone search of 2 ms, until one of them
 ends. Measured with ``bench/bench_load.py`` (2 workers x 4 threads, 1,000,000 rows): 24 clients of
 the cone search beside 8 of heavy TAP queries took the cone's p50 from 77 ms to 3.5 s and the
-service from 219 to 8 requests/s. So sync queries get at most all threads but one of a process;
-one more is answered at once with 503 and Retry-After (RFC 9110 §15.6.4; it cannot wait for a
-slot without holding a thread, which is what this prevents), and the cone search, DataLink,
-downloads and the job endpoints always find a thread. Async jobs run on the Celery workers and
-are not counted.
+service from 219 to 8 requests/s. So while heavy sync queries run, they get at most all threads
+but one of a process; one more is answered at once with 503 and Retry-After (RFC 9110 §15.6.4; it
+cannot wait for a slot without holding a thread, which is what this prevents), and the cone
+search, DataLink, downloads and the job endpoints always find a thread. Quick queries are never
+refused, however many arrive at once: which query is heavy is known only once it runs long
+(:data:`LONG_AFTER_S`). Async jobs run on the Celery workers and are not counted.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 
@@ -25,6 +27,8 @@ from archive.config import configured_int
 
 SYNC_PATH = "/tap/sync"
 RETRY_AFTER_S = 5
+#: A sync query running this long is a heavy one; quick ones end within milliseconds.
+LONG_AFTER_S = 2.0
 
 
 def slots() -> int:
@@ -69,17 +73,31 @@ def _release_on_close(response: HttpResponse, release: _Once) -> None:
 
 
 class SyncQuerySlots:
-    """Middleware: a slot of this process for each TAP sync request, or a 503 at once.
+    """Middleware: a TAP sync request runs, or gets a 503 at once when this process already runs
+    :func:`slots` of them and at least one has been running for :data:`LONG_AFTER_S` (a heavy
+    one: a burst of quick queries is never refused, they free their threads in milliseconds).
 
-    A slot is also given back when the thread that took it starts its next request: a thread
-    serves one request at a time, so by then that response is over, closed or not (Django's
-    test client never closes a streamed response it does not read)."""
+    A request counts until the WSGI server closes its response, or until its thread starts its
+    next request: a thread serves one request at a time, so by then that response is over,
+    closed or not (Django's test client never closes a streamed response it does not read)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self.size = slots()
-        self.free = threading.BoundedSemaphore(self.size)
-        self.held: dict[int, _Once] = {}  # thread -> the release of the slot it took last
+        self.lock = threading.Lock()
+        self.running: dict[int, float] = {}  # thread -> when its sync request started
+        self.held: dict[int, _Once] = {}  # thread -> the end of the sync request it took last
+
+    def _refuse(self, now: float) -> bool:
+        with self.lock:
+            long_running = sum(1 for started in self.running.values() if now - started >= LONG_AFTER_S)
+            return len(self.running) >= self.size and long_running > 0
+
+    def _end(self, thread: int) -> Callable[[], None]:
+        def end() -> None:
+            with self.lock:
+                self.running.pop(thread, None)
+        return end
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         thread = threading.get_ident()
@@ -87,17 +105,20 @@ class SyncQuerySlots:
             earlier()
         if request.path_info.rstrip("/") != SYNC_PATH:
             return self.get_response(request)
-        if not self.free.acquire(blocking=False):
+        now = time.monotonic()
+        if self._refuse(now):
             from vo_services.errors import unavailable
 
-            return unavailable(f"this server is running {self.size} synchronous queries already, as many as "
-                               f"it runs at once (LICK_SYNC_SLOTS); retry in {RETRY_AFTER_S} s, or submit "
-                               f"the query to /tap/async", RETRY_AFTER_S)
-        release = self.held[thread] = _Once(self.free.release)
+            return unavailable(f"this server is running {self.size} synchronous queries already, some of them "
+                               f"long, as many as it runs at once (LICK_SYNC_SLOTS); retry in {RETRY_AFTER_S} s, "
+                               f"or submit the query to /tap/async", RETRY_AFTER_S)
+        with self.lock:
+            self.running[thread] = now
+        end = self.held[thread] = _Once(self._end(thread))
         try:
             response = self.get_response(request)
         except BaseException:
-            release()
+            end()
             raise
-        _release_on_close(response, release)
+        _release_on_close(response, end)
         return response
