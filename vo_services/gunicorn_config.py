@@ -12,6 +12,8 @@ on a new connection (``bench/bench_cone_datalink.py``). A slow download or a lon
 also holds one thread, not a whole worker process. The archive's own code shares nothing
 between requests but locked pools and caches that the GIL keeps whole.
 """
+import os
+
 worker_class = "gthread"
 threads = 4
 # Shorter than a proxy keeps an idle backend connection would race with its reuse: Apache's
@@ -26,3 +28,9 @@ logger_class = "vo_services.log_redaction.RedactingLogger"
 # A GET with its ADQL in the URL may be long: gunicorn's largest bounded request line (Apache's
 # LimitRequestLine default); beyond it the HTTP server answers 414, before any VO endpoint.
 limit_request_line = 8190
+
+
+def post_fork(server, worker) -> None:
+    """Tell the application how many threads serve it: vo_services/sync_slots.py keeps one of
+    them for cheap requests (``--threads`` on the command line included)."""
+    os.environ["LICK_WEB_THREADS"] = str(worker.cfg.threads)

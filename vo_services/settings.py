@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "vo_services.input_guard.RejectNulCharacters",
     "vo_services.usage_limits.RateLimitMiddleware",  # before any work: sessions, parsing
+    "vo_services.sync_slots.SyncQuerySlots",  # a thread of each process kept for cheap requests
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS and scripts, without collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from archive.config import configured_int as configured, get_settings
+from vo_services.advisory import lock_for_transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,21 @@ def too_many_jobs(owner: str | None, address: str | None) -> str | None:
     variable = "LICK_ASYNC_JOBS_PER_USER" if owner is not None else "LICK_ASYNC_JOBS_PER_ADDRESS"
     return (f"LimitExceeded: {whose} may have at most {limit} async jobs QUEUED or EXECUTING "
             f"({variable}); wait for one to finish or abort one")
+
+
+@contextmanager
+def job_admission(owner: str | None, address: str | None) -> Iterator[str | None]:
+    """A transaction in which one more job of ``owner`` (or of the anonymous ``address``) may be
+    queued: yields why not (:func:`too_many_jobs`), or None, and the caller queues the job inside.
+
+    Parallel submissions of one user (or address) pass through here one at a time, under an
+    advisory lock named after them (:mod:`vo_services.advisory`): the next count then sees the
+    job this one queued, and no burst of requests gets past the limit by counting at once.
+    """
+    whose = f"lick.jobs.user:{owner}" if owner is not None else f"lick.jobs.address:{address}"
+    with transaction.atomic():
+        lock_for_transaction(whose)
+        yield too_many_jobs(owner, address)
 
 
 @lru_cache(maxsize=1)

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from vo_services.accounts.models import LoginFailure
+from vo_services.advisory import lock_for_transaction
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_USERNAME = 10
 MAX_PER_ADDRESS = 50
-# One advisory-lock key per user name and per address (transaction-scoped: released at commit).
-_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 
 class Throttled(Exception):
@@ -53,10 +52,10 @@ def reserve(username: str, client_ip: str | None) -> int:
     """
     username = username[:150]
     with transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute(_LOCK, [f"lick.login.user:{username}"])
-            if client_ip is not None:
-                cur.execute(_LOCK, [f"lick.login.address:{client_ip}"])
+        # One advisory lock per user name and per address (vo_services/advisory.py).
+        lock_for_transaction(f"lick.login.user:{username}")
+        if client_ip is not None:
+            lock_for_transaction(f"lick.login.address:{client_ip}")
         check(username, client_ip)
         slot = LoginFailure.objects.create(username=username, client_ip=client_ip)
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()

@@ -12,7 +12,7 @@ from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 from vo_services.tap.views import tap_base
-from vo_services.usage_limits import client_address, too_many_jobs
+from vo_services.usage_limits import client_address, job_admission
 
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -38,13 +38,18 @@ def _params(request: HttpRequest) -> DaliParams:
 
 def _run_or_refusal(request: HttpRequest, job: Job) -> HttpResponse | None:
     """Run the job, unless its owner (or anonymous address) has too many jobs in flight: then
-    the job stays PENDING, to be run later, and the caller gets a 429 naming the limit."""
-    if job.phase == Phase.PENDING and (refused := too_many_jobs(job.owner, client_address(request))):
-        response = error_response(f"{refused}; job {job.id} stays PENDING", 429)
-        response["Retry-After"] = "10"
-        return response
-    jobs.run(job)
-    return None
+    the job stays PENDING, to be run later, and the caller gets a 429 naming the limit. The count
+    and the queueing are one step (:func:`~vo_services.usage_limits.job_admission`)."""
+    if job.phase != Phase.PENDING:
+        jobs.run(job)  # nothing new in flight: running a running job changes nothing
+        return None
+    with job_admission(job.owner, client_address(request)) as refused:
+        if not refused:
+            jobs.run(job)
+            return None
+    response = error_response(f"{refused}; job {job.id} stays PENDING", 429)
+    response["Retry-After"] = "10"
+    return response
 
 
 @csrf_exempt

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone as djtz
 
 from archive.config import get_settings
@@ -94,12 +94,16 @@ def set_destruction(job: Job, value: str, save: bool = True) -> None:
 
 
 def run(job: Job) -> None:
-    """PENDING (or HELD) to QUEUED, then hand the job to a Celery worker."""
+    """PENDING (or HELD) to QUEUED, then hand the job to a Celery worker.
+
+    Inside a transaction (the job limit's, :func:`vo_services.usage_limits.job_admission`) the
+    task is sent once QUEUED is committed: a worker quicker than the commit would find the job
+    still PENDING and drop it."""
     if job.phase in ACTIVE_PHASES or job.phase == Phase.COMPLETED:
         return  # running it again changes nothing (taplint runs jobs twice)
     if not set_phase(KIND, job.id, (Phase.PENDING, Phase.HELD), Phase.QUEUED, heartbeat=djtz.now()):
         raise JobStateError(f"job {job.id} is {job.phase}: only a PENDING job can be run")
-    enqueue(job)
+    transaction.on_commit(lambda: enqueue(job))
 
 
 def enqueue(job: Job) -> None:

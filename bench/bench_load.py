@@ -1,0 +1,156 @@
+"""Load figures (issue #20): many clients at once, cheap kinds alone and beside heavy queries.
+
+    .venv/bin/python -m bench.bench_load [--clients 32] [--seconds 20] [--heavy 3 8] [--workers 2]
+                                         [--slots 100 3 1]
+
+On the 1,000,000-row benchmark database (bench/common.py) with a real gunicorn (2 workers, the
+production configuration) and a real Celery worker, the load driver of tests/test_load.py
+(bench/load_mix.py) runs, each on a fresh server:
+
+1. ``alone``: one client, cone searches only, one after another: the direct baseline.
+2. ``mix``: N clients (a third with a Bearer token) drawing cone searches, small TAP queries,
+   DataLink links and async jobs (submit, WAIT, result, delete).
+3. ``mix+N heavy``: the same, but N of the clients (each of ``--heavy``) run heavy TAP queries
+   (a full scan and a 100,000-row result), bounded by LICK_SYNC_TIMEOUT; beyond the server's
+   sync slots (vo_services/sync_slots.py) they get 503 and wait as Retry-After says. Set
+   LICK_SYNC_SLOTS to compare budgets.
+
+For each: requests/s, errors, p50/p95/p99 per kind, the load average, the peak RSS of a gunicorn
+worker and the peak of the server's PostgreSQL connections; then the cone search's p50 against
+``alone`` and each ``mix+N heavy`` against ``mix``: how much cheap queries suffer from expensive ones.
+The machine is shared: its load average before each run is printed beside the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+os.environ.setdefault("LICK_CELERY_QUEUE", "lick_bench_load")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
+os.environ["LICK_RATE_LIMIT"] = "0"  # the figures are the service's, not the limiter's
+os.environ.setdefault("LICK_SYNC_TIMEOUT", "15")  # the heavy queries' bound
+os.environ.setdefault("LICK_TRUSTED_PROXIES", "127.0.0.1")  # each client its own address
+import bench.common  # noqa: E402,F401  (sets the benchmark database before the settings are read)
+from bench.common import REPO, children_peak_rss_mb, ensure_database, fetch, server  # noqa: E402
+from bench.load_mix import Caller, Sampler, Scenario, percentile, run_load, summary  # noqa: E402
+
+APP_NAME = "lick-bench-load"
+CHEAP = {"cone": 5, "tap_small": 4, "datalink": 3, "async_job": 1}
+HEAVY_QUERIES = [
+    # a full scan of the view with an expression on every row (no index can help)
+    "SELECT COUNT(*) AS n FROM ivoa.obscore WHERE target_name LIKE '%q%z%'",
+    # 100,000 rows to encode and send
+    "SELECT TOP 100000 obs_id, s_ra, s_dec, t_min, t_exptime FROM ivoa.obscore",
+]
+
+
+def token() -> str:
+    import django
+
+    django.setup()
+    from vo_services.accounts.observers import configure_user
+
+    return configure_user("bench_load_user", token_name="bench-load")[1]
+
+
+def scenario(base: str) -> Scenario:
+    query = ("SELECT TOP 40 obs_publisher_did, s_ra, s_dec FROM ivoa.obscore WHERE "
+             "1=CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', 150, 20, 3))")
+    body = fetch(f"{base}/tap/sync?" + urllib.parse.urlencode({"LANG": "ADQL", "RESPONSEFORMAT": "csv", "QUERY": query}))
+    rows = [line.split(",") for line in body.decode().splitlines()[1:]]
+    if len(rows) < 10:
+        raise SystemExit(f"too few rows near (150, 20) in the benchmark database: {body[:300]!r}")
+    return Scenario(
+        cones=[(float(ra), float(dec), 0.05) for _, ra, dec in rows],
+        datalink_ids=[did for did, _, _ in rows],
+        small_queries=[f"SELECT TOP 10 obs_id, s_ra, s_dec, t_min FROM ivoa.obscore WHERE "
+                       f"1=CONTAINS(POINT('ICRS', s_ra, s_dec), CIRCLE('ICRS', {ra}, {dec}, 0.05))" for _, ra, dec in rows],
+        heavy_queries=HEAVY_QUERIES,
+        async_query="SELECT TOP 10 obs_id, s_ra, s_dec FROM ivoa.obscore WHERE t_exptime > 100")
+
+
+def worker() -> subprocess.Popen:
+    (REPO / "var" / "log").mkdir(parents=True, exist_ok=True)
+    log = open(REPO / "var" / "log" / "bench-load-worker.log", "w")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "celery"), "-A", "lick.worker", "worker",
+                                "--concurrency", "2", "--queues", os.environ["LICK_CELERY_QUEUE"],
+                                "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(4)
+    return process
+
+
+def run(name: str, args, callers, mix: dict, mixes: dict | None = None, budget: int = 100_000) -> dict:
+    from archive.config import get_settings
+
+    before = os.getloadavg()[0]
+    os.environ["PGAPPNAME"] = APP_NAME  # the server's connections, told from everyone else's
+    try:
+        context = server(workers=args.workers)
+        base, process = context.__enter__()
+    finally:
+        del os.environ["PGAPPNAME"]
+    try:
+        plan = scenario(base)
+        sampler = Sampler(get_settings().dsn("owner"), APP_NAME)
+        sampler.start()
+        exchanges, elapsed = run_load(base, callers, plan, mix, args.seconds if len(callers) > 1 else 600, budget,
+                                      mixes=mixes)
+        sampler.stop()
+        rss = children_peak_rss_mb(process.pid)
+    finally:
+        context.__exit__(None, None, None)
+    print(f"\n== {name}: {len(callers)} client(s); load average before {before:.1f}, after {os.getloadavg()[0]:.1f}")
+    for line in summary(exchanges, elapsed):
+        print(line)
+    print(f"  peak RSS of a gunicorn worker {rss:.0f} MB; peak PostgreSQL connections of the server "
+          f"{sampler.peak_connections} (of max_connections shared by everyone)")
+    return {"cone_p50": percentile([e.ms for e in exchanges if e.kind == "cone" and e.status == 200], 50),
+            "rate": len(exchanges) / elapsed, "errors": sum(1 for e in exchanges if e.problem)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--heavy", type=int, nargs="*", default=[3, 8],
+                        help="runs with this many clients of heavy queries (8: as many as 2 workers x 4 threads)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--slots", nargs="*", default=[""],
+                        help="LICK_SYNC_SLOTS values to run each heavy mix with (100: no limit in effect); "
+                             "default: the server's own default")
+    args = parser.parse_args()
+    ensure_database()
+    bearer = {"Authorization": f"Bearer {token()}"}
+    callers = [(Caller("bench_load_user", bearer) if n % 3 == 0 else Caller("anonymous"), f"10.88.0.{n + 1}")
+               for n in range(args.clients)]
+    celery = worker()
+    try:
+        alone = run("alone", args, callers[:1], {"cone": 1}, budget=300)
+        mix = run("mix", args, callers, CHEAP)
+        heavy = {}
+        for n in args.heavy:
+            for slots in args.slots:
+                if slots:
+                    os.environ["LICK_SYNC_SLOTS"] = slots
+                label = f"{n} heavy" + (f" slots={slots}" if slots else "")
+                heavy[label] = run(f"mix+{label}", args, callers, CHEAP, mixes={c: {"tap_heavy": 1} for c in range(n)})
+                os.environ.pop("LICK_SYNC_SLOTS", None)
+    finally:
+        celery.terminate()
+        celery.wait(timeout=30)
+    print(f"\ncone p50: alone {alone['cone_p50']:.1f} ms; mix {mix['cone_p50']:.1f} ms "
+          f"({mix['cone_p50'] / alone['cone_p50']:.1f}x alone)"
+          + "".join(f"; mix+{n} {h['cone_p50']:.1f} ms ({h['cone_p50'] / mix['cone_p50']:.2f}x mix)"
+                    for n, h in heavy.items()))
+    print(f"requests/s: mix {mix['rate']:.1f}" + "".join(f", mix+{n} {h['rate']:.1f}" for n, h in heavy.items())
+          + f"; errors: mix {mix['errors']}" + "".join(f", mix+{n} {h['errors']}" for n, h in heavy.items()))
+
+
+if __name__ == "__main__":
+    main()
