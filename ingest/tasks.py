@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from archive.config import get_settings
+from archive.coverage import refresh as coverage
 from archive.db import engine
 from archive.broker import app
 from ingest import notifications
@@ -50,3 +51,17 @@ def requeue_stale_notifications(queued_for_s: float = 120.0, running_for_s: floa
     for notification_id in ids:
         process_notification.delay(notification_id)
     return len(ids)
+
+
+@app.task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, retry_backoff_max=60,
+          max_retries=10)
+def refresh_coverage() -> str:
+    """Compute the public MOC coverage and the sky picture again (archive.coverage.refresh),
+    sent once per burst of changes by :func:`archive.coverage.refresh.request_refresh`."""
+    return coverage.refresh().summary()
+
+
+@app.task
+def sweep_coverage() -> str:
+    """Beat: refresh when rows became public by their release date or a refresh is overdue."""
+    return coverage.sweep()
