@@ -95,9 +95,11 @@ class Moc:
     def contains(self, order: int, cells: np.ndarray) -> np.ndarray:
         """For each cell at ``order`` (>= this MOC's), whether this MOC covers it."""
         parents = np.asarray(cells, dtype=np.uint64) >> np.uint64(2 * (order - self.order))
+        if not len(self.cells):
+            return np.zeros(parents.shape, dtype=bool)
         found = np.searchsorted(self.cells, parents)
         found[found == len(self.cells)] = 0
-        return (len(self.cells) > 0) & (self.cells[found] == parents)
+        return self.cells[found] == parents
 
     def canonical(self) -> Iterator[tuple[int, np.ndarray]]:
         """(order, sorted indices) of the MOC's canonical form, coarsest first (MOC 2.0 §2, well-formed MOCs:
