@@ -244,7 +244,14 @@ def sweep() -> str:
 
 
 # Reading, for the services: plain SQL on the caller's DB-API cursor (Django's, in the web).
-_COLUMNS = "collection, instrument, moc_order, moc, public_rows, t_min, t_max, em_min, em_max, digest, refreshed_at"
+STORED_SQL = """
+SELECT collection, instrument, moc_order, moc, public_rows, t_min, t_max, em_min, em_max, digest, refreshed_at
+FROM lick.coverage WHERE collection = %s
+"""
+COLLECTIONS_SQL = """
+SELECT collection, instrument, moc_order, moc, public_rows, t_min, t_max, em_min, em_max, digest, refreshed_at
+FROM lick.coverage WHERE collection <> '' ORDER BY collection
+"""
 
 
 def _coverage(row) -> Coverage:
@@ -255,14 +262,14 @@ def _coverage(row) -> Coverage:
 
 def stored(cursor, collection: str = ARCHIVE) -> Coverage | None:
     """The stored coverage of ``collection`` ('' the whole archive); None if there is none."""
-    cursor.execute(f"SELECT {_COLUMNS} FROM lick.coverage WHERE collection = %s", (collection,))
+    cursor.execute(STORED_SQL, (collection,))
     row = cursor.fetchone()
     return _coverage(row) if row else None
 
 
 def stored_collections(cursor) -> list[Coverage]:
     """Every collection's stored coverage (not the whole archive's), by name."""
-    cursor.execute(f"SELECT {_COLUMNS} FROM lick.coverage WHERE collection <> '' ORDER BY collection")
+    cursor.execute(COLLECTIONS_SQL)
     return [_coverage(row) for row in cursor.fetchall()]
 
 
