@@ -57,14 +57,14 @@ def ang2pix_nest(order: int, ra_deg: np.ndarray, dec_deg: np.ndarray) -> np.ndar
     ix[polar] = np.where(north, nside - jm - 1, jp)
     iy[polar] = np.where(north, nside - jp - 1, jm)
     return ((face.astype(np.uint64) << np.uint64(2 * order))
-            + _spread_bits(ix) + (_spread_bits(iy) << np.uint64(1)))
+            + _spread_bits(ix, order) + (_spread_bits(iy, order) << np.uint64(1)))
 
 
-def _spread_bits(values: np.ndarray) -> np.ndarray:
+def _spread_bits(values: np.ndarray, bits: int) -> np.ndarray:
     """Interleave zero bits: bit k of ``values`` goes to bit 2k (for the nested index)."""
     out = np.zeros(values.shape, dtype=np.uint64)
     v = values.astype(np.uint64)
-    for bit in range(30):
+    for bit in range(bits):
         out |= ((v >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
     return out
 
