@@ -152,6 +152,9 @@ def demo_archive(archive_db, archive_root):
         import_schedule(conn, read_schedule(summary.schedule_csv))
     report = bulk_ingest([str(archive_root / "demo")], progress=False)
     assert not report.failed, report.failed[:5]
+    from archive.coverage.refresh import refresh
+
+    refresh()  # the sky coverage now, not when a worker gets to the refresh the ingest requested
     return summary
 
 

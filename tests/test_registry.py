@@ -22,13 +22,6 @@ from vo_services.registry.validation import xsd_dir
 HC = 6.62607015e-34 * 299_792_458.0
 
 
-@pytest.fixture(autouse=True, scope="module")
-def stored_coverage(demo_archive):
-    """Collections come from the stored coverage, which the refresh task keeps; here it is computed
-    at once rather than waited for."""
-    refresh()
-
-
 def test_the_schemas_are_beside_the_clone():
     # CI keeps shared/ beside the clone; without it the validation would silently check nothing.
     assert xsd_dir() == Path(__file__).resolve().parents[1].parent / "shared" / "xsd"

@@ -219,16 +219,16 @@ def request_refresh() -> bool:
 
 RELEASED_SINCE_SQL = """
 SELECT r.dirty_since IS NOT NULL AND r.dirty_since < now() - make_interval(secs => %(overdue)s),
-       r.dirty_since IS NULL AND EXISTS (
+       r.dirty_since IS NULL AND (r.refreshed_at IS NULL OR EXISTS (
            SELECT 1 FROM lick.observation o
-           WHERE o.obs_release_date > coalesce(r.refreshed_at, '-infinity') AND o.obs_release_date <= now())
+           WHERE o.obs_release_date > r.refreshed_at AND o.obs_release_date <= now()))
 FROM lick.coverage_refresh r
 """
 
 
 def sweep() -> str:
-    """Beat's check: rows that became public by their release date, or a refresh that is overdue
-    (its message lost, its task failed) -> send the refresh."""
+    """Beat's check: rows that became public by their release date, a coverage never computed, or
+    a refresh that is overdue (its message lost, its task failed) -> send the refresh."""
     with engine("ingest").connect() as conn:
         row = conn.exec_driver_sql(RELEASED_SINCE_SQL, {"overdue": 2 * debounce_s() + 60}).first()
     if row is None:
@@ -236,7 +236,7 @@ def sweep() -> str:
     overdue, released = row
     if released and _mark_dirty():
         _send(0)
-        return "rows were released: refresh sent"
+        return "rows were released (or never computed): refresh sent"
     if overdue:
         _send(0)
         return "overdue refresh sent again"

@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.CheckConstraint("id", name="coverage_refresh_one_row"),
         schema="lick",
     )
-    # Never computed: dirty from the start, so the first sweep of beat computes it.
-    op.execute("INSERT INTO lick.coverage_refresh (id, dirty_since) VALUES (true, now())")
+    # Never computed (refreshed_at NULL): the first change sends the refresh, or beat's first sweep.
+    op.execute("INSERT INTO lick.coverage_refresh (id) VALUES (true)")
     ingest = f'"{get_settings().ingest_role}"'
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON lick.coverage TO {ingest}")
     op.execute(f"GRANT SELECT, UPDATE ON lick.coverage_refresh TO {ingest}")
