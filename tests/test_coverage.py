@@ -388,3 +388,13 @@ def test_before_the_first_refresh_the_endpoints_say_so(tmp_path, archive_db):
     finally:
         coverage.refresh()
     assert rows  # there was a coverage before, and refresh() brought it back
+
+
+def test_lick_admin_coverage_refreshes_at_once(archive_db):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "lick.cli", "coverage"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "order-8 cells" in done.stdout
