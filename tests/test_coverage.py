@@ -354,6 +354,20 @@ def test_refresh_requests_are_debounced(archive_db):
     coverage.refresh()
 
 
+def test_an_older_snapshot_never_replaces_a_newer_one(archive_db):
+    """Two refreshes at once: the slower one, computed from an older snapshot, stores nothing."""
+    old_found, old_snapshot = coverage.compute()
+    coverage.refresh()
+    with owner() as conn, conn.cursor() as cur:
+        before = coverage.stored(cur)
+        changed = [c if c.collection != coverage.ARCHIVE else
+                   type(c)(c.collection, c.instrument, Moc.empty(8), 0, None, None, None, None, "x" * 64)
+                   for c in old_found]
+    assert coverage.store(changed, old_snapshot, b"") is False
+    with owner() as conn, conn.cursor() as cur:
+        assert coverage.stored(cur).digest == before.digest
+
+
 def test_the_sweep_sees_rows_released_by_the_clock(server, proprietary):
     coverage.refresh()
     assert coverage.sweep() == "coverage current"
@@ -361,7 +375,7 @@ def test_the_sweep_sees_rows_released_by_the_clock(server, proprietary):
     with owner() as conn, conn.cursor() as cur:
         cur.execute("SELECT obs_release_date FROM lick.observation WHERE obs_id = %s", (secret,))
         released = cur.fetchone()[0]
-        cur.execute("UPDATE lick.observation SET obs_release_date = now() - interval '1 second' WHERE obs_id = %s",
+        cur.execute("UPDATE lick.observation SET obs_release_date = now() WHERE obs_id = %s",
                     (secret,))
     try:
         assert coverage.sweep() == "rows were released (or never computed): refresh sent"

@@ -124,11 +124,17 @@ def _digest(moc: Moc, *stats: float | None) -> str:
     return hashlib.sha256(f"{moc.to_ascii()}|{stats!r}".encode()).hexdigest()
 
 
-def store(found: list[Coverage], snapshot: datetime, sky_png: bytes) -> None:
+def store(found: list[Coverage], snapshot: datetime, sky_png: bytes) -> bool:
     """Replace the stored coverage with ``found`` in one transaction (ingest role). A row whose
-    content did not change keeps its digest and time, so clients' cached copies stay valid."""
+    content did not change keeps its digest and time, so clients' cached copies stay valid.
+    Two refreshes may run at once (an ingest's and the sweep's): the one whose snapshot is older
+    than the stored one's stores nothing (False), so a slow refresh never undoes a newer one."""
     with engine("ingest").begin() as conn:
         cur = conn.connection.cursor()
+        cur.execute("SELECT refreshed_at FROM lick.coverage_refresh FOR UPDATE")
+        (stored_snapshot,) = cur.fetchone()
+        if stored_snapshot is not None and stored_snapshot > snapshot:
+            return False
         cur.execute("DELETE FROM lick.coverage WHERE NOT (collection = ANY(%s))",
                     ([c.collection for c in found],))
         for c in found:
@@ -145,6 +151,7 @@ def store(found: list[Coverage], snapshot: datetime, sky_png: bytes) -> None:
                 (c.collection, c.instrument, c.moc.order, c.moc.to_ascii(), c.public_rows, c.t_min, c.t_max,
                  c.em_min, c.em_max, sky_png if c.collection == ARCHIVE else None, c.digest, snapshot))
         cur.execute("UPDATE lick.coverage_refresh SET refreshed_at = %s", (snapshot,))
+    return True
 
 
 @dataclass(frozen=True)
