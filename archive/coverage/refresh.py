@@ -42,7 +42,7 @@ REFRESH_TASK = "ingest.tasks.refresh_coverage"
 
 def debounce_s() -> int:
     """Seconds between the first change after a refresh and the refresh (``LICK_COVERAGE_DEBOUNCE``)."""
-    return configured_int("LICK_COVERAGE_DEBOUNCE", 30)
+    return configured_int("LICK_COVERAGE_DEBOUNCE", 60)
 
 
 @dataclass(frozen=True)
