@@ -239,6 +239,7 @@ def test_sky_picture_shows_the_coverage():
 def test_a_proprietary_pointing_is_not_in_the_public_moc(server, proprietary):
     """A proprietary frame moved to an empty corner: no MOC and no picture shows it; once its
     release date has passed (the same row, nothing else changed), the refresh shows it."""
+    coverage.refresh()  # with the world's public file in it, not when the worker gets to it
     ra, dec = next(c for c in EMPTY_CORNERS if cell_of(*c) not in set(served(server).cells.tolist()))
     cell = cell_of(ra, dec)
     secret = proprietary.secret_ids[0]

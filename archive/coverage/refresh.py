@@ -261,6 +261,26 @@ FROM lick.coverage WHERE collection <> '' ORDER BY collection
 """
 
 
+VERSION_SQL = "SELECT digest, refreshed_at FROM lick.coverage WHERE collection = %s"
+
+
+def stored_version(cursor, collection: str = ARCHIVE) -> tuple[str, datetime] | None:
+    """(digest, refreshed_at) of a stored coverage, without reading its MOC; None if none."""
+    cursor.execute(VERSION_SQL, (collection,))
+    row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+TEXT_SQL = "SELECT moc, digest FROM lick.coverage WHERE collection = %s"
+
+
+def stored_text(cursor, collection: str = ARCHIVE) -> tuple[str, str] | None:
+    """(MOC 2.0 ASCII as stored, canonical; digest), without parsing it; None if none."""
+    cursor.execute(TEXT_SQL, (collection,))
+    row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def _coverage(row) -> Coverage:
     collection, instrument, order, moc, public_rows, t_min, t_max, em_min, em_max, digest, refreshed_at = row
     return Coverage(collection, instrument, Moc.from_ascii(moc, order), public_rows, t_min, t_max,

@@ -8,6 +8,10 @@ that last changed it); a conditional request that matches gets a 304. Errors are
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import quote
 
 from django.db import DatabaseError, connection
@@ -17,6 +21,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from archive.coverage import refresh
+from archive.coverage.moc import Moc
 from vo_services.coverage.formats import BY_VALUE, FORMATS
 from vo_services.dali import DaliParameterError, DaliParams
 
@@ -30,10 +35,39 @@ def text_error(message: str, status: int) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def _cacheable(request: HttpRequest, body: bytes, content_type: str, etag: str, stored) -> HttpResponse:
+class _Bodies:
+    """The serialised MOCs last served, per (collection, digest, format), in this process: a
+    whole-archive MOC of 1,000,000 rows takes a second or two to serialise, and changes at most
+    once per refresh. Small and bounded; a new digest simply misses."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self.bodies: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def lookup(self, key: tuple[str, str, str]) -> bytes | None:
+        with self.lock:
+            if key in self.bodies:
+                self.bodies.move_to_end(key)
+            return self.bodies.get(key)
+
+    def keep(self, key: tuple[str, str, str], body: bytes) -> None:
+        with self.lock:
+            self.bodies[key] = body
+            while len(self.bodies) > self.size:
+                self.bodies.popitem(last=False)
+
+
+BODIES = _Bodies()
+
+
+def _cacheable(request: HttpRequest, body: Callable[[], bytes], content_type: str, etag: str,
+               stored: datetime | None) -> HttpResponse:
+    """The response, or a 304 when the client's copy is current (RFC 9110 §13.1.2, §13.1.3);
+    ``body`` is made only when it is sent."""
     modified = int(stored.timestamp()) if stored else None
     unchanged = get_conditional_response(request, etag=etag, last_modified=modified)
-    response = unchanged or HttpResponse(body, content_type=content_type)
+    response = unchanged or HttpResponse(body(), content_type=content_type)
     response["ETag"] = etag
     if modified is not None:
         response["Last-Modified"] = http_date(modified)
@@ -80,18 +114,38 @@ def coverage(request: HttpRequest) -> HttpResponse:
         return text_error(f"unknown FORMAT {format_value!r}; use one of {names}", 400)
     try:
         with connection.cursor() as cursor:
-            found = refresh.stored(cursor, collection)
-            archive = found if collection == refresh.ARCHIVE else refresh.stored(cursor, refresh.ARCHIVE)
+            version = refresh.stored_version(cursor, collection)
+            ready = version if collection == refresh.ARCHIVE else refresh.stored_version(cursor, refresh.ARCHIVE)
     except DatabaseError as exc:
         return _unavailable(exc)
-    if archive is None:
+    if ready is None:
         return _not_ready()
-    if found is None:
+    if version is None:
         # Only collections with public rows are stored: one without any is unknown, like a typo.
         return text_error(f"no public collection {collection!r}", 404)
-    body = served.write(found.moc, collection or "Lick archive")
-    response = _cacheable(request, body, served.content_type, f'"{found.digest[:40]}-{served.name}"',
-                          found.refreshed_at)
+    digest, refreshed_at = version
+
+    def body() -> bytes:
+        key = (collection, digest, served.name)
+        if (kept := BODIES.lookup(key)) is not None:
+            return kept
+        with connection.cursor() as cursor:
+            if served.name == "ascii":  # stored in the canonical ASCII form: served as it is
+                text = refresh.stored_text(cursor, collection)
+                made = (text[0] if text else Moc.empty(refresh.MOC_ORDER).to_ascii()).encode() + b"\n"
+                now = text[1] if text else None
+            else:
+                found = refresh.stored(cursor, collection)
+                moc = found.moc if found else Moc.empty(refresh.MOC_ORDER)  # withdrawn meanwhile
+                made, now = served.write(moc, collection or "Lick archive"), found.digest if found else None
+        if now == digest:  # not refreshed meanwhile
+            BODIES.keep(key, made)
+        return made
+
+    try:
+        response = _cacheable(request, body, served.content_type, f'"{digest[:40]}-{served.name}"', refreshed_at)
+    except DatabaseError as exc:
+        return _unavailable(exc)
     stem = quote(collection.replace("/", "-").replace(" ", "_") or "lick-archive", safe="")
     response["Content-Disposition"] = f'inline; filename="{stem}-moc.{served.suffix}"'
     return response
@@ -111,4 +165,4 @@ def sky_picture(request: HttpRequest) -> HttpResponse:
     if found is None:
         return _not_ready()
     png, digest, refreshed_at = found
-    return _cacheable(request, png, "image/png", f'"{digest[:40]}-png"', refreshed_at)
+    return _cacheable(request, lambda: png, "image/png", f'"{digest[:40]}-png"', refreshed_at)
