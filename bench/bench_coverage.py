@@ -9,6 +9,8 @@ On the benchmark database (bench/common.py: metadata rows, 30% still proprietary
 - its parts: the computation, and the picture;
 - the floor: the same union tree of smocs straight on ``lick.observation`` as the owner, the
   access rule written out as a plain condition (no view, no security barrier);
+- ``/coverage`` on a real gunicorn (one worker): the first request of each format after a
+  refresh (the body is made from the stored MOC, then kept), a repeated one, and the picture;
 - why a tree: the flat ``sum(smoc)`` that copies its running union at every row, against the
   tree, on the first ``--flat-rows`` public rows (the flat sum grows as rows x MOC size).
 
@@ -26,7 +28,7 @@ import time
 os.environ.setdefault("LICK_DB_NAME", "lick_bench")
 
 import bench.common  # noqa: E402,F401  (database name first)
-from bench.common import ensure_database  # noqa: E402
+from bench.common import ensure_database, fetch, server  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -74,6 +76,7 @@ def main() -> None:
     load_before = os.getloadavg()
     (total_rows,), = owner_query("SELECT count(*) FROM lick.observation")
 
+    median = statistics.median
     refreshes, computes, pictures, floors = [], [], [], []
     for _ in range(args.repeat):
         refreshes.append(timed(coverage.refresh))
@@ -82,11 +85,14 @@ def main() -> None:
         whole = next(c for c in found[0][0] if c.collection == coverage.ARCHIVE)
         pictures.append(timed(lambda: render(whole.moc)))
         floors.append(timed(lambda: owner_query(FLOOR_SQL, {"order": coverage.MOC_ORDER})))
+    with server(workers=1) as (base, _):
+        served = {fmt: timed(lambda: fetch(f"{base}/coverage?FORMAT={fmt}")) for fmt in ("fits", "ascii", "json")}
+        kept = median([timed(lambda: fetch(f"{base}/coverage?FORMAT=fits")) for _ in range(20)])
+        picture = median([timed(lambda: fetch(f"{base}/coverage/sky.png")) for _ in range(20)])
     flat = timed(lambda: owner_query(FLAT_SQL, {"rows": args.flat_rows}))
     tree = timed(lambda: owner_query(TREE_SQL, {"rows": args.flat_rows}))
     load_after = os.getloadavg()
 
-    median = statistics.median
     print(f"database {get_settings().db_name}: {total_rows:,} rows, {whole.public_rows:,} public; "
           f"{len(whole.moc.cells):,} order-{coverage.MOC_ORDER} cells "
           f"({100 * whole.moc.sky_fraction:.1f}% of the sky), {len(found[0][0]) - 1} collections")
@@ -95,6 +101,9 @@ def main() -> None:
     print(f"  picture ({len(render(whole.moc)):,} bytes PNG):                    {median(pictures):8.2f} s")
     print(f"floor: the same union tree on lick.observation as owner: {median(floors):8.2f} s  "
           f"-> compute / floor = {median(computes) / median(floors):.2f}x")
+    print("/coverage, first request after a refresh (made, then kept): "
+          + ", ".join(f"{fmt} {1000 * t:.0f} ms" for fmt, t in served.items())
+          + f"; again (kept), median of 20: {1000 * kept:.1f} ms; /coverage/sky.png {1000 * picture:.1f} ms")
     print(f"flat sum(smoc) vs union tree on {args.flat_rows:,} public rows: {flat:.2f} s vs {tree:.2f} s "
           f"-> {flat / tree:.0f}x")
     print(f"load average before {' '.join(f'{x:.2f}' for x in load_before)}, "
