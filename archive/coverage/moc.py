@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -142,7 +143,12 @@ class Moc:
 
     def to_ascii(self) -> str:
         """The canonical ASCII serialisation (MOC 2.0 §4.3, ASCII); an empty ``<depth>/`` at the end
-        when no cell is at the MOC's depth, so that a reader learns it."""
+        when no cell is at the MOC's depth, so that a reader learns it. Made once per MOC (a
+        refresh needs it for the digest and for storing; 0.3 s for a whole-sky order-8 MOC)."""
+        return self._ascii
+
+    @cached_property
+    def _ascii(self) -> str:
         words = []
         for order, cells in self.canonical():
             if not len(cells):
