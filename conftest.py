@@ -20,6 +20,7 @@ _SESSION = uuid.uuid4().hex[:8]
 os.environ["LICK_DB_NAME"] = f"lick_test_{_SESSION}"
 os.environ["LICK_CELERY_QUEUE"] = f"lick_test_{_SESSION}"
 os.environ["LICK_JOB_STUCK_AFTER"] = "4"  # notice killed workers within seconds in the tests
+os.environ["LICK_COVERAGE_DEBOUNCE"] = "1"  # the coverage refresh follows an ingest within a second
 os.environ.setdefault("LICK_RATE_LIMIT", "0")  # every test comes from 127.0.0.1; tests/test_limits.py sets its own
 os.environ["LICK_ARCHIVE_ROOT"] = _ARCHIVE_ROOT = tempfile.mkdtemp(prefix=f"lick_archive_{_SESSION}_")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
@@ -151,6 +152,9 @@ def demo_archive(archive_db, archive_root):
         import_schedule(conn, read_schedule(summary.schedule_csv))
     report = bulk_ingest([str(archive_root / "demo")], progress=False)
     assert not report.failed, report.failed[:5]
+    from archive.coverage.refresh import refresh
+
+    refresh()  # the sky coverage now, not when a worker gets to the refresh the ingest requested
     return summary
 
 

@@ -241,3 +241,31 @@ holdings = Table(
     Column("files", BigInteger, nullable=False),
     Column("bytes", BigInteger, nullable=False),
 )
+
+# The MOC coverage of the public rows (archive.coverage), per ObsCore collection and for the whole
+# archive (collection ''), as the refresh task last computed it through ivoa.obscore as an
+# anonymous caller; the whole archive's row carries the sky picture. Written by the ingest role.
+coverage = Table(
+    "coverage",
+    metadata,
+    Column("collection", Text, primary_key=True, comment="obs_collection; '' for the whole public archive"),
+    Column("instrument", Text, comment="instrument_name of the collection's rows"),
+    Column("moc_order", SmallInteger, nullable=False),
+    Column("moc", Text, nullable=False, comment="MOC 2.0 ASCII, canonical"),
+    Column("public_rows", BigInteger, nullable=False),
+    Column("t_min", Double), Column("t_max", Double), Column("em_min", Double), Column("em_max", Double),
+    Column("sky_png", LargeBinary, comment="the all-sky picture of the MOC (whole archive only)"),
+    Column("digest", Text, nullable=False, comment="SHA-256 of what the row serves: the HTTP ETag"),
+    Column("refreshed_at", DateTime(timezone=True), nullable=False),
+)
+
+# When the coverage must be computed again (one row): ``dirty_since`` is set by the first change
+# after a refresh, which alone sends the refresh task (later changes find it set: the debounce).
+coverage_refresh = Table(
+    "coverage_refresh",
+    metadata,
+    Column("id", Boolean, primary_key=True, server_default=text("true")),
+    Column("dirty_since", DateTime(timezone=True), comment="first change not yet in lick.coverage"),
+    Column("refreshed_at", DateTime(timezone=True), comment="start of the last refresh's snapshot"),
+    CheckConstraint("id", name="coverage_refresh_one_row"),
+)

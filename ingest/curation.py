@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 
+from archive.coverage.refresh import request_refresh
 from archive.db import engine
 from ingest.pipeline import redecide
 from ingest.store import ADMIN_REASON, set_release_override
@@ -38,4 +39,6 @@ def curator_changed(obs_ids: Iterable[str], *, release_override: datetime | None
     with engine("ingest").begin() as conn:
         if release_override is not KEEP:
             set_release_override(conn, ids, release_override)
-        return redecide(conn, obs_ids=ids)
+        decided = redecide(conn, obs_ids=ids)
+    request_refresh()  # a release date may have moved: the public coverage with it
+    return decided

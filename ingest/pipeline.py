@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from archive.config import get_settings
+from archive.coverage.refresh import request_refresh
 from archive.db import engine
 from ingest.access import AccessPolicy, AccessRules
 from ingest.fitsread import UnreadableFile
@@ -168,6 +169,8 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
         clear_failures(conn, [item.meta.file_path for item in items] + gone)
     if previews:
         queue_previews([item.meta.obs_id for item in items])
+    if items or report.withdrawn:
+        request_refresh()  # debounced: one refresh per burst of batches, after they committed
     return report
 
 
@@ -201,7 +204,10 @@ def reapply_access(*, night=None, telescope: str | None = None, obs_ids: Iterabl
                    root: Path | None = None) -> int:
     """Decide access again from the stored rows (after a schedule change): no file is read."""
     with engine("ingest").begin() as conn:
-        return redecide(conn, night=night, telescope=telescope, obs_ids=obs_ids, root=root)
+        decided = redecide(conn, night=night, telescope=telescope, obs_ids=obs_ids, root=root)
+    if decided:
+        request_refresh()  # release dates may have moved: the public coverage with them
+    return decided
 
 
 def redecide(conn: Connection, *, night=None, telescope: str | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from archive.config import get_settings
+from archive.coverage import refresh as coverage
 from archive.db import engine
 from archive.broker import app
 from ingest import notifications
@@ -74,3 +75,17 @@ def make_previews(obs_ids: list[str]) -> str:
         except (NoPreview, OSError):
             skipped += 1
     return f"{made} preview(s) made, {skipped} skipped"
+
+
+@app.task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, retry_backoff_max=60,
+          max_retries=10)
+def refresh_coverage() -> str:
+    """Compute the public MOC coverage and the sky picture again (archive.coverage.refresh),
+    sent once per burst of changes by :func:`archive.coverage.refresh.request_refresh`."""
+    return coverage.refresh().summary()
+
+
+@app.task
+def sweep_coverage() -> str:
+    """Beat: refresh when rows became public by their release date or a refresh is overdue."""
+    return coverage.sweep()

@@ -262,6 +262,14 @@ def _registry_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="only check, print no records")
 
 
+@command("coverage", "compute the sky coverage (MOCs, sky picture) of the public rows now")
+def coverage(args: argparse.Namespace) -> int:
+    from archive.coverage.refresh import refresh
+
+    print(refresh().summary())
+    return 0
+
+
 @command("registry", "print the publishing registry's VOResource records and check them "
          "(IVOA schemas, Registry of Registries rules)", _registry_args)
 def registry(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ app.conf.update(
         "requeue-lost-jobs": {"task": "vo_services.tap.tasks.requeue_lost_jobs", "schedule": RESEND_EVERY_S},
         "destroy-expired-jobs": {"task": "vo_services.tap.tasks.destroy_expired_jobs", "schedule": 300.0},
         "tidy-bundles": {"task": "vo_services.datalink.tasks.tidy_bundles", "schedule": 60.0},
+        "sweep-coverage": {"task": "ingest.tasks.sweep_coverage", "schedule": 60.0},
     },
 )
 

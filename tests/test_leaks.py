@@ -264,6 +264,20 @@ def test_sia_by_proprietary_id(client, world):
         assert len(root.findall(f".//{VOT}TR")) == (3 if who == "alice" else 0), who
 
 
+def test_the_coverage_is_the_public_one_whoever_asks(client, world):
+    """The MOC and the sky picture are the anonymous caller's, for alice too: no caller reaches a
+    coverage shaped by proprietary rows (tests/test_coverage.py moves one to an empty corner of
+    the sky and checks that no MOC shows it until it is released)."""
+    from archive.coverage.refresh import refresh
+
+    refresh()
+    for path in ("/coverage?FORMAT=ascii", "/coverage?FORMAT=json&collection=Lick/Kast Red", "/coverage/sky.png"):
+        answers = {who: client.get(path, **world.headers(who)) for who in (*OUTSIDERS, "alice")}
+        assert {r.status_code for r in answers.values()} == {200}, path
+        assert len({r.content for r in answers.values()}) == 1, path
+        assert not leaked(answers["alice"].content)
+
+
 def _links(client, world, who, did):
     response = client.get("/datalink/links", {"ID": did}, **world.headers(who))
     root = ET.fromstring(b"".join(response.streaming_content))

@@ -13,11 +13,20 @@ import pytest
 import requests
 from lxml import etree
 
+from archive.coverage.moc import Moc
+from archive.coverage.refresh import refresh
 from tests.test_oai import OAI, RI, XSI_TYPE, oai
 from vo_services.registry.checks import record_problems, registry_problems
 from vo_services.registry.validation import xsd_dir
 
 HC = 6.62607015e-34 * 299_792_458.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def current_coverage(demo_archive):
+    """The records' coverage is the stored one: computed now, after whatever earlier modules did
+    to the rows with plain SQL (which requests no refresh)."""
+    refresh()
 
 
 def test_the_schemas_are_beside_the_clone():
@@ -148,9 +157,10 @@ def _public_summary(owner_conn) -> dict[str, tuple]:
     """Each collection over its released rows, computed here straight from lick.observation."""
     with owner_conn.cursor() as cur:
         cur.execute("SELECT set_smoc_output_type(0)")
+        # The stored order-8 MOC, degraded to order 6 (VODataService 1.2 §3.5.1: order >= 6).
         cur.execute("""
             SELECT 'Lick/' || instrument,
-                   sum(CASE WHEN s_region IS NOT NULL THEN smoc(6, s_region) ELSE smoc(6, pos) END)::text,
+                   smoc_degrade(6, sum(CASE WHEN s_region IS NOT NULL THEN smoc(8, s_region) ELSE smoc(8, pos) END))::text,
                    min(t_min), max(t_max), min(em_min), max(em_max)
             FROM lick.observation WHERE obs_release_date <= now() GROUP BY 1""")
         return {row[0]: row[1:] for row in cur.fetchall()}
@@ -187,6 +197,23 @@ def test_collections_cover_their_public_rows_only(live_archive, owner_conn):
             assert cur.fetchone()[0] is True
 
 
+def test_collections_name_their_precise_moc_as_footprint(live_archive):
+    """vs:coverage: spatial is an ASCII MOC of order >= 6 (VODataService 1.2 §3.5.1), footprint the
+    URL of the precise MOC (ivo-id of the MOC standard), whose cells, degraded, are spatial's."""
+    import requests
+
+    for resource in by_type(harvest(live_archive), "vs:CatalogResource"):
+        spatial = Moc.from_ascii(resource.findtext("coverage/spatial"))
+        assert spatial.order >= 6 and len(spatial.cells)
+        footprint = resource.find("coverage/footprint")
+        assert footprint.get("ivo-id") == "ivo://ivoa.net/std/moc"
+        assert footprint.text.startswith(f"{live_archive}/coverage?collection=Lick%2F")
+        precise = requests.get(footprint.text, params={"FORMAT": "ascii"}, timeout=30)
+        assert precise.status_code == 200
+        precise_moc = Moc.from_ascii(precise.text)
+        assert precise_moc.order == 8 and precise_moc.degrade(spatial.order) == spatial
+
+
 def test_a_proprietary_pointing_stays_out_of_the_coverage(live_archive, owner_conn):
     """A proprietary observation moved to an empty corner of the sky: its cell is not in any
     collection's MOC (and the collection's record does not change at all)."""
@@ -201,6 +228,7 @@ def test_a_proprietary_pointing_stays_out_of_the_coverage(live_archive, owner_co
         cur.execute("UPDATE lick.observation SET s_region = %s::spoly WHERE obs_id = %s", [corner, obs_id])
     owner_conn.commit()
     try:
+        refresh()
         after = {r.findtext("identifier"): r for r in by_type(harvest(live_archive), "vs:CatalogResource")}
         with owner_conn.cursor() as cur:
             for resource in after.values():
@@ -211,6 +239,7 @@ def test_a_proprietary_pointing_stays_out_of_the_coverage(live_archive, owner_co
         with owner_conn.cursor() as cur:
             cur.execute("UPDATE lick.observation SET s_region = %s::spoly WHERE obs_id = %s", [region, obs_id])
         owner_conn.commit()
+        refresh()
 
 
 def test_an_emptied_collection_is_served_as_deleted(live_archive, owner_conn):
@@ -225,6 +254,7 @@ def test_an_emptied_collection_is_served_as_deleted(live_archive, owner_conn):
                     "WHERE instrument = %s AND obs_release_date <= now()", [instrument])
     owner_conn.commit()
     try:
+        refresh()
         gone = oai(live_archive, verb="GetRecord", identifier=identifier, metadataPrefix="ivo_vor")
         header = gone.find(f".//{OAI}header")
         assert header.get("status") == "deleted" and header.findtext(f"{OAI}datestamp")
@@ -238,6 +268,7 @@ def test_an_emptied_collection_is_served_as_deleted(live_archive, owner_conn):
             cur.execute("UPDATE lick.observation SET obs_release_date = obs_release_date - interval '500 years' "
                         "WHERE instrument = %s AND obs_release_date > now() + interval '400 years'", [instrument])
         owner_conn.commit()
+        refresh()
     back = harvest(live_archive)[identifier]
     assert back.get("created") == victim.get("created") and back.get("updated") >= victim.get("updated")
 

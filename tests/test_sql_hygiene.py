@@ -50,6 +50,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "table and column names from the migration's own constant list",
     ("archive/migrations/versions/0004_admin_curation.py", "downgrade"):
         "table and column names from the migration's own constant list",
+    ("archive/migrations/versions/0012_coverage.py", "upgrade"):
+        "the ingest role's name from the operator's configuration (archive.config), quoted, run by the operator",
     ("archive/migrations/versions/0006_signed_principals.py", "upgrade"):
         "the operator's query and ingest role names, from settings, as quoted identifiers",
     ("archive/migrations/versions/0007_filter_indexes.py", "upgrade"):

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from vo_services import views
+from vo_services.coverage import views as coverage_views
 from vo_services.datalink import bundle_views, views as datalink_views
 from vo_services.registry import views as registry_views
 from vo_services.scs import views as scs_views
@@ -25,6 +26,8 @@ urlpatterns = [
     path("soda/sync", soda_views.sync),
     path("soda/capabilities", soda_views.capabilities),
     path("soda/availability", soda_views.availability),
+    path("coverage", coverage_views.coverage),
+    path("coverage/sky.png", coverage_views.sky_picture),
     path("datalink/links", datalink_views.links),
     path("datalink/download/<path:obs_id>", datalink_views.download),
     path("datalink/header/<path:obs_id>", datalink_views.header),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -42,6 +42,7 @@ MOC_ORDER = 6
 #: Planck constant times the speed of light, J m: VODataService 1.2 §3.5.3 gives spectral
 #: coverage as photon energies in Joules.
 HC = 6.62607015e-34 * 299_792_458.0
+MOC_STANDARD = "ivo://ivoa.net/std/moc"  # VODataService 1.2 §3.5.1, footprint
 TAP_AUX = "ivo://ivoa.net/std/TAP#aux"  # Discovering Data Collections (IVOA Note 2019) §3
 
 
@@ -246,39 +247,25 @@ def collection(ids: Identifiers, settings: Settings, found: Collection) -> Recor
         _sub(coverage, "temporal", f"{found.t_min!r} {found.t_max!r}")
     if found.em_min and found.em_max:
         _sub(coverage, "spectral", f"{HC / found.em_max!r} {HC / found.em_min!r}")
+    # VODataService 1.2 §3.5.1: the precise MOC, at the stored order, where spatial has order 6.
+    _sub(coverage, "footprint", f"{settings.public_url}/coverage?collection={quote(found.name, safe='')}",
+         ivo_id=MOC_STANDARD)
     _tableset(root, ("ivoa",), ("ivoa.obscore",))
     return Record(identifier, "vs:CatalogResource", root.findtext("title"), root)
 
 
-# The anonymous caller's view of ObsCore (the access rule of archive.visibility, applied by the
-# view itself): a collection has a record while it has public rows. The MOC is the union of the
-# rows' footprints (their point where a row has none), at MOC_ORDER.
-COLLECTIONS_SQL = """
-SELECT obs_collection, min(instrument_name),
-       sum(CASE WHEN s_region IS NOT NULL THEN smoc(%(order)s, s_region) ELSE smoc(%(order)s, pos) END)::text,
-       min(t_min), max(t_max), min(em_min), max(em_max)
-FROM ivoa.obscore
-WHERE obs_collection IS NOT NULL AND (s_region IS NOT NULL OR pos IS NOT NULL)
-GROUP BY obs_collection ORDER BY obs_collection
-"""
-
-
 def public_collections() -> list[Collection]:
-    from django.db import connection, transaction
+    """The collections with public rows and their coverage, as the refresh task last stored them
+    (archive.coverage.refresh: computed through ivoa.obscore as an anonymous caller, so only
+    public rows shape it), the MOC degraded from its stored order to :data:`MOC_ORDER`."""
+    from django.db import connection
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lick.principals', '', true), set_smoc_output_type(0)")
-        cursor.execute(COLLECTIONS_SQL, {"order": MOC_ORDER})
-        rows = cursor.fetchall()
-    return [Collection(name, instrument, _moc_text(moc), t_min, t_max, em_min, em_max)
-            for name, instrument, moc, t_min, t_max, em_min, em_max in rows]
+    from archive.coverage.refresh import stored_collections
 
-
-def _moc_text(moc: str) -> str:
-    """MOC 2.0 §4.3.2 ASCII; an empty trailing ``<order>/`` declares the MOC's depth when its
-    finest cells happen to be coarser."""
-    text = " ".join(moc.split())
-    return text if f" {MOC_ORDER}/" in f" {text}" else f"{text} {MOC_ORDER}/".strip()
+    with connection.cursor() as cursor:
+        found = stored_collections(cursor)
+    return [Collection(c.collection, c.instrument or c.collection, c.moc.degrade(MOC_ORDER).to_ascii(),
+                       c.t_min, c.t_max, c.em_min, c.em_max) for c in found]
 
 
 def current_records(settings: Settings) -> list[Record]:

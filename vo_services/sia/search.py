@@ -162,7 +162,7 @@ def _equal(column: str) -> Callable[[str, str], sql.Composable]:
 def _id(text: str, name: str) -> sql.Composable:
     """SIA 2.0 §2.1.9 and ObsCore §2.5: IVOA identifiers compare case-insensitively. Equality in
     the case-insensitive collation lick.ci is leakproof, so its index serves it through the
-    view (archive/migrations/versions/0010_did_case_insensitive.py); lower() would not be."""
+    view (archive/migrations/versions/0011_did_case_insensitive.py); lower() would not be."""
     return sql.SQL("{} = {} COLLATE lick.ci").format(_column("obs_publisher_did"), sql.Literal(text))
 
 
