@@ -25,7 +25,7 @@ urlpatterns = [
     path("oai", registry_views.oai),
     path("soda/sync", soda_views.sync),
     path("soda/capabilities", soda_views.capabilities),
-    path("soda/availability", soda_views.availability),
+    path("soda/availability", views.availability),
     path("coverage", coverage_views.coverage),
     path("coverage/sky.png", coverage_views.sky_picture),
     path("datalink/links", datalink_views.links),

@@ -118,10 +118,3 @@ def capabilities(request: HttpRequest) -> HttpResponse:
     from vo_services.soda.capabilities import capabilities_xml
 
     return HttpResponse(capabilities_xml(f"{get_settings().public_url}/soda"), content_type="text/xml")
-
-
-@allow_methods("GET")
-def availability(request: HttpRequest) -> HttpResponse:
-    from vo_services.vosi import availability_xml
-
-    return HttpResponse(availability_xml(), content_type="text/xml")
