@@ -1,0 +1,174 @@
+"""The search page, its target-name suggestions, and the page of one observation.
+
+Every query here is ADQL run as the caller through :mod:`vo_services.portal.runner` (the TAP
+translator and the result engine's cursor): the published views' access rule decides what anyone
+sees, on these pages as in TAP.
+"""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.views.decorators.http import require_GET
+
+from archive.config import get_settings
+from vo_services.datalink.links import links_for
+from vo_services.identity import principals_for
+from vo_services.portal import basket, search, targets
+from vo_services.portal.adql_text import UnsafeText, check_text, string
+from vo_services.portal.runner import SearchFailed, run_adql
+from vo_services.portal.views import not_found
+
+PAGING = ("after", "before")
+
+
+def caller_programs(request: HttpRequest) -> tuple[str, ...] | None:
+    """The caller's programs, or None when nobody is logged in."""
+    if not request.user.is_authenticated:
+        return None
+    return tuple(p.split(":", 1)[1] for p in principals_for(request) if p.startswith("program:"))
+
+
+def _query(params: QueryDict, **changes) -> str:
+    """The query string with ``changes`` (None removes a parameter)."""
+    copy = params.copy()
+    for name, value in changes.items():
+        copy.pop(name, None)
+        if value is not None:
+            copy[name] = value
+    return copy.urlencode()
+
+
+def _search_query(params: QueryDict) -> str:
+    """The search itself, without its page: what "all results" and sorting start from."""
+    return _query(params, **{name: None for name in PAGING})
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    """GET form, results below it; every search is a URL, so links, bookmarks and the back
+    button work without JavaScript."""
+    params = request.GET
+    principals = principals_for(request)
+    criteria, form = search.read_form(params, caller_programs(request))
+    context = {"form": form, "criteria": criteria, "values": params, "searched": False,
+               "sorts": search.SORTS, "telescopes": search.TELESCOPES, "instruments": search.INSTRUMENTS,
+               "frame_types": search.FRAME_TYPES, "access_choices": search.ACCESS,
+               "max_radius": search.MAX_RADIUS_ARCMIN, "default_radius": search.DEFAULT_RADIUS_ARCMIN,
+               "logged_in": request.user.is_authenticated, "prefix": get_script_prefix(),
+               "chosen_frames": set(params.getlist("frame"))}
+    if criteria.target and "target" not in form.errors:
+        try:
+            criteria.names = targets.matching(criteria.target, principals)
+        except SearchFailed as exc:
+            form.errors["target"] = f"The name could not be looked up: {exc}"
+        else:
+            if not criteria.names:
+                near = targets.suggestions(criteria.target[:3], principals)[:5]
+                form.errors["target"] = (f"No observation you may see has the target “{criteria.target}”"
+                                         + (f"; names in the archive include {', '.join(near)}" if near else ""))
+    if search.has_criteria(params) and not form.errors:
+        context.update(_results(request, criteria, principals))
+    status = 400 if form.errors else 200
+    return render(request, "portal/search.html", context, status=status)
+
+
+def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dict:
+    params = request.GET
+    page_adql = criteria.adql()
+    try:
+        result = run_adql(page_adql, principals, search.PAGE_ROWS + 1)
+        count_cap = basket.capacity() + 1
+        counted = run_adql(criteria.count_adql(count_cap), principals, 1).rows[0]["n"]
+    except SearchFailed as exc:
+        return {"searched": True, "failure": str(exc), "adql": page_adql}
+    rows = result.rows
+    backward = bool(criteria.page and criteria.page.backward)
+    more = len(rows) > search.PAGE_ROWS
+    rows = rows[:search.PAGE_ROWS]
+    if backward:
+        rows.reverse()
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = criteria.page is not None, more
+    for row in rows:
+        row["proprietary"] = search.is_proprietary(row["obs_release_date"])
+    base = _search_query(params)
+    links = {}
+    if rows and has_next:
+        links["next"] = _query(params, before=None, after=criteria.key_of(rows[-1]).encode())
+    if rows and has_previous:
+        links["previous"] = _query(params, after=None, before=criteria.key_of(rows[0], True).encode())
+    export = criteria.export_adql()
+    tap = f"{get_script_prefix()}tap/sync?"
+    return {
+        "searched": True, "rows": rows, "adql": page_adql, "export_adql": export,
+        "count": counted, "count_capped": counted >= count_cap, "capacity": basket.capacity(),
+        "page_links": links, "search_query": base,
+        "sort_links": _sort_links(params, criteria),
+        "exports": [(label, tap + _export_query(export, fmt))
+                    for label, fmt in (("VOTable", "votable"), ("CSV", "csv"))],
+    }
+
+
+def _export_query(adql: str, fmt: str) -> str:
+    query = QueryDict(mutable=True)
+    query.update({"REQUEST": "doQuery", "LANG": "ADQL", "FORMAT": fmt, "QUERY": adql})
+    return query.urlencode()
+
+
+def _sort_links(params: QueryDict, criteria: search.Criteria) -> list[dict]:
+    """A header per sortable column: a link that sorts by it (the other way if it is the sort
+    already), and its aria-sort state."""
+    headers = []
+    for name, key in search.SORTS.items():
+        current = criteria.sort == name
+        descending = not criteria.descending if current else name in ("time", "night", "release")
+        headers.append({
+            "name": name, "label": key.label,
+            "aria": ("descending" if criteria.descending else "ascending") if current else None,
+            "href": "?" + _query(params, after=None, before=None, sort=name, dir="desc" if descending else "asc"),
+        })
+    return headers
+
+
+@require_GET
+def target_names(request: HttpRequest) -> JsonResponse:
+    """Suggestions for the target field (<datalist>): names the caller may see that begin like
+    ``q``, case- and space-insensitively."""
+    typed = (request.GET.get("q") or "")[:search.MAX_TEXT]
+    try:
+        names = targets.suggestions(check_text(typed), principals_for(request))
+    except UnsafeText:
+        names = []
+    response = JsonResponse({"names": names})
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@require_GET
+def observation_page(request: HttpRequest, obs_id: str) -> HttpResponse:
+    """Everything about one observation the caller may see. One the caller may not see is the
+    same 404 as one that does not exist, so the page tells nothing about hidden data."""
+    principals = principals_for(request)
+    try:
+        condition = f"obs_id = {string(obs_id)}"
+        found = run_adql(f"SELECT * FROM lick.observations WHERE {condition}", principals, 1).rows
+        core = run_adql(f"SELECT * FROM ivoa.obscore WHERE {condition}", principals, 1).rows if found else []
+    except (UnsafeText, SearchFailed):
+        found = []
+    if not found:
+        return not_found(request)
+    row = found[0]
+    header = row.pop("header", None) or ""
+    links = links_for([row["obs_publisher_did"]], principals)
+    download = get_settings().public_url + "/datalink/download/"
+    related = [{"obs_id": link.access_url[len(download):], "semantics": link.semantics,
+                "description": link.description, "size": link.content_length}
+               for link in links if link.semantics in ("#calibration", "#auxiliary")
+               and link.access_url and link.access_url.startswith(download)]
+    return render(request, "portal/observation.html", {
+        "obs": row, "obscore": core[0] if core else {}, "header": header, "related": related,
+        "prefix": get_script_prefix(), "in_basket": row["obs_id"] in basket.items(request.session),
+        "proprietary": search.is_proprietary(row.get("obs_release_date")),
+    })
