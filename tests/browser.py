@@ -52,7 +52,7 @@ def page(browser) -> Iterator[object]:
 
 def log_in(page, base: str, username: str, password: str) -> None:
     """Log in through the account page's form, as a person does."""
-    page.goto(f"{base}/auth/account")
+    page.goto(f"{base}/auth/")  # the account page (vo_services/accounts/urls.py)
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

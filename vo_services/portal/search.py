@@ -20,7 +20,7 @@ from vo_services.portal import adql_text
 from vo_services.portal.adql_text import UnsafeText
 
 PAGE_ROWS = 50
-MAX_RADIUS_ARCMIN = 600.0  # 10 degrees: wider searches are ADQL's job, not a form's
+MAX_RADIUS_ARCMIN = 1800.0  # 30 degrees: wider searches are ADQL's job, not a form's
 DEFAULT_RADIUS_ARCMIN = 10.0
 MAX_TEXT = 200  # characters in a text field
 MAX_EXPOSURE_S = 1e6

@@ -41,7 +41,7 @@ def _query(params: QueryDict, **changes) -> str:
 
 def _search_query(params: QueryDict) -> str:
     """The search itself, without its page: what "all results" and sorting start from."""
-    return _query(params, **{name: None for name in PAGING})
+    return _query(params, **{name: None for name in (*PAGING, "n")})
 
 
 @require_GET
@@ -76,13 +76,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
 def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dict:
     params = request.GET
     page_adql = criteria.adql()
+    count_cap = basket.capacity() + 1
     try:
         result = run_adql(page_adql, principals, search.PAGE_ROWS + 1)
-        count_cap = basket.capacity() + 1
-        counted = run_adql(criteria.count_adql(count_cap), principals, 1).rows[0]["n"]
+        rows = result.rows
+        counted = _count(params, criteria, rows, principals, count_cap)
     except SearchFailed as exc:
         return {"searched": True, "failure": str(exc), "adql": page_adql}
-    rows = result.rows
     backward = bool(criteria.page and criteria.page.backward)
     more = len(rows) > search.PAGE_ROWS
     rows = rows[:search.PAGE_ROWS]
@@ -96,9 +96,10 @@ def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dic
     base = _search_query(params)
     links = {}
     if rows and has_next:
-        links["next"] = _query(params, before=None, after=criteria.key_of(rows[-1]).encode())
+        links["next"] = _query(params, before=None, after=criteria.key_of(rows[-1]).encode(), n=str(counted))
     if rows and has_previous:
-        links["previous"] = _query(params, after=None, before=criteria.key_of(rows[0], True).encode())
+        links["previous"] = _query(params, after=None, before=criteria.key_of(rows[0], True).encode(),
+                                   n=str(counted))
     export = criteria.export_adql()
     tap = f"{get_script_prefix()}tap/sync?"
     return {
@@ -109,6 +110,19 @@ def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dic
         "exports": [(label, tap + _export_query(export, fmt))
                     for label, fmt in (("VOTable", "votable"), ("CSV", "csv"))],
     }
+
+
+def _count(params: QueryDict, criteria: search.Criteria, rows: list, principals, cap: int) -> int:
+    """How many results (up to ``cap``): counted on the first page, unless the page holds them
+    all, and carried by the page links after it (``n``), so that paging costs no count. A
+    tampered ``n`` changes only the number shown: "add all" runs the search itself."""
+    if criteria.page is not None:
+        carried = params.get("n", "")
+        if carried.isdigit() and int(carried) <= cap:
+            return int(carried)
+    elif len(rows) <= search.PAGE_ROWS:
+        return len(rows)
+    return run_adql(criteria.count_adql(cap), principals, 1).rows[0]["n"]
 
 
 def _export_query(adql: str, fmt: str) -> str:
@@ -127,7 +141,7 @@ def _sort_links(params: QueryDict, criteria: search.Criteria) -> list[dict]:
         headers.append({
             "name": name, "label": key.label,
             "aria": ("descending" if criteria.descending else "ascending") if current else None,
-            "href": "?" + _query(params, after=None, before=None, sort=name, dir="desc" if descending else "asc"),
+            "href": "?" + _query(params, after=None, before=None, n=None, sort=name, dir="desc" if descending else "asc"),
         })
     return headers
 
