@@ -137,6 +137,10 @@ Index("observation_target", func.lower(observation.c.target_name))  # direct SQL
 # collation clause rides in postgresql_ops, so that Alembic reflects and compares a column index.
 Index("observation_target_name_prefix", observation.c.target_name,
       postgresql_ops={"target_name": 'COLLATE "C"'}, postgresql_include=["target_name", *_RULE_COLUMNS])
+# The portal's usual search, a cone with an instrument and a range of nights, tested inside one
+# index (btree_gist for the text and the timestamp; migration 0010).
+Index("observation_cone_instrument_night", observation.c.pos, observation.c.instrument,
+      cast(observation.c.observing_night, DateTime(timezone=False)), postgresql_using="gist")
 Index("observation_frame_type", observation.c.frame_type)
 Index("observation_release", observation.c.obs_release_date)
 

@@ -6,6 +6,8 @@ sees, on these pages as in TAP.
 """
 from __future__ import annotations
 
+import urllib.parse
+
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import get_script_prefix
@@ -92,7 +94,7 @@ def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dic
     else:
         has_previous, has_next = criteria.page is not None, more
     for row in rows:
-        row["proprietary"] = search.is_proprietary(row["obs_release_date"])
+        row["show"] = _shown(row)
     base = _search_query(params)
     links = {}
     if rows and has_next:
@@ -109,6 +111,22 @@ def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dic
         "sort_links": _sort_links(params, criteria),
         "exports": [(label, tap + _export_query(export, fmt))
                     for label, fmt in (("VOTable", "votable"), ("CSV", "csv"))],
+    }
+
+
+def _shown(row: dict) -> dict:
+    """A result row's cells as text, made here rather than by template filters (Django's date
+    and number filters cost more than the query on a page of 50 rows)."""
+    night, moment, release = row["observing_night"], row["date_obs"], row["obs_release_date"]
+    ra, dec, exposure = row["s_ra"], row["s_dec"], row["exptime"]
+    return {
+        "path": urllib.parse.quote(row["obs_id"], safe="/"),
+        "night": night.strftime("%Y-%m-%d") if night else "",
+        "time": moment.strftime("%H:%M:%S") if moment else "",
+        "ra": "" if ra is None else f"{ra:.5f}", "dec": "" if dec is None else f"{dec:+.5f}",
+        "exposure": "" if exposure is None else f"{exposure:g}",
+        "release": release.strftime("%Y-%m-%d") if release else "not set",
+        "proprietary": search.is_proprietary(release),
     }
 
 
