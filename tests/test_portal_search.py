@@ -427,3 +427,19 @@ def test_browser_target_suggestions_and_phone_size(page, base, world):
         page.keyboard.press("Enter")
     page.locator("#results").wait_for()
     assert _row_ids(page) == [world.public_id]
+
+
+# --- ADQL literals (no database) --------------------------------------------------------------------
+
+def test_adql_literals():
+    from vo_services.portal import adql_text
+
+    assert adql_text.string("O'Brien -- /* x */") == "'O''Brien -- /* x */'"
+    assert adql_text.string("ñgc’") == "'ñgc’'"
+    for bad in ("a\x00b", "a\nb", "a\x1bb", "\ud800"):
+        with pytest.raises(adql_text.UnsafeText):
+            adql_text.string(bad)
+    assert adql_text.number(1e-7) == "0.0000001" and adql_text.number(-3.5) == "-3.5"
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ValueError):
+            adql_text.number(bad)

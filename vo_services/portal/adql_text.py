@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 
 class UnsafeText(ValueError):
@@ -46,5 +46,7 @@ def timestamp(value: date | datetime) -> str:
     """A timestamp as an ISO 8601 string literal, which the translator compares with TIMESTAMP
     columns (DALI 1.1 §3.3.3 form, without a zone: the archive's times are UTC)."""
     if isinstance(value, datetime):
-        return string(value.replace(tzinfo=None).isoformat())
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return string(value.isoformat())
     return string(value.isoformat())

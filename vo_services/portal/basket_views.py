@@ -17,7 +17,7 @@ from vo_services.datalink import bundle_jobs
 from vo_services.datalink.bundles import FORMATS, BundleError, bundle_format
 from vo_services.datalink.models import Bundle, Phase
 from vo_services.identity import caller_name, principals_for
-from vo_services.portal import basket, search
+from vo_services.portal import basket, search, targets
 from vo_services.portal.runner import SearchFailed, run_adql
 from vo_services.portal.search_views import caller_programs
 from vo_services.portal.views import not_found
@@ -57,13 +57,12 @@ def basket_add(request: HttpRequest) -> HttpResponse:
         if form.errors or not search.has_criteria(QueryDict(request.POST.get("q", ""))):
             messages.error(request, "That search has problems; run it again from the search page.")
             return _back(request)
-        if criteria.target:
-            from vo_services.portal import targets
-
-            criteria.names = targets.matching(criteria.target, principals) or ("",)
         room = basket.capacity() + 1
         try:
-            ids = [r["obs_id"] for r in run_adql(criteria.ids_adql(room), principals, room).rows]
+            if criteria.target:
+                criteria.names = targets.matching(criteria.target, principals)
+            ids = ([r["obs_id"] for r in run_adql(criteria.ids_adql(room), principals, room).rows]
+                   if criteria.names or not criteria.target else [])
         except SearchFailed as exc:
             messages.error(request, f"The search could not run: {exc}")
             return _back(request)
