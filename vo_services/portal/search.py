@@ -305,17 +305,19 @@ def _position(form: Form) -> tuple[float, float] | None:
     value = form.text("coords")
     if not value:
         return None
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
     text = value.replace(",", " ")
     parts = text.split()
     try:
         if len(parts) == 2 and all(_is_number(p) for p in parts):
-            coord = SkyCoord(float(parts[0]), float(parts[1]), unit=(u.deg, u.deg), frame="icrs")
+            ra, dec = float(parts[0]), float(parts[1])  # degrees: no need of astropy's parser
+            if not -90 <= dec <= 90:
+                raise ValueError("declination out of range")
         else:
+            from astropy import units as u
+            from astropy.coordinates import SkyCoord
+
             coord = SkyCoord(text, unit=(u.hourangle, u.deg), frame="icrs")
-        ra, dec = float(coord.ra.deg), float(coord.dec.deg)
+            ra, dec = float(coord.ra.deg), float(coord.dec.deg)
     except Exception:  # noqa: BLE001  (astropy raises many kinds for text it cannot read)
         form.errors["coords"] = (f"“{value}” is not a position; give RA and Dec in degrees "
                                  "(150.1 -20.5) or sexagesimal (10:00:24 +02:12:00)")

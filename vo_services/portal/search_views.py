@@ -6,6 +6,7 @@ sees, on these pages as in TAP.
 """
 from __future__ import annotations
 
+import threading
 import urllib.parse
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -79,12 +80,16 @@ def _results(request: HttpRequest, criteria: search.Criteria, principals) -> dic
     params = request.GET
     page_adql = criteria.adql()
     count_cap = basket.capacity() + 1
+    # The first page's count runs beside its rows, on a connection of its own.
+    counting = _Background(run_adql, criteria.count_adql(count_cap), principals, 1) if criteria.page is None else None
     try:
-        result = run_adql(page_adql, principals, search.PAGE_ROWS + 1)
-        rows = result.rows
-        counted = _count(params, criteria, rows, principals, count_cap)
+        rows = run_adql(page_adql, principals, search.PAGE_ROWS + 1).rows
+        counted = _count(params, criteria, rows, counting, principals)
     except SearchFailed as exc:
         return {"searched": True, "failure": str(exc), "adql": page_adql}
+    finally:
+        if counting is not None:
+            counting.join()
     backward = bool(criteria.page and criteria.page.backward)
     more = len(rows) > search.PAGE_ROWS
     rows = rows[:search.PAGE_ROWS]
@@ -130,17 +135,39 @@ def _shown(row: dict) -> dict:
     }
 
 
-def _count(params: QueryDict, criteria: search.Criteria, rows: list, principals, cap: int) -> int:
-    """How many results (up to ``cap``): counted on the first page, unless the page holds them
-    all, and carried by the page links after it (``n``), so that paging costs no count. A
-    tampered ``n`` changes only the number shown: "add all" runs the search itself."""
-    if criteria.page is not None:
-        carried = params.get("n", "")
-        if carried.isdigit() and int(carried) <= cap:
-            return int(carried)
-    elif len(rows) <= search.PAGE_ROWS:
-        return len(rows)
-    return run_adql(criteria.count_adql(cap), principals, 1).rows[0]["n"]
+class _Background(threading.Thread):
+    """A call run in a thread, its result or exception handed over by :meth:`result`."""
+
+    def __init__(self, call, *args):
+        super().__init__(daemon=True)
+        self._call, self._args, self._value, self._error = call, args, None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._call(*self._args)
+        except BaseException as exc:  # noqa: BLE001  (raised again in the request's thread)
+            self._error = exc
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _count(params: QueryDict, criteria: search.Criteria, rows: list, counting: _Background | None,
+           principals) -> int:
+    """How many results (up to the basket's capacity + 1): counted with the first page (whose
+    own rows say it when they are all), then carried by the page links (``n``), so that paging
+    costs no count. A tampered ``n`` changes only the number shown: "add all" runs the search."""
+    if counting is not None:
+        counted = counting.result().rows[0]["n"]
+        return len(rows) if len(rows) <= search.PAGE_ROWS else counted
+    carried = params.get("n", "")
+    if carried.isdigit() and int(carried) <= basket.capacity() + 1:
+        return int(carried)
+    return run_adql(criteria.count_adql(basket.capacity() + 1), principals, 1).rows[0]["n"]
 
 
 def _export_query(adql: str, fmt: str) -> str:
