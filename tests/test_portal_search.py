@@ -231,6 +231,7 @@ def test_observation_page_shows_everything(client, world):
     page = response.content.decode()
     assert "LEAKSECRET-1" in page and "SIMPLE" in page and f"datalink/preview/{world.secret_ids[0]}" in page
     assert f"datalink/download/{world.secret_ids[0]}" in page and 'aria-label="proprietary"' in page
+    assert "<td>2003-03-03</td>" in page and "midnight" not in page, "dates print as dates"
 
 
 def test_observation_page_lists_calibrations(client, world):

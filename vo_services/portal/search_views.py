@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
+from datetime import datetime, timezone
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -156,6 +157,20 @@ class _Background(threading.Thread):
         return self._value
 
 
+def _as_text(row: dict) -> list[tuple[str, str]]:
+    """Metadata as (name, text): dates as dates (ISO 8601, UTC), never "March 3, 2003, midnight"."""
+    shown = []
+    for name, value in row.items():
+        if isinstance(value, datetime):
+            value = value.astimezone(timezone.utc) if value.tzinfo else value
+            text = (value.strftime("%Y-%m-%d") if (value.hour, value.minute, value.second) == (0, 0, 0)
+                    else value.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        else:
+            text = "" if value is None else str(value)
+        shown.append((name, text))
+    return shown
+
+
 def _count(params: QueryDict, criteria: search.Criteria, rows: list, counting: _Background | None,
            principals) -> int:
     """How many results (up to the basket's capacity + 1): counted with the first page (whose
@@ -227,7 +242,8 @@ def observation_page(request: HttpRequest, obs_id: str) -> HttpResponse:
                for link in links if link.semantics in ("#calibration", "#auxiliary")
                and link.access_url and link.access_url.startswith(download)]
     return render(request, "portal/observation.html", {
-        "obs": row, "obscore": core[0] if core else {}, "header": header, "related": related,
+        "obs": row, "fields": _as_text(row), "obscore": _as_text(core[0]) if core else [],
+        "header": header, "related": related,
         "prefix": get_script_prefix(), "in_basket": row["obs_id"] in basket.items(request.session),
         "proprietary": search.is_proprietary(row.get("obs_release_date")),
     })
