@@ -444,3 +444,25 @@ def test_adql_literals():
     for bad in (float("inf"), float("nan")):
         with pytest.raises(ValueError):
             adql_text.number(bad)
+
+
+def test_page_keys_are_bounded_and_reach_the_nulls():
+    """A page after a key is a range an index can scan from; where NULLs follow (ascending on a
+    column that may be NULL, or descending from the NULLs on), they come as a second part."""
+    from vo_services.portal.search import Criteria, PageKey
+    from vo_services.tap.adql import translate
+    from vo_services.tap.catalog import catalog
+
+    cases = {("object", False, "NGC 1"): True, ("object", True, "NGC 1"): False,
+             ("object", True, None): True, ("object", False, None): False,
+             ("night", False, "2020-01-01T00:00:00"): False, ("time", True, 58000.25): False}
+    for (sort, descending, value), union in cases.items():
+        if sort == "night":
+            from datetime import datetime
+            value = datetime.fromisoformat(value)
+        adql = Criteria(sort=sort, descending=descending, page=PageKey(value, "it's")).adql()
+        assert ("UNION ALL" in adql) == union, adql
+        assert "'it''s'" in adql
+        if value is not None:
+            assert (" <= " if descending else " >= ") in adql
+        translate(adql, catalog(), maxrec=200)  # valid ADQL
