@@ -140,6 +140,10 @@ Index("observation_target_name_prefix", observation.c.target_name,
 # Case-insensitive publisher DIDs through the views (SIA's ID): equality in the nondeterministic
 # ICU collation lick.ci that migration 0011 creates.
 Index("observation_did_ci", observation.c.obs_publisher_did, postgresql_ops={"obs_publisher_did": "COLLATE lick.ci"})
+# The portal's usual search, a cone with an instrument and a range of nights, tested inside one
+# index (btree_gist for the text and the timestamp; migration 0013).
+Index("observation_cone_instrument_night", observation.c.pos, observation.c.instrument,
+      cast(observation.c.observing_night, DateTime(timezone=False)), postgresql_using="gist")
 Index("observation_frame_type", observation.c.frame_type)
 Index("observation_release", observation.c.obs_release_date)
 

@@ -75,7 +75,8 @@ def main() -> None:
     print(f"cone TOP 100 via /tap/sync, anonymous:          median {anonymous_ms:6.2f} ms")
     print(f"cone TOP 100 via /tap/sync, member (Bearer):    median {member_ms:6.2f} ms; "
           f"ratio {member_ms / anonymous_ms:.2f}x (target <= 1.5x)")
-    uses_index = any("observation_pos_gist" in line for line in lines)
+    uses_index = any("observation_pos_gist" in line or "observation_cone_instrument_night" in line
+                     for line in lines)
     print(f"plan under the member's principals uses the GiST index: {'yes' if uses_index else 'NO'}")
     print("\n".join("    " + line for line in lines))
 

@@ -111,7 +111,9 @@ def test_the_rule_is_checked_once_per_query_and_cones_keep_the_index(archive_db,
         cur.execute("EXPLAIN SELECT obs_id FROM ivoa.obscore "
                     "WHERE pos <@ scircle(spoint(radians(150), radians(20)), radians(0.5))")
         plan = "\n".join(r[0] for r in cur.fetchall())
-    assert "observation_pos_gist" in plan and plan.count("InitPlan") == 2, plan
+    # Either GiST index led by the position (the portal search's, migration 0013, may win on a tiny table).
+    assert ("observation_pos_gist" in plan or "observation_cone_instrument_night" in plan) \
+        and plan.count("InitPlan") == 2, plan
 
 
 # -- other sessions, lasting objects (scripts/harden.sql)

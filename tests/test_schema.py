@@ -215,13 +215,18 @@ def test_proprietary_rows_reach_only_granted_principals(archive_db, owner_conn):
         owner_conn.commit()
 
 
+# GiST indexes led by the position: the cone's own, and the portal search's (migration 0013), which
+# a tiny table's planner may pick for a cone alone.
+POSITION_INDEXES = ("observation_pos_gist", "observation_cone_instrument_night")
+
+
 def test_cone_search_on_the_stored_point_uses_the_gist_index(owner_conn):
     with owner_conn.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute("EXPLAIN SELECT id FROM lick.observation "
                     "WHERE pos <@ scircle(spoint(radians(150), radians(20)), radians(0.5))")
         plan = "\n".join(r[0] for r in cur.fetchall())
-    assert "observation_pos_gist" in plan
+    assert any(index in plan for index in POSITION_INDEXES), plan
 
 
 def test_tap_schema_describes_exactly_the_published_columns(query_conn):
@@ -259,7 +264,7 @@ def test_cone_through_the_access_filter_still_uses_the_gist_index(archive_db, qu
         cur.execute("EXPLAIN SELECT obs_id FROM lick.observations "
                     "WHERE pos <@ scircle(spoint(radians(150), radians(20)), radians(0.5))")
         plan = "\n".join(r[0] for r in cur.fetchall())
-    assert "observation_pos_gist" in plan, plan
+    assert any(index in plan for index in POSITION_INDEXES), plan
 
 
 def test_a_failing_expression_never_sees_hidden_rows(archive_db, owner_conn, query_conn):

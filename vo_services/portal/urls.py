@@ -5,7 +5,7 @@ rather than a VO endpoint's VOTable error.
 """
 from django.urls import path
 
-from vo_services.portal import mine, query_views, tonight_views, views
+from vo_services.portal import basket_views, mine, query_views, search_views, tonight_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +17,14 @@ urlpatterns = [
     path("tonight/frames", tonight_views.tonight_frames, name="tonight_frames"),
     path("my/jobs", mine.my_jobs, name="my-jobs"),
     path("my/bundles", mine.my_bundles, name="my-bundles"),
+    path("search", search_views.search_page, name="search"),
+    path("search/targets", search_views.target_names, name="search_targets"),
+    path("observation/<path:obs_id>", search_views.observation_page, name="observation"),
+    path("basket", basket_views.basket_page, name="basket"),
+    path("basket/add", basket_views.basket_add, name="basket_add"),
+    path("basket/remove", basket_views.basket_remove, name="basket_remove"),
+    path("basket/clear", basket_views.basket_clear, name="basket_clear"),
+    path("basket/calibrations", basket_views.basket_calibrations, name="basket_calibrations"),
+    path("basket/download", basket_views.basket_download, name="basket_download"),
+    path("basket/bundle/<str:bundle_id>", basket_views.bundle_page, name="basket_bundle"),
 ]
