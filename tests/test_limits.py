@@ -173,3 +173,17 @@ def test_request_rate_per_address_is_limited_with_retry_after(limited):
     # the same address on a cheap endpoint, and another address on the same one, still answer
     assert client.request("GET", "/tap/availability", headers={"X-Forwarded-For": "10.9.0.1"})[0] == 200
     assert client.request("GET", cone, headers={"X-Forwarded-For": "10.9.0.2"})[0] == 200
+
+
+def test_portal_searches_count_against_the_same_rate(limited):
+    """The search page runs a query per results page, as /tap/sync does: past the address's
+    rate it says so in words (429) instead of running one more; the empty form still answers."""
+    search = "/search?instrument=Kast+Red&sort=night"
+    client = Client(limited)
+    for _ in range(6):
+        code, _, body = client.request("GET", search, headers={"X-Forwarded-For": "10.9.1.1"})
+        assert code == 200 and b"Too many queries" not in body, body[:300]
+    code, _, body = client.request("GET", search, headers={"X-Forwarded-For": "10.9.1.1"})
+    assert code == 429 and b"Too many queries from your address" in body, (code, body[:600])
+    assert b'id="results"' not in body
+    assert client.request("GET", "/search", headers={"X-Forwarded-For": "10.9.1.1"})[0] == 200

@@ -279,7 +279,7 @@ def test_a_job_over_the_users_limit_waits_and_runs_when_asked(page, base, world)
     from its page once one of the others has ended."""
     from vo_services.tap import jobs
     from vo_services.tap.models import Job, Phase
-    from vo_services.usage_limits import JOBS_PER_USER
+    from vo_services.tap.admission import JOBS_PER_USER
 
     busy = [jobs.create("bob", [("QUERY", "SELECT 1 AS one FROM ivoa.obscore")]) for _ in range(JOBS_PER_USER)]
     Job.objects.filter(id__in=[j.id for j in busy]).update(phase=Phase.QUEUED)  # as if queued

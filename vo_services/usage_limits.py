@@ -1,9 +1,9 @@
 """How much of the service one caller may take at once, declared and enforced from here.
 
-The query, upload, output and time limits of TAP are in :mod:`vo_services.tap.limits`; this
-module holds the ones about callers rather than queries: async jobs in flight per user and per
-anonymous address, and the request rate per address on the expensive endpoints. Each is set by
-a ``LICK_*`` variable (README, docs/deployment.md); 0 turns it off.
+The query, upload, output and time limits of TAP are in :mod:`vo_services.tap.limits`, and the
+async jobs a caller may have in flight in :mod:`vo_services.tap.admission`; this module holds
+the request rate per address on the expensive endpoints. Each is set by a ``LICK_*`` variable
+(README, docs/deployment.md); 0 turns it off.
 
 The rate is counted in Redis (the Celery broker, under its own key prefix), so that it holds
 across gunicorn workers and hosts; a fixed window per address is enough to stop one address
@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from archive.config import configured_int as configured, get_settings
-from vo_services.advisory import lock_for_transaction
 
 log = logging.getLogger(__name__)
 
-#: Async jobs QUEUED or EXECUTING at once (UWS 1.1 §2.2.3: a service may refuse to run a job).
-JOBS_PER_USER = configured("LICK_ASYNC_JOBS_PER_USER", 10)
-JOBS_PER_ADDRESS = configured("LICK_ASYNC_JOBS_PER_ADDRESS", 5)  # anonymous jobs, per client address
 #: Requests per address and window on the expensive endpoints.
 RATE_REQUESTS = configured("LICK_RATE_LIMIT", 120)
 RATE_WINDOW_S = configured("LICK_RATE_WINDOW", 60)
@@ -41,38 +35,6 @@ def client_address(request: HttpRequest) -> str | None:
     from vo_services.accounts.authentication import client_ip
 
     return client_ip(request)
-
-
-def too_many_jobs(owner: str | None, address: str | None) -> str | None:
-    """Why one more job may not run now, naming the limit; None when it may."""
-    from vo_services.tap.models import ACTIVE_PHASES, Job
-
-    if owner is not None:
-        limit, mine, whose = JOBS_PER_USER, Job.objects.filter(owner=owner), f"user {owner}"
-    else:
-        limit, mine, whose = JOBS_PER_ADDRESS, Job.objects.filter(owner=None, origin=address), "an anonymous address"
-    if limit <= 0 or address is None and owner is None:
-        return None
-    if mine.filter(phase__in=ACTIVE_PHASES).count() < limit:
-        return None
-    variable = "LICK_ASYNC_JOBS_PER_USER" if owner is not None else "LICK_ASYNC_JOBS_PER_ADDRESS"
-    return (f"LimitExceeded: {whose} may have at most {limit} async jobs QUEUED or EXECUTING "
-            f"({variable}); wait for one to finish or abort one")
-
-
-@contextmanager
-def job_admission(owner: str | None, address: str | None) -> Iterator[str | None]:
-    """A transaction in which one more job of ``owner`` (or of the anonymous ``address``) may be
-    queued: yields why not (:func:`too_many_jobs`), or None, and the caller queues the job inside.
-
-    Parallel submissions of one user (or address) pass through here one at a time, under an
-    advisory lock named after them (:mod:`vo_services.advisory`): the next count then sees the
-    job this one queued, and no burst of requests gets past the limit by counting at once.
-    """
-    whose = f"lick.jobs.user:{owner}" if owner is not None else f"lick.jobs.address:{address}"
-    with transaction.atomic():
-        lock_for_transaction(whose)
-        yield too_many_jobs(owner, address)
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +66,14 @@ def rate_wait(address: str, now: float | None = None) -> int:
     if count <= RATE_REQUESTS:
         return 0
     return max(1, int((window + 1) * RATE_WINDOW_S - now + 0.999))
+
+
+def page_rate_limited(request: HttpRequest) -> str | None:
+    """For the portal's pages that run queries (the ADQL page, search results): the same
+    per-address limit as /tap/sync, said in words for a person; None when the query may run."""
+    address = client_address(request)
+    wait = rate_wait(address) if address else 0
+    return f"Too many queries from your address just now; try again in {wait} s." if wait else None
 
 
 class RateLimitMiddleware:

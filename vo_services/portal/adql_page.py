@@ -165,7 +165,7 @@ def submit_job(form: QueryForm, owner: str | None, address: str | None):
     anonymous address) has too many jobs in flight: then it stays PENDING (its owner may run it
     later, as UWS allows) and the second value says why."""
     from vo_services.tap import jobs
-    from vo_services.usage_limits import too_many_jobs
+    from vo_services.tap.admission import too_many_jobs
 
     job = jobs.create(owner, [("LANG", "ADQL"), ("QUERY", form.query), ("MAXREC", str(form.maxrec))],
                       address)

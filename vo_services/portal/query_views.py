@@ -11,7 +11,7 @@ from vo_services.identity import caller_name, principals_for
 from vo_services.portal import adql_page
 from vo_services.tap.examples import EXAMPLES
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
-from vo_services.usage_limits import client_address, rate_wait
+from vo_services.usage_limits import client_address, page_rate_limited
 
 JOBS_LISTED = 25
 
@@ -30,13 +30,6 @@ def _job_view(job: Job) -> dict:
     return {"job": job, "query": job.parameter("QUERY") or "", "urls": adql_page.job_urls(job),
             "active": job.phase in ACTIVE_PHASES,
             "abortable": job.phase in (Phase.PENDING, Phase.HELD, *ACTIVE_PHASES)}
-
-
-def _rate_limited(request: HttpRequest) -> str | None:
-    """The page runs queries like /tap/sync does, so the same per-address limit applies."""
-    address = client_address(request)
-    wait = rate_wait(address) if address else 0
-    return f"Too many queries from your address just now; try again in {wait} s." if wait else None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -67,7 +60,7 @@ def query(request: HttpRequest) -> HttpResponse:
 
 
 def _run(request: HttpRequest, form: adql_page.QueryForm, asynchronous: bool) -> dict:
-    if (limited := _rate_limited(request)) is not None:
+    if (limited := page_rate_limited(request)) is not None:
         return {"notice": limited, "status": 429}
     if asynchronous:
         error = adql_page.check(form)
@@ -108,7 +101,7 @@ def query_job(request: HttpRequest, job_id: str) -> HttpResponse:
 def query_job_run(request: HttpRequest, job_id: str) -> HttpResponse:
     """Run a job left PENDING because its owner had too many in flight (UWS 1.1 §2.2.3.6)."""
     from vo_services.tap import jobs
-    from vo_services.usage_limits import too_many_jobs
+    from vo_services.tap.admission import too_many_jobs
 
     job = _job_or_page(request, job_id)
     if isinstance(job, HttpResponse):

@@ -22,6 +22,7 @@ from vo_services.portal import basket, search, targets
 from vo_services.portal.adql_text import UnsafeText, check_text, string
 from vo_services.portal.runner import SearchFailed, run_adql
 from vo_services.portal.views import not_found
+from vo_services.usage_limits import page_rate_limited
 
 PAGING = ("after", "before")
 
@@ -71,9 +72,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 near = targets.suggestions(criteria.target[:3], principals)[:5]
                 form.errors["target"] = (f"No observation you may see has the target “{criteria.target}”"
                                          + (f"; names in the archive include {', '.join(near)}" if near else ""))
-    if search.has_criteria(params) and not form.errors:
-        context.update(_results(request, criteria, principals))
     status = 400 if form.errors else 200
+    if search.has_criteria(params) and not form.errors:
+        if (limited := page_rate_limited(request)) is not None:  # results run a query, as /tap/sync does
+            form.notices.append(limited)
+            status = 429
+        else:
+            context.update(_results(request, criteria, principals))
     return render(request, "portal/search.html", context, status=status)
 
 

@@ -12,7 +12,8 @@ from vo_services.identity import caller_name
 from vo_services.tap import jobs, results, uws
 from vo_services.tap.models import ACTIVE_PHASES, Job, Phase
 from vo_services.tap.views import tap_base
-from vo_services.usage_limits import client_address, job_admission
+from vo_services.tap.admission import job_admission
+from vo_services.usage_limits import client_address
 
 XML = "text/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -39,7 +40,7 @@ def _params(request: HttpRequest) -> DaliParams:
 def _run_or_refusal(request: HttpRequest, job: Job) -> HttpResponse | None:
     """Run the job, unless its owner (or anonymous address) has too many jobs in flight: then
     the job stays PENDING, to be run later, and the caller gets a 429 naming the limit. The count
-    and the queueing are one step (:func:`~vo_services.usage_limits.job_admission`)."""
+    and the queueing are one step (:func:`~vo_services.tap.admission.job_admission`)."""
     if job.phase != Phase.PENDING:
         jobs.run(job)  # nothing new in flight: running a running job changes nothing
         return None

@@ -96,7 +96,7 @@ def set_destruction(job: Job, value: str, save: bool = True) -> None:
 def run(job: Job) -> None:
     """PENDING (or HELD) to QUEUED, then hand the job to a Celery worker.
 
-    Inside a transaction (the job limit's, :func:`vo_services.usage_limits.job_admission`) the
+    Inside a transaction (the job limit's, :func:`vo_services.tap.admission.job_admission`) the
     task is sent once QUEUED is committed: a worker quicker than the commit would find the job
     still PENDING and drop it."""
     if job.phase in ACTIVE_PHASES or job.phase == Phase.COMPLETED:
