@@ -119,7 +119,8 @@ def test_the_tap_record_is_what_the_service_serves(live_archive):
 
 
 @pytest.mark.parametrize("service, standard_id", [("scs", "ivo://ivoa.net/std/ConeSearch"),
-                                                  ("sia", "ivo://ivoa.net/std/SIA#query-2.0")])
+                                                  ("sia", "ivo://ivoa.net/std/SIA#query-2.0"),
+                                                  ("soda", "ivo://ivoa.net/std/SODA#sync-1.0")])
 def test_the_simple_services_capabilities_are_what_they_serve(live_archive, service, standard_id):
     [tap] = by_type(harvest(live_archive), "vs:CatalogService")
     served = etree.fromstring(requests.get(f"{live_archive}/{service}/capabilities", timeout=60).content)

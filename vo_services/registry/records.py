@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from archive.config import Settings
-from archive.standards import DATALINK_LINKS, SIA_QUERY
+from archive.standards import DATALINK_LINKS, SIA_QUERY, SODA_SYNC
 
 RI = "http://www.ivoa.net/xml/RegistryInterface/v1.0"
 NS = {
@@ -203,16 +203,19 @@ def _tableset(parent: etree._Element, schema_names: tuple[str, ...] | None = Non
 
 
 def tap_service(ids: Identifiers, settings: Settings) -> Record:
-    """The TAP service with its tableset, and the cone search, SIA and DataLink it offers with it."""
+    """The TAP service with its tableset, and the cone search, SIA, SODA and DataLink it offers
+    with it."""
     from vo_services.scs.capabilities import capabilities_xml as scs_capabilities
     from vo_services.sia.capabilities import capabilities_xml as sia_capabilities
+    from vo_services.soda.capabilities import capabilities_xml as soda_capabilities
     from vo_services.tap.capabilities import capabilities_xml as tap_capabilities
 
     base = settings.public_url
     root = _resource(ids, settings, "vs:CatalogService", ids.tap, "Lick Observatory archive", "Lick archive",
                      "Every observation taken at Lick Observatory that the archive holds, as ObsCore 1.1 "
                      "and with the instruments' own metadata, queryable with ADQL; with a cone search and an "
-                     "SIA 2.0 image search over the observations and DataLink access to the files.",
+                     "SIA 2.0 image search over the observations, DataLink access to the files and SODA "
+                     "cutouts of the images.",
                      content_type=settings.registry.content_type)
     _sub(root, "rights", settings.registry.rights)
     for capability in _capabilities_of(tap_capabilities(f"{base}/tap")):
@@ -220,6 +223,8 @@ def tap_service(ids: Identifiers, settings: Settings) -> Record:
     for capability in _capabilities_of(scs_capabilities(f"{base}/scs"), "ivo://ivoa.net/std/ConeSearch"):
         root.append(capability)
     for capability in _capabilities_of(sia_capabilities(f"{base}/sia"), SIA_QUERY):
+        root.append(capability)
+    for capability in _capabilities_of(soda_capabilities(f"{base}/soda"), SODA_SYNC):
         root.append(capability)
     # DataLink 1.1 §2.1: the {links} endpoint, whose ID is an ObsCore obs_publisher_did.
     _param_http(_sub(root, "capability", standardID=DATALINK_LINKS), f"{base}/datalink/links")
