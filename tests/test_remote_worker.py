@@ -108,6 +108,8 @@ def deployment(demo_archive, other_host, broker, database_listener, shared_stora
     argv = [sys.executable, "-m", "celery", "-A", "lick.worker", "worker", "--pool", "prefork", "--concurrency", "2",
             "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     shared = [Path(p) for p in shared_storage.values()]
+    if REPO.is_relative_to("/tmp"):  # a checkout under /tmp (CI's clone): the other host has the
+        shared.append(REPO)          # software installed at the same path, not under its own /tmp
     with gunicorn(tmp_path_factory.mktemp("web") / "gunicorn.log", workers=1, **common) as base:
         # the same public URL on every host (one lick.env): the worker's results carry it in access_url
         worker = subprocess.Popen(other_host.command(argv, shared), env={**worker_env, "LICK_PUBLIC_URL": base},
