@@ -9,6 +9,7 @@ twelfth. Waits are bounded; no timing is asserted.
 """
 from __future__ import annotations
 
+import os
 import socket
 import time
 import urllib.parse
@@ -159,3 +160,57 @@ def test_a_stalled_request_body_holds_no_thread_for_ever(server):
         for sock in stalled:
             sock.close()
     _assert_no_traceback(log)
+
+
+@pytest.fixture
+def full_results_dir(tmp_path):
+    """A results directory of 256 kB (a tmpfs of the test's own), unmounted afterwards."""
+    import subprocess
+
+    mount = tmp_path / "results"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def _async_job(base: str, query: str) -> tuple[str, str]:
+    """Run an async job to its end (bounded wait); (its URL, its final phase)."""
+    created = requests.post(f"{base}/tap/async", timeout=30, allow_redirects=False,
+                            data={"LANG": "ADQL", "RESPONSEFORMAT": "csv", "MAXREC": "1000000",
+                                  "QUERY": query, "PHASE": "RUN"})
+    assert created.status_code == 303, created.text[:500]
+    job = urllib.parse.urljoin(base, created.headers["Location"])
+    deadline = time.monotonic() + 120
+    while (phase := requests.get(f"{job}/phase", timeout=30).text.strip()) not in ("COMPLETED", "ERROR", "ABORTED"):
+        assert time.monotonic() < deadline, f"the job is still {phase}"
+        time.sleep(0.5)
+    return job, phase
+
+
+def test_a_full_results_directory_fails_the_job_clearly_and_then_recovers(demo_archive, full_results_dir,
+                                                                         tmp_path):
+    """ENOSPC while a job writes its result: ERROR saying the storage is full, no partial file left
+    and no job left EXECUTING; a job that fits completes afterwards."""
+    from tests.own_servers import celery
+
+    settings = {"LICK_RESULTS_DIR": str(full_results_dir),
+                "LICK_CELERY_QUEUE": f"{get_settings().celery_queue}_enospc"}
+    with celery({**os.environ, **settings}, tmp_path / "worker.log"), \
+            gunicorn(tmp_path / "gunicorn.log", workers=1, **settings) as base:
+        job, phase = _async_job(base, LARGE)
+        assert phase == "ERROR"
+        error = requests.get(f"{job}/error", timeout=30).text
+        assert "storage for results is full" in error, error
+        assert os.listdir(full_results_dir) == [], "the partial result is removed"
+        job, phase = _async_job(base, SMALL)
+        assert phase == "COMPLETED"
+        result = requests.get(f"{job}/results/result", timeout=30)
+        assert result.status_code == 200 and result.text.startswith("obs_id"), result.text[:300]
+    _assert_no_traceback(tmp_path / "worker.log")
+    _assert_no_traceback(tmp_path / "gunicorn.log")
