@@ -193,13 +193,30 @@ def _async_job(base: str, query: str) -> tuple[str, str]:
     return job, phase
 
 
-def test_a_full_results_directory_fails_the_job_clearly_and_then_recovers(demo_archive, full_results_dir,
-                                                                         tmp_path):
-    """ENOSPC while a job writes its result: ERROR saying the storage is full, no partial file left
-    and no job left EXECUTING; a job that fits completes afterwards."""
+def _bundle(base: str, obs_ids: list[str]) -> dict:
+    """Ask for a zip bundle of ``obs_ids`` and wait (bounded) for its end; its status."""
+    created = requests.post(f"{base}/datalink/bundles", data={"ID": obs_ids, "FORMAT": "zip"},
+                            timeout=30, allow_redirects=False)
+    assert created.status_code == 303, created.text[:500]
+    deadline = time.monotonic() + 120
+    while (status := requests.get(created.headers["Location"], params={"RESPONSEFORMAT": "json"},
+                                  timeout=30).json())["phase"] not in ("COMPLETED", "ERROR"):
+        assert time.monotonic() < deadline, f"the bundle is still {status['phase']}"
+        time.sleep(0.5)
+    return status
+
+
+def _files(directory) -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def test_a_full_disk_fails_jobs_and_bundles_clearly_and_then_recovers(demo_archive, full_results_dir, tmp_path):
+    """ENOSPC while a job or a bundle writes its result: ERROR saying the storage is full, no
+    partial file left and nothing left EXECUTING; a job and a bundle that fit complete afterwards."""
     from tests.own_servers import celery
 
-    settings = {"LICK_RESULTS_DIR": str(full_results_dir),
+    settings = {"LICK_RESULTS_DIR": str(full_results_dir / "results"),
+                "LICK_BUNDLE_DIR": str(full_results_dir / "bundles"),
                 "LICK_CELERY_QUEUE": f"{get_settings().celery_queue}_enospc"}
     with celery({**os.environ, **settings}, tmp_path / "worker.log"), \
             gunicorn(tmp_path / "gunicorn.log", workers=1, **settings) as base:
@@ -207,10 +224,23 @@ def test_a_full_results_directory_fails_the_job_clearly_and_then_recovers(demo_a
         assert phase == "ERROR"
         error = requests.get(f"{job}/error", timeout=30).text
         assert "storage for results is full" in error, error
-        assert os.listdir(full_results_dir) == [], "the partial result is removed"
+        assert _files(full_results_dir) == [], "the partial result is removed"
+
         job, phase = _async_job(base, SMALL)
         assert phase == "COMPLETED"
         result = requests.get(f"{job}/results/result", timeout=30)
         assert result.status_code == 200 and result.text.startswith("obs_id"), result.text[:300]
+
+        obs_ids = [line for line in requests.post(f"{base}/tap/sync", timeout=30, data={
+            "LANG": "ADQL", "RESPONSEFORMAT": "csv", "QUERY": "SELECT TOP 100 obs_id FROM ivoa.obscore"
+        }).text.splitlines()[1:] if line]
+        assert len(obs_ids) == 100  # some 3 MB of FITS files: more than the disk holds
+        status = _bundle(base, obs_ids)
+        assert status["phase"] == "ERROR" and "storage for results is full" in status["error"], status
+        assert not any(name.startswith("bundles") for name in _files(full_results_dir)), _files(full_results_dir)
+
+        status = _bundle(base, obs_ids[:1])
+        assert status["phase"] == "COMPLETED", status
+        assert requests.get(status["result"]["url"], timeout=30).content[:2] == b"PK"
     _assert_no_traceback(tmp_path / "worker.log")
     _assert_no_traceback(tmp_path / "gunicorn.log")
