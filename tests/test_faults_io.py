@@ -244,3 +244,58 @@ def test_a_full_disk_fails_jobs_and_bundles_clearly_and_then_recovers(demo_archi
         assert requests.get(status["result"]["url"], timeout=30).content[:2] == b"PK"
     _assert_no_traceback(tmp_path / "worker.log")
     _assert_no_traceback(tmp_path / "gunicorn.log")
+
+
+def test_a_worker_killed_mid_bundle_leaves_no_partial_file_and_no_stuck_bundle(archive_root, demo_archive,
+                                                                                 owner_conn, tmp_path):
+    """SIGKILL to the process building a bundle, half-way: the bundle ends ERROR (the stuck-build
+    sweep, LICK_JOB_STUCK_AFTER), its partial file is removed, and the next bundle completes.
+
+    The build is held half-way by a named pipe in place of one of its files (in a copy of the
+    archive that only this test's worker reads): opening it blocks until killed."""
+    import shutil
+    import signal
+
+    from archive.broker import app
+    from tests.own_servers import celery
+
+    archive = tmp_path / "archive"
+    shutil.copytree(archive_root, archive)
+    bundles = tmp_path / "bundles"
+    queue = f"{get_settings().celery_queue}_killbundle"
+    settings = {"LICK_ARCHIVE_ROOT": str(archive), "LICK_BUNDLE_DIR": str(bundles), "LICK_CELERY_QUEUE": queue}
+    with celery({**os.environ, **settings}, tmp_path / "worker.log") as worker, \
+            gunicorn(tmp_path / "gunicorn.log", workers=1, **settings) as base:
+        obs_ids = [line for line in requests.post(f"{base}/tap/sync", timeout=30, data={
+            "LANG": "ADQL", "RESPONSEFORMAT": "csv", "QUERY": "SELECT TOP 40 obs_id FROM ivoa.obscore"
+        }).text.splitlines()[1:] if line]
+        with owner_conn.cursor() as cursor:
+            cursor.execute("SELECT file_path FROM lick.observation WHERE obs_id = %s", [obs_ids[30]])
+            held = archive / cursor.fetchone()[0]
+        held.unlink()
+        os.mkfifo(held)
+
+        created = requests.post(f"{base}/datalink/bundles", data={"ID": obs_ids, "FORMAT": "zip"},
+                                timeout=30, allow_redirects=False)
+        assert created.status_code == 303, created.text[:500]
+        status_url = created.headers["Location"]
+
+        def status() -> dict:
+            return requests.get(status_url, params={"RESPONSEFORMAT": "json"}, timeout=30).json()
+
+        _wait(lambda: status()["phase"] == "EXECUTING" and list(bundles.glob("*.partial")),
+              "the build to be under way")
+        children = open(f"/proc/{worker.pid}/task/{worker.pid}/children").read().split()
+        assert children
+        for pid in children:  # SIGKILL whatever builds it
+            os.kill(int(pid), signal.SIGKILL)
+        time.sleep(float(os.environ["LICK_JOB_STUCK_AFTER"]) + 1)
+        app.send_task("vo_services.datalink.tasks.tidy_bundles", queue=queue)  # what the beat sends every minute
+        _wait(lambda: status()["phase"] != "EXECUTING", "the stuck-build sweep")
+        final = status()
+        assert final["phase"] == "ERROR" and "worker building this bundle stopped" in final["error"], final
+        assert _files(bundles) == [], "the killed build's partial file is removed"
+
+        again = _bundle(base, obs_ids[:5])
+        assert again["phase"] == "COMPLETED", again
+        assert [p.suffix for p in bundles.iterdir()] == [".zip"]
