@@ -5,10 +5,11 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from vo_services.body_deadline import BodyDeadline
 from vo_services.chunked import BoundedBodies
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vo_services.settings")
-application = BoundedBodies(get_wsgi_application())
+application = BodyDeadline(BoundedBodies(get_wsgi_application()))
 
 # Import the URL map, and so every view, as the worker starts rather than in its first request
 # (about 0.2 s: the views import astropy, pyarrow and the encoders).

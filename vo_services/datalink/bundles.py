@@ -7,6 +7,7 @@ once; the manifest, written last, lists file, size and both checksums.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -267,6 +268,15 @@ def read_manifest(data: bytes) -> list[ManifestRow]:
             for name, size, md5, sha256, obs_id in (line.split("\t") for line in lines)]
 
 
+def _abandon(writer: ArchiveWriter) -> None:
+    """Close a writer whose output the caller discards: a zip left open tries to finish itself
+    when collected, on a file closed by then, and logs a traceback (a full disk, a failed member)."""
+    try:
+        writer.close()
+    except (OSError, ValueError):
+        pass  # the disk that made the build fail may fail this too; the output is discarded anyway
+
+
 def write_bundle(fmt: BundleFormat, out: BinaryIO, top: str, members: Iterable[Member],
                  progress: Callable[[int, int], None] | None = None) -> list[ManifestRow]:
     """Write ``members`` under the directory ``top``, then ``top/manifest.tsv``.
@@ -283,25 +293,31 @@ def write_bundle(fmt: BundleFormat, out: BinaryIO, top: str, members: Iterable[M
         if progress is not None:
             progress(len(rows), done_bytes + read)
 
-    for member in members:
-        try:
-            source = member.path.open("rb")
-        except OSError as exc:
-            raise BuildFailed(f"{member.name} cannot be read: {exc.strerror or exc}") from None
-        with source:
-            stat = os.fstat(source.fileno())
-            reader = HashingReader(source, count)
+    try:
+        for member in members:
             try:
-                writer.add(f"{top}/{member.name}", reader, stat.st_size, stat.st_mtime)
+                source = member.path.open("rb")
             except OSError as exc:
-                raise BuildFailed(f"{member.name} could not be copied: {exc.strerror or exc}") from None
-        md5 = reader.md5.hexdigest()
-        if member.md5 and member.md5.lower() != md5:
-            raise BuildFailed(f"{member.name} is not the file the archive recorded (MD5 {md5}, "
-                              f"recorded {member.md5}); it changed on disk after ingest")
-        rows.append(ManifestRow(member.name, reader.size, md5, reader.sha256.hexdigest(), member.obs_id))
-        done_bytes += reader.size
-        count(0)
-    writer.add_bytes(f"{top}/{MANIFEST_NAME}", manifest(rows), time.time())
-    writer.close()
+                raise BuildFailed(f"{member.name} cannot be read: {exc.strerror or exc}") from None
+            with source:
+                stat = os.fstat(source.fileno())
+                reader = HashingReader(source, count)
+                try:
+                    writer.add(f"{top}/{member.name}", reader, stat.st_size, stat.st_mtime)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                        raise  # the bundle's own disk is full, not this file at fault: the job core says so
+                    raise BuildFailed(f"{member.name} could not be copied: {exc.strerror or exc}") from None
+            md5 = reader.md5.hexdigest()
+            if member.md5 and member.md5.lower() != md5:
+                raise BuildFailed(f"{member.name} is not the file the archive recorded (MD5 {md5}, "
+                                  f"recorded {member.md5}); it changed on disk after ingest")
+            rows.append(ManifestRow(member.name, reader.size, md5, reader.sha256.hexdigest(), member.obs_id))
+            done_bytes += reader.size
+            count(0)
+        writer.add_bytes(f"{top}/{MANIFEST_NAME}", manifest(rows), time.time())
+        writer.close()
+    except BaseException:
+        _abandon(writer)
+        raise
     return rows

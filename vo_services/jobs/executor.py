@@ -6,6 +6,7 @@ message delivered twice runs the job once (only one run moves it from QUEUED to 
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -55,6 +56,19 @@ class Heartbeat(threading.Thread):
             connection.close()  # this thread's own Django connection
 
 
+#: What a job's user reads when its result did not fit on the disk (the operator reads the log).
+STORAGE_FULL = "TransientFault: the archive's storage for results is full; please try again later"
+
+
+def _storage_full(kind: JobKind, job_id: str, exc: Exception) -> str | None:
+    """ENOSPC or EDQUOT while the result was written (tests/test_faults_io.py): the user's job is
+    not at fault and may succeed later, and the operator needs one clear line, not a traceback."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.error("%s %s failed: no space left for its result (%s)", kind.model.__name__, job_id, exc)
+        return STORAGE_FULL
+    return None
+
+
 def execute(kind: JobKind, job_id: str, work: Callable[[object], dict],
             explain: Callable[[object, Exception], str | None], keep_alive: bool = True) -> str:
     """The body of a job's task: QUEUED to EXECUTING, ``work(job)`` (which returns the columns
@@ -72,7 +86,7 @@ def execute(kind: JobKind, job_id: str, work: Callable[[object], dict],
     try:
         outcome = work(job)
     except Exception as exc:  # noqa: BLE001  (whatever happens, the user gets a clean ERROR)
-        message = explain(job, exc)
+        message = explain(job, exc) or _storage_full(kind, job_id, exc)
         if message is None:
             log.exception("%s %s failed", kind.model.__name__, job_id)
             message = kind.internal_error
