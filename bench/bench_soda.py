@@ -83,7 +83,7 @@ def main() -> None:
     radius = CUT / 2 * scale
 
     from vo_services.soda.cutout import cut, open_frame
-    from vo_services.soda.shapes import Circle
+    from vo_services.dali.values import Circle
 
     def in_process() -> bytes:
         return cut(open_frame(path, REL_PATH, obs_id), Circle(ra, dec, radius))

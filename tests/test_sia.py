@@ -257,16 +257,17 @@ def test_results_are_obscore_with_the_datalink_descriptor(sia):
 
 
 BAD = [
-    ({"POS": "CIRCLE 10 20"}, "CIRCLE takes three"),
+    ({"POS": "CIRCLE 10 20"}, "POS CIRCLE must be three numbers"),
     ({"POS": "CIRCLE 10 95 1"}, "latitude"),
     ({"POS": "CIRCLE 10 20 120"}, "radius"),
     ({"POS": "CIRCLE ten 20 1"}, "not a number"),
     ({"POS": "BOX 10 20 1 1"}, "unknown shape"),
     ({"POS": "RANGE 20 10 0 1"}, "low to high"),
-    ({"POS": "RANGE 10 20 0"}, "RANGE takes four"),
+    ({"POS": "RANGE 10 20 0"}, "POS RANGE must be four numbers"),
     ({"POS": "POLYGON 10 10 11 10"}, "three or more"),
     ({"POS": "POLYGON 10 10 11 10 nan 11"}, "not a number"),
-    ({"POS": "POLYGON 10 10 10 10 10 10"}, "the search failed"),  # pgsphere refuses it
+    ({"POS": "POLYGON 10 10 10 10 10 10"}, "3 distinct vertices"),  # refused before pgsphere would
+    ({"POS": "CIRCLE 10 20 0"}, "radius must be positive"),  # DALI 1.1 §3.3.6
     ({"BAND": "6e-7 5e-7"}, "inverted"),
     ({"BAND": "1 2 3"}, "interval"),
     ({"BAND": "abc"}, "not a number"),

@@ -2,17 +2,17 @@
 
 Every parameter may be repeated: its values are OR-ed, and the parameters AND-ed (§2.1). Numeric
 intervals are ``lo hi`` with inclusive bounds, +Inf/-Inf for open ends, and a single value ``v``
-meaning ``[v, v]`` (§2.1, DALI 1.1 §3.3.3 intervals); a NULL column never matches (its
-comparison is NULL). POS is matched against ``s_region`` with the pgsphere overlap operator
-``&&``, which the published view lets the GiST index answer (its operator functions are
-LEAKPROOF, scripts/leakproof.sql), as ADQL's INTERSECTS is.
+meaning ``[v, v]`` (§2.1, DALI 1.1 §3.3.4 intervals); a NULL column never matches (its comparison
+is NULL). Intervals and shapes are read by :mod:`vo_services.dali.values`, as SODA reads them.
+POS is matched against ``s_region`` with the pgsphere overlap operator ``&&``, which the
+published view lets the GiST index answer (its operator functions are LEAKPROOF,
+scripts/leakproof.sql), as ADQL's INTERSECTS is.
 
 The SQL is psycopg ``sql`` composition: the columns are identifiers of archive/published.py, and
 every value from the request is an ``sql.Literal``, quoted by psycopg, never pasted text.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,48 +23,24 @@ from archive.columns import Column
 from archive.pgsphere import spoly_literal
 from archive.published import OBSCORE
 from vo_services import limits
-from vo_services.dali import DaliParams
+from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.dali.values import Circle, Polygon, Range, parse_interval, parse_pos
 from vo_services.encoders import OutputFormat, UnknownFormat, resolve
 
 #: The result's columns: every public ObsCore column, in the table's order (SIA 2.0 §3.1).
 FIELDS: tuple[Column, ...] = tuple(OBSCORE.public_columns)
-#: pgsphere's scircle takes radii up to a hemisphere.
+#: pgsphere's scircle takes radii up to a hemisphere (DALI 1.1 allows up to 180 degrees).
 MAX_RADIUS_DEG = 90.0
-#: Refused beyond these (a UsageFault, not a query the database chews on until its time-out).
+#: Refused beyond this (a UsageFault, not a query the database chews on until its time-out); a
+#: POLYGON's vertices are limited by vo_services.dali.values.MAX_VERTICES.
 MAX_VALUES = 500  # values of one parameter (Django takes 1,000 fields in all)
-MAX_VERTICES = 1000  # of one POLYGON
 #: ObsCore 1.1 §4.19: the polarization states pol_states lists, as /I/Q/.
 POL_STATES = frozenset({"I", "Q", "U", "V", "RR", "LL", "RL", "LR", "XX", "YY", "XY", "YX", "POLI", "POLA"})
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?", re.IGNORECASE)
 
 
-class SiaUsageError(ValueError):
-    """A parameter value the service cannot read; answered with a UsageFault (DALI 1.1 §4.4.2)."""
-
-
-def _number(word: str, name: str) -> float:
-    if not _NUMBER.fullmatch(word):
-        raise SiaUsageError(f"{name}: '{word}' is not a number")
-    return float(word)
-
-
-def _numbers(text: str, name: str) -> list[float]:
-    return [_number(word, name) for word in text.split()]
-
-
-def _interval(text: str, name: str, unit: str) -> tuple[float, float]:
-    """``lo hi`` or a single value (DALI 1.1 §3.3.3; SIA 2.0 §2.1), bounds inclusive."""
-    values = _numbers(text, name)
-    if len(values) == 1:
-        values *= 2
-    if len(values) != 2:
-        raise SiaUsageError(f"{name} must be an interval 'lo hi' or a single value, in {unit}; not '{text}'")
-    lo, hi = values
-    if lo > hi:
-        raise SiaUsageError(f"{name}: the interval '{text}' is inverted (lower bound above upper)")
-    if math.isinf(lo) and lo > 0 or math.isinf(hi) and hi < 0:
-        raise SiaUsageError(f"{name}: the interval '{text}' is empty")
-    return lo, hi
+class SiaUsageError(DaliParameterError):
+    """A parameter value the service cannot read; answered with a UsageFault (DALI 1.1 §4.4.2).
+    The values' own errors (:mod:`vo_services.dali.values`) are answered alike."""
 
 
 def _column(name: str) -> sql.Identifier:
@@ -72,65 +48,30 @@ def _column(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-# -- POS (SIA 2.0 §2.1.1): CIRCLE, RANGE, POLYGON in ICRS degrees
-
-def _lon(value: float, name: str) -> float:
-    if not 0 <= value <= 360:
-        raise SiaUsageError(f"{name}: longitude {value} is outside 0..360 degrees")
-    return value
-
-
-def _lat(value: float, name: str) -> float:
-    if not -90 <= value <= 90:
-        raise SiaUsageError(f"{name}: latitude {value} is outside -90..90 degrees")
-    return value
-
+# -- POS (SIA 2.0 §2.1.1): CIRCLE, RANGE, POLYGON in ICRS degrees, read by vo_services.dali.values
 
 def _point(lon: float, lat: float) -> sql.Composable:
     return sql.SQL("spoint(radians({}), radians({}))").format(sql.Literal(lon), sql.Literal(lat))
 
 
-def _circle(numbers: list[float]) -> sql.Composable:
-    if len(numbers) != 3 or not all(map(math.isfinite, numbers)):
-        raise SiaUsageError("POS: CIRCLE takes three finite numbers: ra dec radius (degrees)")
-    ra, dec, radius = numbers
-    if not 0 <= radius <= MAX_RADIUS_DEG:
-        raise SiaUsageError(f"POS: the CIRCLE radius must be between 0 and {MAX_RADIUS_DEG:g} degrees, not {radius}")
-    return sql.SQL("scircle({}, radians({}))").format(_point(_lon(ra, "POS"), _lat(dec, "POS")),
-                                                      sql.Literal(radius))
+def _circle(circle: Circle) -> sql.Composable:
+    return sql.SQL("scircle({}, radians({}))").format(_point(circle.ra, circle.dec), sql.Literal(circle.radius))
 
 
-def _range(numbers: list[float]) -> sql.Composable:
-    """RANGE lon1 lon2 lat1 lat2: a coordinate box; -Inf/+Inf are the sphere's own limits."""
-    if len(numbers) != 4 or any(math.isnan(n) for n in numbers):
-        raise SiaUsageError("POS: RANGE takes four numbers: ra_min ra_max dec_min dec_max (degrees)")
-    lon1, lon2 = (min(max(n, 0.0), 360.0) if math.isinf(n) else _lon(n, "POS") for n in numbers[:2])
-    lat1, lat2 = (min(max(n, -90.0), 90.0) if math.isinf(n) else _lat(n, "POS") for n in numbers[2:])
-    if lon1 > lon2 or lat1 > lat2:
-        raise SiaUsageError("POS: a RANGE's intervals must go from low to high (for one across RA 0, "
-                            "give two RANGEs)")
-    return sql.SQL("sbox({}, {})").format(_point(lon1, lat1), _point(lon2, lat2))
+def _box(box: Range) -> sql.Composable:
+    return sql.SQL("sbox({}, {})").format(_point(box.ra_min, box.dec_min), _point(box.ra_max, box.dec_max))
 
 
-def _polygon(numbers: list[float]) -> sql.Composable:
-    if len(numbers) < 6 or len(numbers) % 2 or not all(map(math.isfinite, numbers)):
-        raise SiaUsageError("POS: POLYGON takes three or more finite ra dec pairs (degrees)")
-    if len(numbers) > 2 * MAX_VERTICES:
-        raise SiaUsageError(f"POS: a POLYGON may have at most {MAX_VERTICES} vertices")
-    vertices = [(_lon(ra, "POS"), _lat(dec, "POS")) for ra, dec in zip(numbers[::2], numbers[1::2])]
-    return sql.SQL("CAST({} AS spoly)").format(sql.Literal(spoly_literal(vertices)))
+def _spoly(polygon: Polygon) -> sql.Composable:
+    return sql.SQL("CAST({} AS spoly)").format(sql.Literal(spoly_literal(polygon.vertices)))
 
 
-_SHAPES: dict[str, Callable[[list[float]], sql.Composable]] = {
-    "CIRCLE": _circle, "RANGE": _range, "POLYGON": _polygon}
+_REGIONS: dict[type, Callable[..., sql.Composable]] = {Circle: _circle, Range: _box, Polygon: _spoly}
 
 
-def _pos(text: str) -> sql.Composable:
-    shape, *rest = text.split(None, 1)
-    build = _SHAPES.get(shape.upper())
-    if build is None:
-        raise SiaUsageError(f"POS: unknown shape '{shape}'; use CIRCLE, RANGE or POLYGON")
-    return sql.SQL("{} && {}").format(_column("s_region"), build(_numbers(" ".join(rest), "POS")))
+def _pos(text: str, name: str) -> sql.Composable:
+    shape = parse_pos(text, name, max_radius=MAX_RADIUS_DEG)
+    return sql.SQL("{} && {}").format(_column("s_region"), _REGIONS[type(shape)](shape))
 
 
 # -- the other parameters: each value one condition
@@ -138,17 +79,18 @@ def _pos(text: str) -> sql.Composable:
 def _overlap(low: str, high: str, unit: str) -> Callable[[str, str], sql.Composable]:
     """BAND, TIME: the data's [low, high] overlaps the interval (SIA 2.0 §2.1.2-3)."""
     def condition(text: str, name: str) -> sql.Composable:
-        lo, hi = _interval(text, name, unit)
-        return sql.SQL("{} <= {} AND {} >= {}").format(_column(low), sql.Literal(hi),
-                                                       _column(high), sql.Literal(lo))
+        interval = parse_interval(text, name, unit)
+        return sql.SQL("{} <= {} AND {} >= {}").format(_column(low), sql.Literal(interval.hi),
+                                                       _column(high), sql.Literal(interval.lo))
     return condition
 
 
 def _within(column: str, unit: str) -> Callable[[str, str], sql.Composable]:
     """FOV, SPATRES, EXPTIME, TIMERES, SPECRP: the column's value lies in the interval."""
     def condition(text: str, name: str) -> sql.Composable:
-        lo, hi = _interval(text, name, unit)
-        return sql.SQL("{} BETWEEN {} AND {}").format(_column(column), sql.Literal(lo), sql.Literal(hi))
+        interval = parse_interval(text, name, unit)
+        return sql.SQL("{} BETWEEN {} AND {}").format(_column(column), sql.Literal(interval.lo),
+                                                      sql.Literal(interval.hi))
     return condition
 
 
@@ -181,7 +123,7 @@ def _pol(text: str, name: str) -> sql.Composable:
 
 
 PARAMETERS: dict[str, Callable[[str, str], sql.Composable]] = {
-    "POS": lambda text, name: _pos(text),
+    "POS": _pos,
     "BAND": _overlap("em_min", "em_max", "metres"),
     "TIME": _overlap("t_min", "t_max", "MJD"),
     "POL": _pol,

@@ -6,13 +6,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from archive.config import get_settings
 from vo_services import limits
-from vo_services.dali import DaliParams
+from vo_services.dali import DaliParameterError, DaliParams
 from vo_services.datalink.descriptor import descriptors_for
 from vo_services.errors import allow_methods, error_response
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result
 from vo_services.sia.descriptor import self_descriptor
-from vo_services.sia.search import FIELDS, SiaSearch, SiaUsageError
+from vo_services.sia.search import FIELDS, SiaSearch
 
 FETCH_ROWS = 10_000
 
@@ -31,7 +31,7 @@ def query(request: HttpRequest) -> HttpResponse:
     descriptor of the rows and the search's own (SIA 2.0 §3.1, DataLink 1.1 §4)."""
     try:
         search = SiaSearch.from_params(DaliParams.from_request(request))
-    except SiaUsageError as exc:
+    except DaliParameterError as exc:  # SiaUsageError, a value's or a repeated parameter's
         return usage_fault(str(exc))
     # Results that may be read whole (MAXREC up to the default) come in one round trip; larger
     # ones from a server-side cursor, a batch at a time. MAXREC=0 runs no query (DALI §3.4.4).

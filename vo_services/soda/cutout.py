@@ -38,7 +38,7 @@ from ingest.cards import parse_value
 from ingest.fitsread import BLOCK, CARD, PrimaryHeader, UnreadableFile, read_primary_header
 from ingest.instruments.sky import Wcs, separation
 from ingest.mapping import FrameWcs, frame_wcs
-from vo_services.soda.shapes import Circle, Range, Region
+from vo_services.dali.values import Circle, Range, Shape
 
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 #: Cards of the primary WCS (and the sizes and checksums) that a cutout replaces or drops.
@@ -116,7 +116,7 @@ def _frame_centre_and_radius(frame: Frame) -> tuple[tuple[float, float], float]:
     return centre, max(separation(centre, corner) for corner in frame.sky.wcs.corners(frame.size))
 
 
-def pixel_box(frame: Frame, region: Region | None) -> tuple[tuple[float, float], tuple[int, int]] | None:
+def pixel_box(frame: Frame, region: Shape | None) -> tuple[tuple[float, float], tuple[int, int]] | None:
     """(centre (x, y), size (ny, nx)) of the box to cut, as Cutout2D takes them; None when the
     region surely misses the frame."""
     n1, n2 = frame.size
@@ -224,7 +224,7 @@ def _pixels(frame: Frame) -> np.ndarray:
     return np.memmap(frame.path, dtype=dtype, mode="r", offset=offset, shape=shape)
 
 
-def cut(frame: Frame, region: Region | None) -> bytes | None:
+def cut(frame: Frame, region: Shape | None) -> bytes | None:
     """The cutout as a FITS file, or None when no pixel of the frame is in the region."""
     box = pixel_box(frame, region)
     if box is None:

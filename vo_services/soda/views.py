@@ -9,24 +9,36 @@ anonymous, 403 ``AuthorizationError`` logged in.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from archive.config import get_settings
 from archive.standards import FITS_MIME
-from vo_services.dali import DaliParams
+from vo_services.dali import DaliParameterError, DaliParams
+from vo_services.dali.values import Shape, parse_circle, parse_polygon, parse_pos
 from vo_services.datalink.bundles import obs_id_of
 from vo_services.datalink.files import locate_one
 from vo_services.datalink.views import withheld
 from vo_services.errors import allow_methods, soda_error
 from vo_services.identity import principals_for
 from vo_services.soda.cutout import NotAnImage, RegionTooLarge, UnreadableFrame, cut, open_frame
-from vo_services.soda.shapes import PARSERS, Region, RegionError
 
 #: SODA 1.0 §3.3: other filters, which images of this archive (one band, one time, one
 #: polarization state) have nothing to cut by.
 UNSUPPORTED = ("BAND", "TIME", "POL")
 FITS_FORMATS = ("", "fits", FITS_MIME, "image/fits")
+#: A radius beyond this is no cutout of a frame of this archive (all under a degree across) but
+#: a mistake (arcseconds given as degrees, say); refused rather than served as the whole frame.
+MAX_RADIUS_DEG = 90.0
+#: SODA 1.0 §3.3: the regions, DALI 1.1 §3.3 values in ICRS degrees (vo_services.dali.values).
+REGIONS: dict[str, Callable[[str, str], Shape]] = {
+    "POS": partial(parse_pos, max_radius=MAX_RADIUS_DEG),
+    "CIRCLE": partial(parse_circle, max_radius=MAX_RADIUS_DEG),
+    "POLYGON": parse_polygon,
+}
 _REFUSALS = {401: "AuthenticationError", 403: "AuthorizationError", 404: "NotFoundFault"}
 
 
@@ -43,8 +55,8 @@ def _one(params: DaliParams, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _region(params: DaliParams) -> Region | None:
-    given = [(name, value) for name in PARSERS for value in params.getlist(name)]
+def _region(params: DaliParams) -> Shape | None:
+    given = [(name, value) for name in REGIONS for value in params.getlist(name)]
     if len(given) > 1:
         raise SodaError("MultiValuedParamNotSupported",
                         "one region per request: one of POS, CIRCLE or POLYGON, once")
@@ -52,12 +64,12 @@ def _region(params: DaliParams) -> Region | None:
         return None  # no filter: the whole frame (with its WCS written in)
     name, value = given[0]
     try:
-        return PARSERS[name](value)
-    except RegionError as exc:
+        return REGIONS[name](value, name)
+    except DaliParameterError as exc:
         raise SodaError("UsageError", str(exc)) from None
 
 
-def _check(params: DaliParams) -> tuple[str, Region | None]:
+def _check(params: DaliParams) -> tuple[str, Shape | None]:
     """The ID and the region, or a SodaError: everything that needs no database."""
     identifier = (_one(params, "ID") or "").strip()
     if not identifier:
@@ -71,7 +83,7 @@ def _check(params: DaliParams) -> tuple[str, Region | None]:
     return identifier, _region(params)
 
 
-def _cutout(request: HttpRequest, identifier: str, region: Region | None) -> HttpResponse:
+def _cutout(request: HttpRequest, identifier: str, region: Shape | None) -> HttpResponse:
     obs_id = obs_id_of(identifier, get_settings().ivoa_authority)
     if obs_id is None:
         raise SodaError("NotFoundFault", f"{identifier[:200]} is not an observation of this archive", 404)

@@ -1,13 +1,16 @@
 """DALI 1.1 request parameters: case-insensitive names, GET, POST and multipart alike.
 
 DALI §3.1: parameter names are case-insensitive, values case-sensitive. §3.2: a single-valued
-parameter given twice is an error; multi-valued ones (UPLOAD, ID) accumulate.
+parameter given twice is an error; multi-valued ones (UPLOAD, ID) accumulate. The values of the
+shape and interval parameters (DALI 1.1 §3.3) are read by :mod:`vo_services.dali.values`.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from django.http import HttpRequest
+if TYPE_CHECKING:  # the values parser (values.py) needs no Django
+    from django.http import HttpRequest
 
 
 class DaliParameterError(ValueError):
