@@ -24,7 +24,7 @@ from archive.schema import observation
 from archive.standards import FITS_MIME
 from ingest.access import CALIBRATION_FRAMES
 from ingest.flags import IngestFlag
-from vo_services.datalink.descriptor import soda_descriptor
+from vo_services.service_descriptors import soda_descriptor
 from vo_services.results.query import query_session
 
 MAX_IDS = 1000

@@ -71,13 +71,9 @@ def basket_add(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, "Nothing was added: no rows were chosen.")
         return _back(request)
-    added = basket.add(request.session, ids)
-    text = f"Added {added.added} file{'s' if added.added != 1 else ''} to the basket."
-    if added.capped:
-        messages.warning(request, f"{text} The basket holds at most {basket.capacity():,} files "
-                                  "(one bundle's limit); the rest were left out.")
-    else:
-        messages.success(request, text)
+    _tell_added(request, basket.add(request.session, ids), "file", " to the basket",
+                f"The basket holds at most {basket.capacity():,} files (one bundle's limit); "
+                "the rest were left out.")
     return _back(request)
 
 
@@ -98,14 +94,19 @@ def basket_clear(request: HttpRequest) -> HttpResponse:
 def basket_calibrations(request: HttpRequest) -> HttpResponse:
     """The calibrations of the night and set-up of every science frame in the basket join it."""
     found = basket.calibrations(basket.items(request.session), principals_for(request))
-    added = basket.add(request.session, found)
-    text = f"Added {added.added} calibration frame{'s' if added.added != 1 else ''}."
+    _tell_added(request, basket.add(request.session, found), "calibration frame", "",
+                f"The basket is full ({basket.capacity():,} files); some calibrations were left out.")
+    return _back(request)
+
+
+def _tell_added(request: HttpRequest, added: basket.Added, noun: str, where: str, when_capped: str) -> None:
+    """How many ``noun``s joined the basket; a warning, saying ``when_capped``, when its cap
+    (one bundle's limit) left some out."""
+    text = f"Added {added.added} {noun}{'s' if added.added != 1 else ''}{where}."
     if added.capped:
-        messages.warning(request, f"{text} The basket is full ({basket.capacity():,} files); "
-                                  "some calibrations were left out.")
+        messages.warning(request, f"{text} {when_capped}")
     else:
         messages.success(request, text)
-    return _back(request)
 
 
 @require_POST

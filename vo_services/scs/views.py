@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vo_services import limits
 from vo_services.dali import DaliParams
-from vo_services.datalink.descriptor import descriptors_for
+from vo_services.service_descriptors import descriptors_for
 from vo_services.encoders import write_votable
 from vo_services.encoders.errors import error_document
 from vo_services.identity import principals_for

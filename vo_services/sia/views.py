@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from archive.config import get_settings
 from vo_services import limits
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.datalink.descriptor import descriptors_for
+from vo_services.service_descriptors import descriptors_for
 from vo_services.errors import allow_methods, error_response
 from vo_services.identity import principals_for
 from vo_services.results.engine import ResultLimits, run_result

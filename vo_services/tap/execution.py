@@ -2,7 +2,8 @@
 
 One path: DALI parameters to a :class:`TapRequest`, ADQL to SQL (:mod:`vo_services.tap.adql`),
 and the SQL run and streamed through the encoder of the requested format by the result engine
-(:mod:`vo_services.results`), with the DataLink service descriptor attached when the result has
+(:mod:`vo_services.results`), with the DataLink service descriptor
+(:mod:`vo_services.service_descriptors`) attached when the result has
 ObsCore's identifiers.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg2
 from archive.columns import Column
 from vo_services import limits
 from vo_services.dali import DaliParameterError, DaliParams
-from vo_services.datalink.descriptor import descriptors_for
+from vo_services.service_descriptors import descriptors_for
 from vo_services.encoders import OutputFormat, UnknownFormat, resolve
 from vo_services.results.engine import ResultLimits, run_result
 from vo_services.results.query import QueryFailed, describe

@@ -1,7 +1,12 @@
-"""The DataLink service descriptor embedded in TAP and cone search results (DataLink 1.1 §4).
+"""The service descriptors that results carry (DataLink 1.1 §4): DataLink's {links} in TAP, cone
+search and SIA results, SODA's cutouts in {links} responses.
 
-With it, TOPCAT and Aladin offer each row's links: the descriptor names the {links} endpoint and
-takes its ID parameter from the row's ``obs_publisher_did`` column (§4.3, ``ref`` to the FIELD).
+With the first, TOPCAT and Aladin offer each row's links: the descriptor names the {links} endpoint
+and takes its ID parameter from the row's ``obs_publisher_did`` column (§4.3, ``ref`` to the FIELD).
+
+A decoration of results, made from the columns and the public URL only, so it lives below every
+service that attaches it (TAP, SCS, SIA, DataLink): TAP's execution must not import the DataLink
+service, which itself reads TAP's jobs (bundles of a job's result).
 """
 from __future__ import annotations
 
