@@ -29,14 +29,6 @@ _QUOTED = 40  # characters of a bad word that an error message repeats
 
 
 @dataclass(frozen=True)
-class Interval:
-    """DALI 1.1 §3.3.4 (SIA 2.0 §2.1): ``lo hi``, both inclusive; -Inf/+Inf for an open end."""
-
-    lo: float
-    hi: float
-
-
-@dataclass(frozen=True)
 class Circle:
     """DALI 1.1 §3.3.6: ``ra dec radius``, ICRS degrees; ra in [0, 360)."""
 
@@ -64,6 +56,15 @@ class Polygon:
 
 
 Shape = Circle | Range | Polygon
+
+
+@dataclass(frozen=True)
+class Interval:
+    """DALI 1.1 §3.3.4 (SIA 2.0 §2.1): ``lo hi``, both inclusive; -Inf/+Inf for an open end."""
+
+    lo: float
+    hi: float
+
 
 # The axes of a position (DALI 1.1 §3.3.5): longitude in [0, 360], latitude in [-90, 90].
 _RA = (0.0, 360.0, "ra, longitude")

@@ -27,6 +27,13 @@ SCHEMA = "tap_upload"
 TABLE_PREFIX = "tap_upload_"
 # ADQL 2.1 §2.1.3: a regular identifier is a letter followed by letters, digits or underscores.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# TAP 1.1 §2.7.6: a column name that is no regular identifier (VizieR's _RAJ2000, B-V, 2MASS, a
+# reserved word such as SIZE) is used as an ADQL delimited identifier, "_RAJ2000", exactly as
+# written. What such a name may hold: printable ASCII but the double quote and the backslash
+# (the characters that quote or escape in SQL, ADQL, COPY or CSV), no blank at either end (the
+# same name to a reader, not to PostgreSQL). Nothing outside ASCII: letters that look alike
+# (Latin a, Cyrillic а) would make names that read the same and differ.
+_DELIMITED = re.compile(r'[!#-\[\]-~]([ !#-\[\]-~]*[!#-\[\]-~])?')
 
 # VOTable datatype (and xtype) -> (ADQL type, PostgreSQL type)
 _SCALARS = {
@@ -76,9 +83,10 @@ class Upload:
 
 
 def check_name(name: str, what: str, longest: int) -> str:
-    """``name`` if it may name an upload's table or column: an ADQL regular identifier that is
-    not a reserved word (ADQL 2.1 §2.1.3), at most ``longest`` characters. Names reach SQL only
-    through ``sql.Identifier`` anyway; the rule keeps them writable, unquoted, in ADQL."""
+    """``name`` if it may name an upload's table: an ADQL regular identifier that is not a
+    reserved word (ADQL 2.1 §2.1.3; TAP 1.1 §2.7.6), at most ``longest`` characters. Names reach
+    SQL only through ``sql.Identifier`` anyway; the rule keeps them writable, unquoted, in ADQL.
+    Columns may have other names too (:func:`column_name`)."""
     if not name:
         raise UploadError(f"{what} has an empty name")
     if len(name) > longest:
@@ -88,6 +96,28 @@ def check_name(name: str, what: str, longest: int) -> str:
                           "(an ADQL 2.1 §2.1.3 regular identifier: a letter, then letters, digits or underscores)")
     if name.upper() in RESERVED_WORDS:
         raise UploadError(f"{what} name {shown(name)} is an ADQL reserved word (ADQL 2.1 §2.1.3)")
+    return name
+
+
+def column_name(name: str, table: str) -> str:
+    """The name a query gives the upload's FIELD ``name``: a regular identifier folded to lower
+    case, as PostgreSQL folds it (ADQL 2.1 §2.1.3), so that RA, ra and Ra all find it; any other
+    name as written, for use as a delimited identifier ("_RAJ2000", "B-V", "size"). Both reach
+    SQL only through ``sql.Identifier`` and the translator's quoting; the rules here keep them
+    one name to every reader, within PostgreSQL's identifier length (longer ones it would cut,
+    silently making two names one)."""
+    what = f"a column of the upload {table}"
+    longest = limits.UPLOAD_COLUMN_NAME_CHARS
+    if not name:
+        raise UploadError(f"{what} has an empty name")
+    if len(name.encode("utf-8")) > longest:
+        raise UploadError(f"{what} name {shown(name)} is longer than {longest} characters")
+    if _NAME.fullmatch(name) and name.upper() not in RESERVED_WORDS:
+        return name.lower()
+    if not _DELIMITED.fullmatch(name):
+        raise UploadError(f"{what} name {shown(name)} can be neither an ADQL regular identifier nor a "
+                          "delimited one here: it must be printable ASCII without double quotes or "
+                          "backslashes, and not start or end with a blank (TAP 1.1 §2.7.6)")
     return name
 
 
@@ -147,10 +177,12 @@ def read_votable(name: str, data: bytes) -> Upload:
     columns, seen = [], set()
     for field in table.fields:
         column = _column(name, field)
-        if column.name in seen:  # folded already: RA and ra are one name
-            raise UploadError(f"the upload {name} has two columns named {column.name} "
-                              "(names are case-insensitive)")
-        seen.add(column.name)
+        # RA and ra are one regular name; "_RA" and "_ra" two delimited ones, which TAP leaves
+        # undefined (TAP 1.1 §2.7.6) and which would read alike: refused too.
+        if column.name.lower() in seen:
+            raise UploadError(f"the upload {name} has two columns named {shown(column.name)} "
+                              "(names may not differ only in case)")
+        seen.add(column.name.lower())
         columns.append(column)
     # by column: a masked record cannot index an array cell (numpy's mvoid), a masked column can
     cells = [[_value(v, c) for v in table.array[n]] for n, c in zip(table.array.dtype.names, columns)]
@@ -159,9 +191,7 @@ def read_votable(name: str, data: bytes) -> Upload:
 
 
 def _column(table: str, field) -> UploadColumn:
-    # A regular identifier is case-insensitive (ADQL 2.1 §2.1.3): folded as PostgreSQL folds it,
-    # so that RA, ra and Ra in a query all find the FIELD a client named RA.
-    name = check_name(field.name or "", f"a column of the upload {table}", limits.UPLOAD_COLUMN_NAME_CHARS).lower()
+    name = column_name(field.name or "", table)
     xtype = (field.xtype or "").lower()
     if xtype in _XTYPES:
         adql, pg = _XTYPES[xtype]
@@ -175,7 +205,7 @@ def _column(table: str, field) -> UploadColumn:
         adql, pg = _SCALARS[field.datatype]
         return UploadColumn(name=name, datatype=adql, pg_type=pg, unit=field.unit and str(field.unit),
                             ucd=field.ucd)
-    raise UploadError(f"the upload {table}: column {name} ({field.datatype}"
+    raise UploadError(f"the upload {table}: column {shown(name)} ({field.datatype}"
                       f"{'[' + field.arraysize + ']' if field.arraysize else ''}) has no ADQL type here")
 
 
