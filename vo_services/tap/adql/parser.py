@@ -16,7 +16,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
-from . import ast
+from . import ast, descent
 from .errors import AdqlSyntaxError
 from .reserved import AGGREGATE_NAMES, FUNCTION_NAMES, GEOMETRY_TYPES, RESERVED_WORDS
 
@@ -442,11 +442,9 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
     if not query.strip():
         raise AdqlSyntaxError("the query is empty")
     try:
-        tree = _lark().parse(query)
-    except UnexpectedInput as exc:
-        raise _syntax_error(exc, query) from None
-    except AdqlSyntaxError:
-        raise
+        tree = descent.Parser(_fast_tokens(query)).statement()
+    except Exception:  # noqa: BLE001 - anything the fast path does not take, lark decides
+        tree = _parse_with_lark(query)
     depth = ast.depth(tree) if max_depth else 0
     if depth > max_depth:
         raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
@@ -455,6 +453,26 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
 
 
 _parse_cached = lru_cache(maxsize=CACHED_TREES)(_parse)
+
+
+def _parse_with_lark(query: str) -> ast.Query:
+    """The reference parser: grammar.lark with lark's LALR(1) parser and :class:`_TreeBuilder`;
+    every syntax error is worded from here."""
+    try:
+        return _lark().parse(query)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, query) from None
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> _Scanner:
+    return _Scanner(_lark().lexer_conf)
+
+
+def _fast_tokens(query: str) -> list[tuple[str, str, int, int]]:
+    """The tokens of ``query`` for :mod:`.descent`, by the same regular expression as lark's."""
+    scanner = _scanner()
+    return descent.tokens(query, scanner.pattern, scanner.skipped, _KEYWORD_TYPES)
 
 
 # Error messages --------------------------------------------------------------------------------
