@@ -34,7 +34,7 @@ def _shape(node):
 
 def _fast(query: str) -> ast.Query | None:
     try:
-        return descent.Parser(parser._fast_tokens(query)).statement()
+        return descent.Parser(query, parser._fast_tokens(query)).statement()
     except descent.Fallback:
         return None
 

@@ -13,6 +13,7 @@ tree. So the set of accepted queries and every error message stay lark's; the di
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import replace
 
 from . import ast
@@ -24,7 +25,7 @@ MAX_NESTING = 60
 
 _NAMES = frozenset({"REGULAR_IDENTIFIER", "DELIMITED_IDENTIFIER"})
 _NUMBERS = frozenset({"UNSIGNED_INTEGER", "DECIMAL", "HEX"})
-_MULTILINE = frozenset({"WHITESPACE", "STRING", "DELIMITED_IDENTIFIER", "COMMENT"})
+_NEWLINE = re.compile("\n")
 #: Binding strength of the binary value operators (grammar.lark: value, sum, product).
 _BINARY = {"CONCAT": 1, "BIT_OR": 1, "BIT_XOR": 1, "BIT_AND": 1, "PLUS": 2, "MINUS": 2,
            "STAR": 3, "SLASH": 3}
@@ -37,45 +38,38 @@ class Fallback(Exception):
 
 
 def tokens(text: str, pattern: re.Pattern, skipped: frozenset[str],
-           keyword_types: dict[str, str | None]) -> list[tuple[str, str, int, int]]:
-    """``(type, text, line, column)`` of each token, reserved words typed as lark's scanner
-    types them, then ``("$END", "", 0, 0)``.
+           keyword_types: dict[str, str | None]) -> list[tuple[str, str, int]]:
+    """``(type, text, offset)`` of each token, reserved words typed as lark's scanner types
+    them, then ``("$END", "", length)``.
 
     A number run on into a name, a number or a '.' (``1e``, ``0x1G``, but also ``2desc``) is
     left to lark's scanner (``parser._check_number_end``), which knows which are malformed.
     """
-    match = pattern.match
-    found_tokens: list[tuple[str, str, int, int]] = []
+    found_tokens: list[tuple[str, str, int]] = []
     append = found_tokens.append
-    position, line, line_start, end = 0, 1, 0, len(text)
+    position = 0
     after_number = False
-    while position < end:
-        found = match(text, position)
-        if found is None:
+    for found in pattern.finditer(text):
+        start = found.start()
+        if start != position:  # a character no terminal matches
             raise Fallback
+        position = found.end()
         kind = found.lastgroup
-        value = found.group()
-        if kind in _MULTILINE and "\n" in value:
-            newlines = value.count("\n")
-            if kind not in skipped:
-                append((kind, value, line, position - line_start + 1))
-            line += newlines
-            line_start = position + value.rindex("\n") + 1
-            after_number = False
-            position = found.end()
-            continue
         if kind in skipped:
             after_number = False
+            continue
+        value = found.group()
+        if after_number and (kind in _NUMBERS or kind == "REGULAR_IDENTIFIER" or value[0] == "."):
+            raise Fallback
+        if kind == "REGULAR_IDENTIFIER":
+            kind = keyword_types.get(value.upper()) or kind
+            after_number = False
         else:
-            if after_number and (kind in _NUMBERS or kind == "REGULAR_IDENTIFIER"
-                                 or value[0] == "."):
-                raise Fallback
-            if kind == "REGULAR_IDENTIFIER":
-                kind = keyword_types.get(value.upper()) or kind
-            append((kind, value, line, position - line_start + 1))
             after_number = kind in _NUMBERS
-        position = found.end()
-    append(("$END", "", 0, 0))
+        append((kind, value, start))
+    if position != len(text):
+        raise Fallback
+    append(("$END", "", position))
     return found_tokens
 
 
@@ -86,13 +80,24 @@ def _unquote(text: str, quote: str) -> str:
 class Parser:
     """One statement's tokens to its :class:`ast.Query` (grammar.lark's rules, top down)."""
 
-    __slots__ = ("tokens", "kinds", "i", "nesting")
+    __slots__ = ("tokens", "kinds", "i", "nesting", "line_starts")
 
-    def __init__(self, found_tokens: list[tuple[str, str, int, int]]):
+    def __init__(self, text: str, found_tokens: list[tuple[str, str, int]]):
         self.tokens = found_tokens
         self.kinds = [t[0] for t in found_tokens]
         self.i = 0
         self.nesting = 0
+        self.line_starts = ([0] + [m.end() for m in _NEWLINE.finditer(text)]
+                            if "\n" in text else None)
+
+    def _position(self, offset: int) -> Position:
+        """Line and column (from 1) of the character at ``offset``, counting "\\n" as lark's
+        scanner does."""
+        line_starts = self.line_starts
+        if line_starts is None:
+            return Position(1, offset + 1)
+        line = bisect_right(line_starts, offset)
+        return Position(line, offset - line_starts[line - 1] + 1)
 
     # Helpers
 
@@ -205,7 +210,7 @@ class Parser:
 
     def select(self) -> ast.Select:
         kinds = self.kinds
-        _, _, line, column = self.tokens[self.i]
+        start = self.tokens[self.i][2]
         self.i += 1
         distinct = False
         if kinds[self.i] in ("DISTINCT", "ALL"):
@@ -242,13 +247,13 @@ class Parser:
             having = self.expr()
         return ast.Select(items=tuple(items), from_=tuple(from_), distinct=distinct, top=top,
                           where=where, group_by=group_by, having=having,
-                          pos=Position(line, column))
+                          pos=self._position(start))
 
     def select_item(self):
         kinds, i = self.kinds, self.i
         if kinds[i] == "STAR":
             self.i += 1
-            return ast.AllColumns(pos=Position(*self.tokens[i][2:]))
+            return ast.AllColumns(pos=self._position(self.tokens[i][2]))
         if kinds[i] in _NAMES:  # t.* or s.t.*: a chain of names ended by ".*"
             j = i
             while kinds[j] in _NAMES and kinds[j + 1] == "DOT":
@@ -373,19 +378,19 @@ class Parser:
     def not_expr(self):
         if self.kinds[self.i] != "NOT":
             return self.predicate()
-        _, _, line, column = self.tokens[self.i]
+        start = self.tokens[self.i][2]
         self.i += 1
         self._deeper()
         operand = self.not_expr()
         self.nesting -= 1
-        return ast.Not(operand, pos=Position(line, column))
+        return ast.Not(operand, pos=self._position(start))
 
     def predicate(self):
         kinds = self.kinds
         if kinds[self.i] == "EXISTS":
-            _, _, line, column = self.tokens[self.i]
+            start = self.tokens[self.i][2]
             self.i += 1
-            return ast.Exists(self.subquery(), pos=Position(line, column))
+            return ast.Exists(self.subquery(), pos=self._position(start))
         left = self.value()
         kind = kinds[self.i]
         if kind == "COMP_OP":
@@ -450,17 +455,17 @@ class Parser:
     def factor(self):
         kind = self.kinds[self.i]
         if kind in ("PLUS", "MINUS", "BIT_NOT"):
-            _, op, line, column = self.tokens[self.i]
+            _, op, start = self.tokens[self.i]
             self.i += 1
             self._deeper()
             operand = self.factor()
             self.nesting -= 1
-            return ast.Unary(op, operand, pos=Position(line, column))
+            return ast.Unary(op, operand, pos=self._position(start))
         return self.primary()
 
     def primary(self):
         i = self.i
-        kind, text, line, column = self.tokens[i]
+        kind, text, start = self.tokens[i]
         kinds = self.kinds
         if kind == "REGULAR_IDENTIFIER" and kinds[i + 1] != "LPAR" or kind == "DELIMITED_IDENTIFIER":
             names = self.name_chain()
@@ -469,10 +474,10 @@ class Parser:
             return ast.ColumnRef(names, pos=names[0].pos)
         if kind == "STRING":
             self.i = i + 1
-            return ast.StringLiteral(_unquote(text, "'"), pos=Position(line, column))
+            return ast.StringLiteral(_unquote(text, "'"), pos=self._position(start))
         if kind == "UNSIGNED_INTEGER" or kind == "DECIMAL":
             self.i = i + 1
-            return ast.NumberLiteral(text, pos=Position(line, column))
+            return ast.NumberLiteral(text, pos=self._position(start))
         if kind == "LPAR":
             if kinds[i + 1] == "SELECT":
                 query = self.subquery()
@@ -496,28 +501,28 @@ class Parser:
                 args = tuple(values)
             self._take("RPAR")
             if kind == "REGULAR_IDENTIFIER":
-                return ast.UdfCall(text.lower(), args, pos=Position(line, column))
-            return ast.FunctionCall(text.upper(), args, pos=Position(line, column))
+                return ast.UdfCall(text.lower(), args, pos=self._position(start))
+            return ast.FunctionCall(text.upper(), args, pos=self._position(start))
         if kind == "AGGREGATE_NAME" or kind == "COUNT":
             self.i = i + 1
             self._take("LPAR")
             if kind == "COUNT" and kinds[self.i] == "STAR":
                 self.i += 1
                 self._take("RPAR")
-                return ast.Aggregate("COUNT", None, pos=Position(line, column))
+                return ast.Aggregate("COUNT", None, pos=self._position(start))
             distinct = False
             if kinds[self.i] in ("DISTINCT", "ALL"):
                 distinct = kinds[self.i] == "DISTINCT"
                 self.i += 1
             arg = self.value()
             self._take("RPAR")
-            return ast.Aggregate(text.upper(), arg, distinct=distinct, pos=Position(line, column))
+            return ast.Aggregate(text.upper(), arg, distinct=distinct, pos=self._position(start))
         if kind == "HEX":
             self.i = i + 1
-            return ast.HexLiteral(text, pos=Position(line, column))
+            return ast.HexLiteral(text, pos=self._position(start))
         if kind == "NULL":
             self.i = i + 1
-            return ast.NullLiteral(pos=Position(line, column))
+            return ast.NullLiteral(pos=self._position(start))
         if kind == "CAST":
             self.i = i + 1
             self._take("LPAR")
@@ -525,13 +530,13 @@ class Parser:
             self._take("_AS")
             target = self.cast_type()
             self._take("RPAR")
-            return ast.Cast(operand, target, pos=Position(line, column))
+            return ast.Cast(operand, target, pos=self._position(start))
         if kind == "CASE":
             return self.case()
         raise Fallback
 
     def case(self) -> ast.Case:
-        _, _, line, column = self.tokens[self.i]
+        start = self.tokens[self.i][2]
         self.i += 1
         kinds = self.kinds
         self._deeper()
@@ -550,10 +555,10 @@ class Parser:
             default = self.value()
         self._take("_END")
         self.nesting -= 1
-        return ast.Case(operand, tuple(whens), default, pos=Position(line, column))
+        return ast.Case(operand, tuple(whens), default, pos=self._position(start))
 
     def cast_type(self) -> ast.TypeName:
-        kind, text, line, column = self.tokens[self.i]
+        kind, text, start = self.tokens[self.i]
         self.i += 1
         length = None
         if kind == "DOUBLE":
@@ -565,7 +570,7 @@ class Parser:
                 self._take("RPAR")
         elif kind not in _SIMPLE_TYPES:
             raise Fallback
-        return ast.TypeName(text.upper(), length, pos=Position(line, column))
+        return ast.TypeName(text.upper(), length, pos=self._position(start))
 
     # Names
 
@@ -578,16 +583,16 @@ class Parser:
         return tuple(names)
 
     def identifier(self) -> ast.Identifier:
-        kind, text, line, column = self.tokens[self.i]
+        kind, text, start = self.tokens[self.i]
         if kind == "REGULAR_IDENTIFIER":
             self.i += 1
-            return ast.Identifier(text, pos=Position(line, column))
+            return ast.Identifier(text, pos=self._position(start))
         if kind == "DELIMITED_IDENTIFIER":
             name = _unquote(text, '"')
             if "\0" in name:
                 raise Fallback  # lark's tree builder words this error
             self.i += 1
-            return ast.Identifier(name, delimited=True, pos=Position(line, column))
+            return ast.Identifier(name, delimited=True, pos=self._position(start))
         raise Fallback
 
 

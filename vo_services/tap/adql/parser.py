@@ -442,7 +442,7 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
     if not query.strip():
         raise AdqlSyntaxError("the query is empty")
     try:
-        tree = descent.Parser(_fast_tokens(query)).statement()
+        tree = descent.Parser(query, _fast_tokens(query)).statement()
     except Exception:  # noqa: BLE001 - anything the fast path does not take, lark decides
         tree = _parse_with_lark(query)
     depth = ast.depth(tree) if max_depth else 0
@@ -469,7 +469,7 @@ def _scanner() -> _Scanner:
     return _Scanner(_lark().lexer_conf)
 
 
-def _fast_tokens(query: str) -> list[tuple[str, str, int, int]]:
+def _fast_tokens(query: str) -> list[tuple[str, str, int]]:
     """The tokens of ``query`` for :mod:`.descent`, by the same regular expression as lark's."""
     scanner = _scanner()
     return descent.tokens(query, scanner.pattern, scanner.skipped, _KEYWORD_TYPES)
