@@ -33,10 +33,14 @@ def _shape(node):
 
 
 def _fast(query: str) -> ast.Query | None:
+    """The fast path's tree (None if it leaves the query to lark), its depth bound checked."""
     try:
-        return descent.Parser(query, parser._fast_tokens(query)).statement()
+        fast = descent.Parser(query, parser._fast_tokens(query))
+        tree = fast.statement()
     except descent.Fallback:
         return None
+    assert ast.depth(tree) <= fast.depth_bound(), query
+    return tree
 
 
 def _lark(query: str) -> ast.Query | AdqlSyntaxError:
@@ -85,6 +89,7 @@ EDGES = [
     "(SELECT a FROM t ORDER BY a) ORDER BY a",
     "(SELECT a FROM t) UNION ALL (SELECT a FROM u) INTERSECT SELECT a FROM v EXCEPT SELECT 1 FROM w",
     "SELECT a FROM t ORDER BY 2desc",
+    "SELECT a FROM t WHERE a != 1 AND b <> 2 AND c >= 3 AND d <= 4 AND e < 5 AND f > 6",
     "SELECT 1e FROM t", "SELECT 0x1G FROM t", "SELECT 1.2.3 FROM t", "SELECT 0xFF FROM t",
     "SELECT 'a\nb', \"c\nd\" FROM t WHERE\n  x = 'y\n' -- c\n AND z = 1",
     "SELECT a FROM t WHERE (a = 1 OR b = 2) OR (c = 3 OR d = 4) AND (e = 5 AND f = 6)",
@@ -103,6 +108,14 @@ EDGES = [
     "SELECT a FROM t WHERE " + "(" * 40 + "a = 1" + ")" * 40,
     "SELECT " + "(" * 40 + "a" + ")" * 40 + " FROM t",
     "SELECT " + "- " * 80 + "a FROM t",
+    "SELECT a FROM t WHERE a = " + " + ".join(["b"] * 120),
+    "SELECT a FROM t WHERE a = " + "ABS(" * 29 + "b" + ")" * 29,
+    "SELECT a FROM t WHERE a = " + "-(" * 25 + "b" + ")" * 25,
+    "SELECT a FROM t WHERE " + "NOT " * 50 + "a = 1",
+    " UNION ".join(["SELECT a FROM t"] * 60),
+    "SELECT a FROM " + " JOIN ".join(["t"] * 60),
+    "SELECT a FROM t WHERE x IN " + "(SELECT x FROM t WHERE x IN " * 12 + "(1)" + ")" * 12,
+    "SELECT " + "CASE WHEN a = 1 THEN " * 20 + "1" + " END" * 20 + " FROM t",
 ]
 
 
@@ -139,6 +152,19 @@ def test_mutations():
 @given(adql_queries())
 def test_generated(query):
     assert_same(query)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT a FROM t WHERE a = " + " + ".join(["b"] * 120),
+    " UNION ".join(["SELECT a FROM t"] * 110),
+    "SELECT a FROM " + " JOIN ".join(["t"] * 110),
+    "SELECT a FROM t WHERE " + "NOT " * 110 + "a = 1",
+    "SELECT a FROM t WHERE a = " + "ABS(" * 120 + "b" + ")" * 120,
+])
+def test_a_tree_too_deep_is_refused_when_the_fast_path_parses_it(query):
+    """The depth bound lets the parser skip walking shallow trees, never deep ones."""
+    with pytest.raises(AdqlSyntaxError, match="nested"):
+        parser.parse(query)
 
 
 def test_deep_nesting_is_a_syntax_error_not_a_recursion_error():

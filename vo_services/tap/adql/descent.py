@@ -80,13 +80,15 @@ def _unquote(text: str, quote: str) -> str:
 class Parser:
     """One statement's tokens to its :class:`ast.Query` (grammar.lark's rules, top down)."""
 
-    __slots__ = ("tokens", "kinds", "i", "nesting", "line_starts")
+    __slots__ = ("tokens", "kinds", "i", "nesting", "deepest", "chains", "line_starts")
 
     def __init__(self, text: str, found_tokens: list[tuple[str, str, int]]):
         self.tokens = found_tokens
         self.kinds = [t[0] for t in found_tokens]
         self.i = 0
         self.nesting = 0
+        self.deepest = 0  # the most levels of nesting seen
+        self.chains = 0  # nodes made by a loop (a + b + c, UNION, JOIN): depth without nesting
         self.line_starts = ([0] + [m.end() for m in _NEWLINE.finditer(text)]
                             if "\n" in text else None)
 
@@ -110,9 +112,23 @@ class Parser:
         return self.tokens[i]
 
     def _deeper(self) -> None:
-        self.nesting += 1
-        if self.nesting > MAX_NESTING:
-            raise Fallback
+        nesting = self.nesting = self.nesting + 1
+        if nesting > self.deepest:
+            self.deepest = nesting
+            if nesting > MAX_NESTING:
+                raise Fallback
+
+    def depth_bound(self) -> int:
+        """At least the depth of the tree (``ast.depth``), found without walking it.
+
+        Between two levels of nesting (:meth:`_deeper`: expr, value, NOT, unary, CASE,
+        subquery, parenthesised join) a path down the tree meets at most three nodes that are
+        not made by a loop (e.g. BoolOp, BoolOp, Comparison; Unary, FunctionCall; Select,
+        SelectItem), at most four above the first (Query, Select, TableRef, Identifier) and
+        below the last (ColumnRef, Identifier); the nodes made by loops are counted in
+        ``chains``. tests/adql/test_descent.py checks the bound on every query it parses.
+        """
+        return 8 + 3 * self.deepest + self.chains
 
     def _run_opens_query(self) -> bool:
         """Whether the "(" at the current token starts a run of "(" ended by SELECT or WITH.
@@ -177,6 +193,7 @@ class Parser:
             all_ = kinds[self.i] == "ALL"
             if all_:
                 self.i += 1
+            self.chains += 1
             left = ast.SetOperation(op, left, self.set_term(), all=all_, pos=left.pos)
         return left
 
@@ -189,6 +206,7 @@ class Parser:
             all_ = kinds[self.i] == "ALL"
             if all_:
                 self.i += 1
+            self.chains += 1
             left = ast.SetOperation(op, left, self.set_primary(), all=all_, pos=left.pos)
         return left
 
@@ -315,6 +333,7 @@ class Parser:
                 using = tuple(names)
             if natural and kind in ("_ON", "_USING"):
                 raise Fallback  # lark's tree builder words this error
+            self.chains += 1
             left = ast.Join(left, right, kind=join_type or "INNER", natural=natural,
                             condition=condition, using=using, pos=left.pos)
         return left
@@ -450,6 +469,7 @@ class Parser:
                 return left
             op = tokens[self.i][1]
             self.i += 1
+            self.chains += 1
             left = ast.Binary(op, left, self.value(strength + 1), pos=left.pos)
 
     def factor(self):

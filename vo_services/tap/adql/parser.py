@@ -442,10 +442,14 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
     if not query.strip():
         raise AdqlSyntaxError("the query is empty")
     try:
-        tree = descent.Parser(query, _fast_tokens(query)).statement()
+        fast = descent.Parser(query, _fast_tokens(query))
+        tree = fast.statement()
+        bound = fast.depth_bound()
     except Exception:  # noqa: BLE001 - anything the fast path does not take, lark decides
-        tree = _parse_with_lark(query)
-    depth = ast.depth(tree) if max_depth else 0
+        tree, bound = _parse_with_lark(query), None
+    if not max_depth or (bound is not None and bound <= max_depth):
+        return tree  # no need to walk the tree to know it is shallow enough
+    depth = ast.depth(tree)
     if depth > max_depth:
         raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
                               "are accepted")
