@@ -1,9 +1,13 @@
-"""ADQL text to the typed tree of :mod:`.ast`: lark's LALR(1) parser with a tree-building callback.
+"""ADQL text to the typed tree of :mod:`.ast`: a recursive-descent fast path, lark as reference.
 
-The transformer runs inside the parser (lark calls it on every reduction), so no intermediate
-parse tree is built and nothing recurses over the input: a long query costs time proportional to
-its length, and its length is bounded. Errors from lark are turned into :class:`AdqlSyntaxError`
-with a position and the expected input in words.
+:mod:`.descent` reads the queries it can (most of them) in about a third of lark's time; on
+anything else, every syntax error included, it gives up and lark's LALR(1) parser with a
+tree-building callback (:class:`_TreeBuilder`) reads the query, so what is accepted and every
+error message are lark's (docs/adql.md, "Speed"). lark's transformer runs inside the parser
+(lark calls it on every reduction), so no intermediate parse tree is built and nothing recurses
+over the input: a long query costs time proportional to its length, and its length is bounded.
+Errors from lark are turned into :class:`AdqlSyntaxError` with a position and the expected
+input in words.
 """
 from __future__ import annotations
 
@@ -428,7 +432,7 @@ def parse(query: str, max_length: int = MAX_QUERY_LENGTH, max_depth: int = MAX_D
 
     The trees of the last CACHED_TREES short queries are kept: the same text comes back often
     (the /tap/examples queries, clients polling, pages re-run), trees are immutable, and parsing
-    is most of a translation's time. Errors are not kept.
+    is a large part of a translation's time. Errors are not kept.
     """
     if len(query) <= CACHED_LENGTH:
         return _parse_cached(query, max_length, max_depth)
