@@ -103,7 +103,7 @@ class Parser:
 
     # Helpers
 
-    def _take(self, kind: str) -> tuple[str, str, int, int]:
+    def _take(self, kind: str) -> tuple[str, str, int]:
         """The current token, which must be of ``kind``; the parser moves past it."""
         i = self.i
         if self.kinds[i] != kind:
