@@ -9,6 +9,13 @@ a new text every call (a numbered comment appended, so that the parser's cache o
 never answers: "cold"), and ``translate`` of the same text again ("warm", the tree cached). The
 goal is a full translation under 0.5 ms median. No database is needed: translation knows only
 the catalogue.
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python bench/bench_adql.py --count 0
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python bench/bench_adql.py --count 100
+
+``--count N`` only runs N cold translations of each example, untimed, for an instruction count
+that the machine's load does not change: the difference of the two runs' totals ("Collected"),
+divided by 5 N, is the instructions of one cold translation (docs/adql.md, "Speed").
 """
 from __future__ import annotations
 
@@ -37,7 +44,19 @@ def median_ms(action, repeat: int = 400, warmup: int = 20) -> float:
     return common.median_ms(action, repeat=repeat, warmup=warmup)
 
 
+def count_only(count: int) -> None:
+    """``count`` cold translations of each example, for valgrind's instruction count."""
+    catalog = published_catalog()
+    translate(fresh("SELECT obs_id FROM ivoa.obscore"), catalog)  # imports and first-call setup
+    for example in EXAMPLES:
+        for _ in range(count):
+            translate(fresh(example.query), catalog, maxrec=20000)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--count"]:
+        count_only(int(sys.argv[2]))
+        return
     catalog = published_catalog()
     rows = []
     for example in EXAMPLES:

@@ -11,7 +11,9 @@
 
 Design. Three steps, each on a typed tree, in the style of sqlglot: :mod:`.parser` reads the
 text with an LALR(1) grammar (:file:`grammar.lark`, lark's LALR parser fed by a scanner made
-of the grammar's terminals) into the frozen dataclasses of :mod:`.ast`; :mod:`.validator` resolves every table and
+of the grammar's terminals; :mod:`.descent`, a recursive-descent parser of the same grammar,
+reads the common queries faster and leaves the rest to lark) into the frozen dataclasses of
+:mod:`.ast`; :mod:`.validator` resolves every table and
 column against the catalogue, checks every function against ADQL's list and the registered
 user-defined functions (:mod:`.udf`), and infers types and result metadata; :mod:`.generator`
 writes the SQL, one method per node type, rewriting geometry for pgsphere 1.2 so that its GiST

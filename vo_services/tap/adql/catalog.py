@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from .types import SqlType
@@ -51,7 +52,13 @@ class ColumnInfo:
 
 
 def column_type(column: CatalogColumn) -> SqlType:
-    return SqlType(column.datatype)
+    return _sql_type(column.datatype)
+
+
+@lru_cache(maxsize=256)
+def _sql_type(datatype: str) -> SqlType:
+    """Types are immutable: one per name, not one per column reference of every query."""
+    return SqlType(datatype)
 
 
 @dataclass(frozen=True)

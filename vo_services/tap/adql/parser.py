@@ -1,9 +1,13 @@
-"""ADQL text to the typed tree of :mod:`.ast`: lark's LALR(1) parser with a tree-building callback.
+"""ADQL text to the typed tree of :mod:`.ast`: a recursive-descent fast path, lark as reference.
 
-The transformer runs inside the parser (lark calls it on every reduction), so no intermediate
-parse tree is built and nothing recurses over the input: a long query costs time proportional to
-its length, and its length is bounded. Errors from lark are turned into :class:`AdqlSyntaxError`
-with a position and the expected input in words.
+:mod:`.descent` reads the queries it can (most of them) in about a third of lark's time; on
+anything else, every syntax error included, it gives up and lark's LALR(1) parser with a
+tree-building callback (:class:`_TreeBuilder`) reads the query, so what is accepted and every
+error message are lark's (docs/adql.md, "Speed"). lark's transformer runs inside the parser
+(lark calls it on every reduction), so no intermediate parse tree is built and nothing recurses
+over the input: a long query costs time proportional to its length, and its length is bounded.
+Errors from lark are turned into :class:`AdqlSyntaxError` with a position and the expected
+input in words.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
-from . import ast
+from . import ast, descent
 from .errors import AdqlSyntaxError
 from .reserved import AGGREGATE_NAMES, FUNCTION_NAMES, GEOMETRY_TYPES, RESERVED_WORDS
 
@@ -428,7 +432,7 @@ def parse(query: str, max_length: int = MAX_QUERY_LENGTH, max_depth: int = MAX_D
 
     The trees of the last CACHED_TREES short queries are kept: the same text comes back often
     (the /tap/examples queries, clients polling, pages re-run), trees are immutable, and parsing
-    is most of a translation's time. Errors are not kept.
+    is a large part of a translation's time. Errors are not kept.
     """
     if len(query) <= CACHED_LENGTH:
         return _parse_cached(query, max_length, max_depth)
@@ -442,12 +446,14 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
     if not query.strip():
         raise AdqlSyntaxError("the query is empty")
     try:
-        tree = _lark().parse(query)
-    except UnexpectedInput as exc:
-        raise _syntax_error(exc, query) from None
-    except AdqlSyntaxError:
-        raise
-    depth = ast.depth(tree) if max_depth else 0
+        fast = descent.Parser(query, _fast_tokens(query))
+        tree = fast.statement()
+        bound = fast.depth_bound()
+    except Exception:  # noqa: BLE001 - anything the fast path does not take, lark decides
+        tree, bound = _parse_with_lark(query), None
+    if not max_depth or (bound is not None and bound <= max_depth):
+        return tree  # no need to walk the tree to know it is shallow enough
+    depth = ast.depth(tree)
     if depth > max_depth:
         raise AdqlSyntaxError(f"the query is nested {depth} levels deep; at most {max_depth} "
                               "are accepted")
@@ -455,6 +461,26 @@ def _parse(query: str, max_length: int, max_depth: int) -> ast.Query:
 
 
 _parse_cached = lru_cache(maxsize=CACHED_TREES)(_parse)
+
+
+def _parse_with_lark(query: str) -> ast.Query:
+    """The reference parser: grammar.lark with lark's LALR(1) parser and :class:`_TreeBuilder`;
+    every syntax error is worded from here."""
+    try:
+        return _lark().parse(query)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, query) from None
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> _Scanner:
+    return _Scanner(_lark().lexer_conf)
+
+
+def _fast_tokens(query: str) -> list[tuple[str, str, int]]:
+    """The tokens of ``query`` for :mod:`.descent`, by the same regular expression as lark's."""
+    scanner = _scanner()
+    return descent.tokens(query, scanner.pattern, scanner.skipped, _KEYWORD_TYPES)
 
 
 # Error messages --------------------------------------------------------------------------------

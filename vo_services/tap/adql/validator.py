@@ -10,8 +10,9 @@ user writes reaches PostgreSQL unless it was recognised here.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from vo_services.names import unique_names
 
@@ -50,9 +51,12 @@ class Range:
         return self._by_name.get(name)
 
 
-@dataclass(frozen=True)
-class Binding:
-    """What a column reference means; ``range`` is None for a USING/NATURAL join column."""
+class Binding(NamedTuple):
+    """What a column reference means; ``range`` is None for a USING/NATURAL join column.
+
+    A named tuple, not a frozen dataclass: every FROM item makes one per column of its table
+    (for ``*`` and USING), and a frozen dataclass costs several times as much to create.
+    """
 
     range: Range | None
     column: CatalogColumn
@@ -113,6 +117,9 @@ def number_literal(expr: ast.Expr) -> float | None:
         value = number_literal(expr.operand)
         return None if value is None else (-value if expr.op == "-" else value)
     return None
+
+
+_HANDLERS: dict[type, Callable] = {}  # node type -> Validator._<NodeType>
 
 
 class Validator:
@@ -372,13 +379,18 @@ class Validator:
 
     def _lookup(self, ref: ast.ColumnRef, scope: _Scope | None) -> Binding | None:
         """The column ``ref`` names in the nearest scope that knows it (None if none does)."""
-        qualifier = tuple(p.normalized for p in ref.qualifier)
-        name = ref.name.normalized
+        parts = ref.parts
+        qualifier = tuple(p.normalized for p in parts[:-1]) if len(parts) > 1 else ()
+        name = parts[-1].normalized
         while scope is not None:
             if not qualifier:
                 if name in scope.merged:
                     return Binding(None, scope.merged[name])
-                found = [(r, r.column(name)) for r in scope.ranges if r.column(name)]
+                found = []
+                for r in scope.ranges:
+                    column = r.column(name)
+                    if column is not None:
+                        found.append((r, column))
                 if len(found) > 1:
                     raise _error(ref, f"column {ref.name} is ambiguous: it is in "
                                       + " and ".join(r.label for r, _ in found)
@@ -439,7 +451,10 @@ class Validator:
                 value_type = self.analysis.type_of(aliases[expr.name.normalized])
                 self.analysis.types[id(expr)] = value_type
                 return value_type
-        value_type = getattr(self, "_" + type(expr).__name__)(expr, scope, aliases)
+        handler = _HANDLERS.get(type(expr))
+        if handler is None:  # one method per node type, found by name once
+            handler = _HANDLERS[type(expr)] = getattr(Validator, "_" + type(expr).__name__)
+        value_type = handler(self, expr, scope, aliases)
         self.analysis.types[id(expr)] = value_type
         return value_type
 
