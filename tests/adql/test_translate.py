@@ -481,6 +481,7 @@ def test_tap_schema(catalog):
 @pytest.mark.parametrize("query, message", [
     ("SELECT obs_idd FROM ivoa.obscore", "line 1, column 8: unknown column obs_idd; did you mean obs_id?"),
     ("SELECT obs_id FROM ivoa.obscorr", "unknown table ivoa.obscorr; did you mean ivoa.obscore?"),
+    ('SELECT siz FROM TAP_SCHEMA.columns', 'unknown column siz; did you mean "size"?'),
     ("SELECT obs_id FROM ivoa.obscore AS a, lick.observations AS b",
      "column obs_id is ambiguous: it is in table a and table b; qualify it"),
     ("SELECT x.obs_id FROM ivoa.obscore AS a", "x in x.obs_id names no table of FROM"),

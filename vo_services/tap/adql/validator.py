@@ -10,6 +10,7 @@ user writes reaches PostgreSQL unless it was recognised here.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -20,6 +21,7 @@ from . import ast, geometry, units
 from .catalog import CatalogColumn, ColumnInfo, TableInfo, TableSource, column_type
 from .errors import AdqlValidationError
 from .functions import AGGREGATE_RESULTS, FUNCTIONS, PREDICATES
+from .reserved import RESERVED_WORDS
 from .types import (
     ANY, BIGINT, BOOLEAN, DOUBLE, INTEGER, NULL, VARCHAR, SqlType, common, comparable, wider,
 )
@@ -94,9 +96,26 @@ def _error(node: ast.Node | None, message: str) -> AdqlValidationError:
     return AdqlValidationError(message, pos.line if pos else None, pos.column if pos else None)
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
+def _suggest(name: str, candidates: Iterable[str], *, spell: bool = True) -> str:
+    """The near names, each written as the user must type it (``spell``: single identifiers)."""
     close = difflib.get_close_matches(name, list(candidates), n=3)
+    if spell:
+        close = [_spelled(c) for c in close]
     return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+_REGULAR = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _spelled(name: str) -> str:
+    """``name`` as ADQL text reaches it: bare if a regular identifier folds to it, else delimited.
+
+    ADQL 2.1 §2.1.3: regular identifiers are case-insensitive (folded to lower case here) and
+    may not be reserved words; any other name ("size", "_RAJ2000", "RA") needs double quotes.
+    """
+    if _REGULAR.fullmatch(name) and name.upper() not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def integer_literal(expr: ast.Expr) -> int | None:
@@ -334,7 +353,7 @@ class Validator:
             known = ([t.qualified_name for t in self.catalog]
                      if isinstance(self.catalog, Iterable) else [])  # for "did you mean"
             raise _error(ref, f"unknown table {ast.dotted(ref.parts)}"
-                              + _suggest(".".join(parts), known))
+                              + _suggest(".".join(parts), known, spell=False))
         self.analysis.tables[id(ref)] = table
         if alias:
             names, sql = frozenset({(alias,)}), quote_identifier(alias)
