@@ -15,7 +15,7 @@ connections stay within the pools' bound while it runs and are idle afterwards. 
 the server (gunicorn's master and workers, the Celery worker and its pool) keeps its peak
 resident set under :data:`RSS_BOUND_MB`, and no password, token or Basic credential reaches a log.
 
-Bounded in time and count (LICK_LOAD_SECONDS of load, :data:`SECONDS` unless set); the figures
+Bounded in time and count (LICK_LOAD_SECONDS of load, 60 s unless set); the figures
 (percentiles per kind, peak RSS) are printed (``-s``), not asserted: bench/bench_load.py makes them
 on the 1,000,000-row database.
 """
@@ -43,7 +43,9 @@ THREADS = 4  # vo_services/gunicorn_config.py
 JOBS_PER_USER = 2
 APP_NAME = f"lick-load-{uuid.uuid4().hex[:8]}"
 CLIENTS = 32
-SECONDS = int(os.environ.get("LICK_LOAD_SECONDS", "20"))
+# The issue's 60 s: the test takes ~2 min in all, ~40 s more than with 20 s of load (measured
+# beside the other engineers' work, load average 7-9), which the CI's budget holds.
+SECONDS = int(os.environ.get("LICK_LOAD_SECONDS", "60"))
 BUDGET = 4 * SECONDS  # requests per client at most, more than it manages in SECONDS
 RATE_LIMIT = BUDGET + 10  # only the flooders pass it
 RSS_BOUND_MB = 600  # each process; a gunicorn worker is ~150 MB when idle, a 100,000-row answer is ~5 MB
