@@ -11,9 +11,9 @@ nobody (tests/test_slow_headers.py).
 already watches every idle connection, also reads the header bytes as they come (non-blocking)
 and gives the connection to a thread only once the blank line that ends the header block has
 arrived. A slow client then costs a file descriptor and a few bytes, never a thread. Its headers
-get :data:`TIMEOUT_S` (``LICK_HEADER_TIMEOUT``, Apache mod_reqtimeout's ``header=20``) from their
-first byte; past that the client is answered ``408 Request Timeout`` with ``Connection: close``
-and the connection ends. The same deadline bounds the thread's own reads of the header block
+get :data:`TIMEOUT_S` (``LICK_HEADER_TIMEOUT``, Apache mod_reqtimeout's ``header=20``; 0: no
+limit) from their first byte; past that the client is answered ``408 Request Timeout`` with
+``Connection: close`` and the connection ends. The same deadline bounds the thread's own reads of the header block
 when bytes beyond what the loop gathered are still needed (a header block larger than
 :data:`GATHER_MAX`, or a pipelined request): those reads fail at the deadline alike.
 
@@ -24,6 +24,7 @@ gunicorn's own TLS the worker behaves as plain ``gthread``.
 from __future__ import annotations
 
 import errno
+import math
 import selectors
 import socket
 import time
@@ -42,6 +43,10 @@ _END = b"\r\n\r\n"  # RFC 9112 §2.1: the empty line after the header fields
 _REASON = b"The request headers did not arrive in time; the connection is closed.\n"
 TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\n"
              b"Content-Length: %d\r\n\r\n%s" % (len(_REASON), _REASON))
+
+
+def _deadline() -> float:
+    return time.monotonic() + TIMEOUT_S if TIMEOUT_S > 0 else math.inf
 
 
 class HeaderSocket(socket.socket):
@@ -68,7 +73,7 @@ class HeaderSocket(socket.socket):
         try:
             if left <= 0:
                 raise TimeoutError
-            self.settimeout(left)
+            self.settimeout(left if left != math.inf else None)
             try:
                 return super().recv(size, flags)
             finally:
@@ -118,7 +123,7 @@ class HeaderDeadlineWorker(ThreadWorker):
     def _gather(self, conn: TConn) -> None:
         if not isinstance(conn.sock, HeaderSocket):
             return self.enqueue_req(conn)
-        conn.header_deadline = time.monotonic() + TIMEOUT_S
+        conn.header_deadline = _deadline()
         conn.sock.setblocking(False)
         if not self._read_ahead(conn):
             self.gathering.append(conn)
@@ -181,7 +186,7 @@ class HeaderDeadlineWorker(ThreadWorker):
         if isinstance(conn.sock, HeaderSocket) and conn.sock.deadline is None:
             # a request that follows the previous one on the connection with no stop in the loop
             # (pipelined): its header block is read by the thread, within the same deadline
-            conn.sock.deadline = time.monotonic() + TIMEOUT_S
+            conn.sock.deadline = _deadline()
         return super().handle(conn)
 
     def handle_request(self, req, conn: TConn):
