@@ -125,37 +125,45 @@ class HeaderDeadlineWorker(ThreadWorker):
             return self.enqueue_req(conn)
         conn.header_deadline = _deadline()
         conn.sock.setblocking(False)
-        if not self._read_ahead(conn):
+        verdict = self._read_ahead(conn)
+        if verdict is None:
             self.gathering.append(conn)
             self.poller.register(conn.sock, selectors.EVENT_READ, lambda client: self._on_header_bytes(conn, client))
+        else:
+            self._settle(conn, verdict)
 
     def _on_header_bytes(self, conn: TConn, client) -> None:
-        if self._read_ahead(conn):
+        verdict = self._read_ahead(conn)
+        if verdict is not None:
             self.poller.unregister(client)
             self.gathering.remove(conn)
+            self._settle(conn, verdict)
 
-    def _read_ahead(self, conn: TConn) -> bool:
-        """Read what has arrived; True when the connection has left the loop's hands (given to a
-        thread, or closed because the client closed it), False to wait for more."""
+    @staticmethod
+    def _read_ahead(conn: TConn) -> str | None:
+        """Read what has arrived: "ready" when the header block is in (or as much as the loop
+        gathers), "gone" when the client closed or reset the connection, None to wait for more."""
         sock: HeaderSocket = conn.sock
         try:
             data = socket.socket.recv(sock, GATHER_MAX)
         except (BlockingIOError, InterruptedError):
-            return False
+            return None
         except OSError:
-            data = b""
-        if not data:  # the client closed (or reset) the connection before a whole request
-            self.nr_conns -= 1
-            conn.close()
-            return True
+            return "gone"
+        if not data:
+            return "gone"
         seen = len(sock.early)
         sock.early += data
-        if _END in sock.early[max(0, seen - 3):] or len(sock.early) >= GATHER_MAX:
-            sock.deadline = conn.header_deadline  # the thread's reads, if any, end at the same time
-            conn.data_ready = True  # gthread's own wait for a first byte is not needed
-            self.enqueue_req(conn)
-            return True
-        return False
+        return "ready" if _END in sock.early[max(0, seen - 3):] or len(sock.early) >= GATHER_MAX else None
+
+    def _settle(self, conn: TConn, verdict: str) -> None:
+        if verdict == "gone":  # before a whole request: nothing to answer
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.sock.deadline = conn.header_deadline  # the thread's reads, if any, end at the same time
+        conn.data_ready = True  # gthread's own wait for a first byte is not needed
+        self.enqueue_req(conn)
 
     def murder_pending(self) -> None:
         """gthread's sweep of deferred connections, and of header blocks past their deadline
