@@ -135,3 +135,15 @@ def test_a_slow_next_request_on_a_kept_connection_ends_with_408(server):
         waited = time.monotonic() - started
     assert data.startswith(b"HTTP/1.1 408 "), data[:300]
     assert waited >= HEADER_TIMEOUT_S - 1, waited
+
+
+def test_pipelined_requests_read_ahead_by_the_loop_are_all_answered(server):
+    """Two requests in one packet (RFC 9112 §9.3.2): the loop reads both; the second is served
+    from what it read ahead, not left waiting for the socket to become readable again."""
+    base, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /tap/availability HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                     b"GET /tap/availability HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = _read_rest(sock, 10)
+    assert data.count(b"HTTP/1.1 200 ") == 2, data[:600]
