@@ -14,6 +14,7 @@ marker is looked for in every answer to a caller who may not see it.
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import random
 import re
@@ -24,11 +25,18 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: The paths the server's rate limit counts (vo_services.usage_limits.EXPENSIVE), by method.
 RATE_COUNTED = {("GET", "/tap/sync"), ("POST", "/tap/sync"), ("GET", "/scs"), ("GET", "/datalink/links"),
-                ("POST", "/tap/async"), ("POST", "/datalink/bundles")}
+                ("POST", "/tap/async"), ("POST", "/datalink/bundles"),
+                ("GET", "/search")}  # the portal's results, by vo_services.usage_limits.page_rate_limited
+#: The columns of the 100,000-row query: four doubles, so that a BINARY2 row is exactly
+#: 1 + 4 x 8 bytes (VOTable 1.4 §5.5: one null-flag byte for up to eight columns, then the cells).
+BIG_COLUMNS = 4
+BIG_ROW_BYTES = 1 + BIG_COLUMNS * 8
+BINARY2 = "votable/b2"
 _PHASE = re.compile(rb"<uws:phase>(\w+)</uws:phase>")
 _LIMIT = re.compile(rb"LICK_[A-Z_]+")
 
@@ -71,6 +79,19 @@ class Scenario:
     secret_owners: frozenset[str] = frozenset()
     secret_cone: tuple[float, float, float] | None = None  # where the secret rows are, asked now and then
     secret_rows: int = 0  # how many of them an owner must see there
+    big_query: str | None = None  # a query of 100,000 rows of BIG_COLUMNS doubles, asked as BINARY2
+    big_rows: int = 100_000
+    downloads: list[Download] = field(default_factory=list)  # files fetched with Range requests
+    searches: list[str] = field(default_factory=list)  # the portal's search page: query strings
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of the archive: its download path, its bytes, who may fetch it (None: everyone)."""
+
+    path: str
+    body: bytes
+    owners: frozenset[str] | None = None
 
 
 class Connection:
@@ -140,12 +161,12 @@ class Client:
 
     # ---------------------------------------------------------------- one exchange -------------
     def exchange(self, kind: str, method: str, path: str, pairs: list[tuple[str, str]] | None = None,
-                 expect: tuple[int, ...] = (200,), check: Callable[[int, dict, bytes], str | None] | None = None
-                 ) -> tuple[int | None, dict, bytes]:
+                 expect: tuple[int, ...] = (200,), check: Callable[[int, dict, bytes], str | None] | None = None,
+                 extra: dict[str, str] | None = None) -> tuple[int | None, dict, bytes]:
         body = urllib.parse.urlencode(pairs).encode() if method == "POST" and pairs is not None else None
         if method != "POST" and pairs:
             path = f"{path}?{urllib.parse.urlencode(pairs)}"
-        headers = {**self.headers, **(FORM if body is not None else {})}
+        headers = {**self.headers, **(FORM if body is not None else {}), **(extra or {})}
         started = time.perf_counter()
         try:
             status, fields, answer = self.connection.request(method, path, body, headers)
@@ -157,7 +178,11 @@ class Client:
         ms = (time.perf_counter() - started) * 1000
         self.requests += 1
         problem = None
-        if status in (429, 503):
+        page = path.startswith("/search")
+        if status == 429 and page:
+            # the portal's results page says it in words (vo_services.usage_limits.page_rate_limited)
+            problem = None if b"Too many queries" in answer else f"429 page without its reason: {answer[:300]!r}"
+        elif status in (429, 503):
             # A limit (429: the caller's; 503: the server's sync slots, vo_services/sync_slots.py):
             # a standard error document (DALI §4.2) with Retry-After.
             problem = votable_problem(answer, "ERROR")
@@ -170,9 +195,9 @@ class Client:
         if problem is None and self.scenario.secret_marker and self.caller.name not in self.scenario.secret_owners \
                 and self.scenario.secret_marker in answer:
             problem = f"LEAK: a proprietary row reached {self.caller.name}"
-        named = _LIMIT.search(answer) if status in (429, 503) else None
-        self.record(Exchange(self.number, kind, self.caller.name, method, path, status, ms, problem,
-                             named.group().decode() if named else None))
+        named = _LIMIT.search(answer) if status in (429, 503) and not page else None
+        limit = "LICK_RATE_LIMIT" if status == 429 and page else named.group().decode() if named else None
+        self.record(Exchange(self.number, kind, self.caller.name, method, path, status, ms, problem, limit))
         return status, fields, answer
 
     # ---------------------------------------------------------------- the kinds of work --------
@@ -196,6 +221,69 @@ class Client:
             check=lambda s, f, b: votable_problem(b, "OK" if s == 200 else "ERROR"))
         if status == 503:
             time.sleep(min(5.0, float(fields.get("retry-after", "1"))))
+
+    def tap_100k(self) -> None:
+        """100,000 rows as BINARY2 (the default serialization of VOTable output): every row there,
+        whole. 503 when the sync slots are taken, after which the client waits as asked."""
+        rows = self.scenario.big_rows
+
+        def check(status: int, fields: dict, body: bytes) -> str | None:
+            opened = body.find(b'<STREAM encoding="base64">')
+            closed = body.find(b"</STREAM>", opened)
+            if b"<BINARY2>" not in body or opened < 0 or closed < 0:
+                return f"no BINARY2 stream: {body[:300]!r}"
+            size = len(base64.b64decode(body[opened + 26:closed]))  # the line breaks are left out
+            if size != rows * BIG_ROW_BYTES:
+                return f"{size} bytes of BINARY2 rows, not {rows} rows of {BIG_ROW_BYTES}"
+            return votable_problem(body[:opened] + body[closed + 9:])
+
+        status, fields, _ = self.exchange(
+            "tap_100k", "POST", "/tap/sync", [("LANG", "ADQL"), ("QUERY", self.scenario.big_query),
+                                              ("MAXREC", str(rows)), ("RESPONSEFORMAT", BINARY2)], check=check)
+        if status == 503:
+            time.sleep(min(5.0, float(fields.get("retry-after", "1"))))
+
+    def download(self) -> None:
+        """A slice of a file by an HTTP Range request (RFC 9110 §14): 206, Content-Range, exactly
+        those bytes; now and then a range past the end: 416 and ``bytes */size`` (§15.5.17).
+        A file in its proprietary period: its owners get the slice, anyone else 401 or 403."""
+        file = self.rng.choice(self.scenario.downloads)
+        size = len(file.body)
+        allowed = file.owners is None or self.caller.name in file.owners
+        draw = self.rng.random()
+        if draw < 0.1:
+            wanted, first, last = f"bytes={size + self.rng.randint(0, 1000)}-", None, None
+        elif draw < 0.25:
+            length = self.rng.randint(1, size)
+            wanted, first, last = f"bytes=-{length}", size - length, size - 1
+        else:
+            first = self.rng.randrange(size)
+            last = min(size - 1, first + self.rng.randint(0, 256 * 1024))
+            wanted = f"bytes={first}-{last}"
+
+        def check(status: int, fields: dict, body: bytes) -> str | None:
+            if not allowed:
+                return None
+            if first is None:
+                return None if fields.get("content-range") == f"bytes */{size}" else \
+                    f"416 with Content-Range {fields.get('content-range')!r}"
+            if fields.get("content-range") != f"bytes {first}-{last}/{size}":
+                return f"Content-Range {fields.get('content-range')!r} for {wanted} of {size} bytes"
+            if body != file.body[first:last + 1]:
+                return f"{len(body)} bytes that are not bytes {first}-{last} of {file.path}"
+            return None
+
+        expect = ((206,) if first is not None else (416,)) if allowed else (401, 403)
+        self.exchange("download", "GET", file.path, expect=expect, check=check, extra={"Range": wanted})
+
+    def portal_search(self) -> None:
+        """The portal's search page with a few conditions: an HTML page with its results."""
+        def check(status: int, fields: dict, body: bytes) -> str | None:
+            if not fields.get("content-type", "").startswith("text/html") or b"</html>" not in body:
+                return f"not an HTML page: {fields.get('content-type')} {body[:200]!r}"
+            return None
+
+        self.exchange("portal_search", "GET", f"/search?{self.rng.choice(self.scenario.searches)}", check=check)
 
     def datalink(self) -> None:
         did = self.rng.choice(self.scenario.datalink_ids)
@@ -334,6 +422,39 @@ class Sampler(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=10)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (gunicorn's master and workers; Celery's and its pool's)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def peak_rss_mb(pids: list[int]) -> dict[int, tuple[str, float]]:
+    """Each process's name (its command line, short) and its peak resident set (VmHWM) in MB."""
+    peaks = {}
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        hwm = next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+        peaks[pid] = (" ".join(Path(word).name if n == 0 else word for n, word in enumerate(command.split()[:4])),
+                      hwm / 1024)
+    return peaks
+
+
+def rss_lines(peaks: dict[int, tuple[str, float]]) -> list[str]:
+    return [f"  peak RSS {mb:7.1f} MB  pid {pid:<7} {name}" for pid, (name, mb) in sorted(peaks.items())]
 
 
 def connections_now(dsn: str, application_name: str) -> dict[str, int]:

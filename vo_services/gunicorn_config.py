@@ -14,7 +14,10 @@ between requests but locked pools and caches that the GIL keeps whole.
 """
 import os
 
-worker_class = "gthread"
+# gthread, whose event loop gathers each request's header block before a thread serves it, and
+# answers 408 when it takes longer than LICK_HEADER_TIMEOUT: a client sending its headers slowly
+# holds no thread (vo_services/header_deadline.py; the body: vo_services/body_deadline.py).
+worker_class = "vo_services.header_deadline.HeaderDeadlineWorker"
 threads = 4
 # Shorter than a proxy keeps an idle backend connection would race with its reuse: Apache's
 # ProxyPass gets ttl=4 (docs/deployment.md).
