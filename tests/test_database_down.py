@@ -42,3 +42,23 @@ def test_sia_without_a_database_is_503_with_retry_after(cut_off):
     assert answer.status_code == 503, answer.text[:500]
     assert int(answer.headers["Retry-After"]) > 0
     assert b'<INFO name="QUERY_STATUS" value="ERROR">ServiceUnavailable' in answer.content
+
+
+def test_orm_paths_without_a_database_are_503_with_retry_after(cut_off):
+    """Paths that reach the database through Django's ORM (UWS jobs) or a middleware: the error
+    escaped as a 500 with "internal error" (seen under load when the server's slots ran out)."""
+    submit = {"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"}
+    for method, url in (("POST", f"{cut_off}/tap/async"), ("GET", f"{cut_off}/tap/async/0123456789abcdef"),
+                        ("GET", f"{cut_off}/tap/async/0123456789abcdef/results/result")):
+        answer = requests.request(method, url, timeout=60, data=submit if method == "POST" else None)
+        assert answer.status_code == 503, (url, answer.status_code, answer.text[:500])
+        assert int(answer.headers["Retry-After"]) > 0
+        assert b"ServiceUnavailable" in answer.content and b"Traceback" not in answer.content
+
+
+def test_portal_page_without_a_database_is_a_plain_503_page(cut_off):
+    answer = requests.get(f"{cut_off}/search", params={"target": "M31"}, timeout=60)
+    assert answer.status_code == 503, answer.text[:500]
+    assert int(answer.headers["Retry-After"]) > 0
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "Temporarily unavailable" in answer.text

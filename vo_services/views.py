@@ -1,4 +1,6 @@
 """Site-wide error pages: an HTML page on the portal, a VOTable error on the VO endpoints."""
+import sys
+
 from django.http import HttpRequest, HttpResponse
 
 
@@ -21,10 +23,43 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return error_response(f"no such resource: {request.path}", 404)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    from vo_services.errors import error_response
+DATABASE_RETRY_AFTER_S = 10
 
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort for an exception no view answered. The database out of reach (down,
+    restarting, or out of connection slots) is not the service's fault: 503 with Retry-After
+    (RFC 9110 §15.6.4) in the endpoint's own error format, wherever the ORM or a middleware
+    met it; anything else stays a logged 500 without a traceback."""
+    from vo_services.errors import error_for, error_response, is_portal_page
+
+    if _database_unreachable(sys.exc_info()[1]):
+        message = "ServiceUnavailable: the database is out of reach; try again in a moment"
+        if is_portal_page(request.path_info):  # plain HTML: the portal's templates may need the database
+            response = HttpResponse(_UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8")
+        else:
+            response = error_for(request, message, 503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
     return error_response("internal error in the service; it has been logged", 500)
+
+
+_UNAVAILABLE_PAGE = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<title>Temporarily unavailable — Lick Searchable Archive</title></head><body>"
+                     "<h1>Temporarily unavailable</h1><p>The archive's database cannot be reached just now. "
+                     "Please try again in a moment.</p></body></html>")
+
+
+def _database_unreachable(exc: BaseException | None) -> bool:
+    """An error of connecting to or talking with the database, from Django's ORM or psycopg."""
+    import psycopg
+    import psycopg2
+    from django.db import utils
+
+    from vo_services.results.query import DatabaseUnavailable
+
+    return isinstance(exc, (DatabaseUnavailable, utils.OperationalError, utils.InterfaceError, psycopg2.OperationalError,
+                            psycopg2.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

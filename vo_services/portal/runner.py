@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vo_services.dali import DaliParams
-from vo_services.results.query import QueryFailed, TextCursor
+from vo_services.results.query import DatabaseUnavailable, QueryFailed, TextCursor
 from vo_services.tap.execution import TapUsageError, TapRequest, prepare
 
 PAGE_TIMEOUT_S = 20.0
@@ -42,6 +42,8 @@ def run_adql(adql: str, principals: Sequence[str], maxrec: int) -> Result:
     cursor = TextCursor(principals, PAGE_TIMEOUT_S)
     try:
         rows = cursor.execute(prepared.sql, batch=None)
+    except DatabaseUnavailable:
+        raise  # not the search's fault: the site's 503 page (vo_services.views.server_error)
     except QueryFailed as exc:
         raise SearchFailed(str(exc)) from None
     finally:
