@@ -1,9 +1,9 @@
 """No password, token or session id in any log.
 
 Every kind of log-in the archive knows (Basic, personal Bearer tokens, the ivoa_bearer log-in,
-the cookie log-in, the admin pages, pre-authorised URLs), failed ones too, credentials where they do not belong (the
-query string, a Referer, a malformed request line), background work (an async job run by the
-Celery worker) and the internal ingest API with its token, all against the real gunicorn servers
+the cookie log-in, the admin pages, pre-authorised URLs), failed ones too, credentials where
+they do not belong (the query string, a Referer, a malformed request line), background work (an
+async job run by the Celery worker) and the internal ingest API with its token, all against the real gunicorn servers
 and worker; then every secret used, the database passwords and Django's key included, is looked
 for in every log.
 """
