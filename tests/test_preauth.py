@@ -186,3 +186,42 @@ def _b64(text: str) -> str:
     from vo_services.accounts.preauth import _b64 as encode
 
     return encode(text)
+
+
+def test_an_async_result_url_serves_the_owners_result(base, world):
+    as_alice = world.http_headers("alice")
+    job = requests.post(f"{base}/tap/async", headers=as_alice, timeout=30, allow_redirects=False,
+                        data={"LANG": "ADQL", "QUERY": QUERY, "RESPONSEFORMAT": "csv", "PHASE": "RUN"})
+    assert job.status_code == 303
+    location = job.headers["Location"]
+    deadline = time.monotonic() + 90
+    while (phase := requests.get(f"{location}/phase", headers=as_alice, timeout=30).text) != "COMPLETED":
+        assert phase not in ("ERROR", "ABORTED") and time.monotonic() < deadline, phase
+        time.sleep(0.3)
+    result = f"{location}/results/result"
+    assert requests.get(result, timeout=30).status_code in (401, 403)  # her job is hers alone
+    url = _preauthorise(base, world, "alice", result)["url"]
+    fetched = requests.get(url, timeout=30)
+    assert fetched.status_code == 200 and fetched.content.count(MARKER) == len(world.secret_ids)
+    # bob's grant is bob's: her job is not his
+    bobs = _preauthorise(base, world, "bob", result)["url"]
+    assert requests.get(bobs, timeout=30).status_code == 403
+
+
+def test_a_session_needs_its_csrf_token_and_the_sites_origin_to_get_a_url(base, world):
+    from tests.proprietary_world import PASSWORDS
+
+    url = f"/datalink/download/{world.secret_ids[0]}"
+    with requests.Session() as browser:
+        assert browser.post(f"{base}/auth/cookie", data={"username": "alice", "password": PASSWORDS["alice"]},
+                            timeout=30).status_code == 200
+        page = browser.get(f"{base}/search", timeout=30).text  # a portal page, as alice
+        csrf = page.split('<meta name="lick-csrf" content="', 1)[1].split('"', 1)[0]
+        assert browser.post(f"{base}/auth/preauth", data={"url": url}, timeout=30,
+                            headers={"Origin": base}).status_code == 403  # no CSRF token
+        assert browser.post(f"{base}/auth/preauth", data={"url": url}, timeout=30,
+                            headers={"Origin": "https://evil.example", "X-CSRFToken": csrf}).status_code == 403
+        made = browser.post(f"{base}/auth/preauth", data={"url": url}, timeout=30,
+                            headers={"Origin": base, "X-CSRFToken": csrf})
+        assert made.status_code == 200
+    assert MARKER in requests.get(made.json()["url"], timeout=30).content
