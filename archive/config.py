@@ -86,6 +86,8 @@ class Settings:
     bundle_max_files: int
     bundle_max_bytes: int  # of the files' sizes, before compression
     bundle_lifetime_s: int  # from a bundle's completion to the deletion of its file
+    #: How long a pre-authorised URL (one resource, one user; SAMP from the portal) stays valid.
+    samp_url_lifetime_s: int
     #: Addresses or networks of the reverse proxies in front of gunicorn, whose X-Forwarded-For
     #: names the real client (for the log-in throttle); none by default.
     trusted_proxies: tuple[str, ...]
@@ -174,6 +176,7 @@ def get_settings() -> Settings:
         bundle_max_files=int(_env(values, "LICK_BUNDLE_MAX_FILES", "10000")),
         bundle_max_bytes=int(_env(values, "LICK_BUNDLE_MAX_BYTES", str(50 * 10**9))),
         bundle_lifetime_s=int(_env(values, "LICK_BUNDLE_LIFETIME", str(3 * 86_400))),
+        samp_url_lifetime_s=int(_env(values, "LICK_SAMP_URL_LIFETIME", "300")),
         trusted_proxies=tuple(p.strip() for p in _env(values, "LICK_TRUSTED_PROXIES", "").split(",") if p.strip()),
         registry=_registry_curation(values),
     )

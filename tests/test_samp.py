@@ -4,18 +4,27 @@ The hub is astropy's, with the Web Profile on its standard port (SAMP 1.3 §5.2 
 the test skips when something else holds it) and a dialog that approves the page's registration,
 as astropy's own Web Profile tests do; a Python client subscribed to the message types receives
 what the page sends. The hub is stopped whatever happens.
+
+Logged in, the page first gets a pre-authorised copy of the URL (POST /auth/preauth,
+vo_services/accounts/preauth.py): the client, fetching it with no credential, gets the owner's
+proprietary frame and rows, and an altered copy gets nothing (tests/test_preauth.py tries the rest).
 """
 from __future__ import annotations
 
 import socket
 import threading
 import time
+import io
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from archive.config import get_settings
+from tests.browser import log_in
+from tests.proprietary_world import MARKER, PASSWORDS, RA, DEC
 
 WEB_PORT = 21012
 
@@ -149,3 +158,69 @@ def test_without_a_hub_the_page_says_so(page, base):
     page.goto(base + "/")
     page.locator("button[data-samp-table]").click()
     page.get_by_text("no SAMP hub found").wait_for()
+
+
+def _fetched_anonymously(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # no cookie, no header: as the hub
+        return answer.read()
+
+
+def _refused(url: str) -> int:
+    try:
+        urllib.request.urlopen(url, timeout=30)
+    except urllib.error.HTTPError as exc:
+        assert MARKER not in exc.read()
+        return exc.code
+    raise AssertionError(f"{url} was served")
+
+
+def _altered(url: str) -> str:
+    return url[:-1] + ("0" if url[-1] != "0" else "1")
+
+
+def _target_names(votable: bytes) -> list[str]:
+    from astropy.io.votable import parse_single_table
+
+    return [str(name) for name in parse_single_table(io.BytesIO(votable)).array["target_name"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the server must see the users
+def test_a_logged_in_owner_sends_her_proprietary_frame(page, base, listener, world):
+    secret = world.secret_ids[0]
+    log_in(page, base, "alice", PASSWORDS["alice"])
+    page.goto(f"{base}/observation/{secret}")
+    button = page.get_by_role("button", name="Send to Aladin/ds9")
+    button.click()
+    params = listener.wait("image.load.fits")
+    page.get_by_role("status").get_by_text("sent to 1 application").wait_for()
+    url = params["url"]
+    assert urllib.parse.urlsplit(url).path == f"/datalink/download/{secret}" and "preauth=" in url
+    assert params["name"] == secret
+    assert _fetched_anonymously(url) == world.files[secret].read_bytes()
+    assert _refused(_altered(url)) == 403
+    grant = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["preauth"][0]
+    assert _refused(f"{base}/datalink/download/{world.secret_ids[1]}?preauth={grant}") == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logged_in_owner_sends_her_search_result_and_query_result(page, base, listener, world):
+    log_in(page, base, "alice", PASSWORDS["alice"])
+    page.goto(f"{base}/search?" + urllib.parse.urlencode({"coords": f"{RA} {DEC}", "radius": "1", "run": "1"}))
+    page.locator("button[data-samp-table]").click()
+    params = listener.wait("table.load.votable")
+    assert "preauth=" in params["url"] and "preauth" not in params["table-id"]  # the grant goes to the hub only
+    names = _target_names(_fetched_anonymously(params["url"]))
+    assert sum(name.startswith("LEAKSECRET") for name in names) == len(world.secret_ids)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(params["url"]).query)["QUERY"][0]
+    assert _refused(_altered(params["url"])) == 403
+    other = params["url"].replace(urllib.parse.quote_plus(query), urllib.parse.quote_plus(query + " OR 1=1"))
+    assert other != params["url"] and _refused(other) == 403
+
+    listener.messages.clear()
+    adql = "SELECT obs_id, target_name FROM ivoa.obscore WHERE target_name LIKE 'LEAKSECRET%'"
+    page.goto(f"{base}/query?" + urllib.parse.urlencode({"query": adql, "maxrec": "10", "run": "1"}))
+    page.locator("button[data-samp-table]").click()
+    params = listener.wait("table.load.votable")
+    assert sorted(_target_names(_fetched_anonymously(params["url"]))) == [f"LEAKSECRET-{i}" for i in (1, 2, 3)]
+    # anonymous, the same query (the button's plain URL) gets none of it
+    assert _target_names(_fetched_anonymously(params["table-id"])) == []

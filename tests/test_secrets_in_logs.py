@@ -1,9 +1,9 @@
 """No password, token or session id in any log.
 
 Every kind of log-in the archive knows (Basic, personal Bearer tokens, the ivoa_bearer log-in,
-the cookie log-in, the admin pages), failed ones too, credentials where they do not belong (the
-query string, a Referer, a malformed request line), background work (an async job run by the
-Celery worker) and the internal ingest API with its token, all against the real gunicorn servers
+the cookie log-in, the admin pages, pre-authorised URLs), failed ones too, credentials where
+they do not belong (the query string, a Referer, a malformed request line), background work (an
+async job run by the Celery worker) and the internal ingest API with its token, all against the real gunicorn servers
 and worker; then every secret used, the database passwords and Django's key included, is looked
 for in every log.
 """
@@ -91,6 +91,14 @@ def test_no_password_token_or_session_id_reaches_any_log(live_archive, live_arch
                         allow_redirects=False)
     assert job.status_code == 303
     _wait_for(f"{job.headers['Location']}/phase", lambda r: r.text in ("COMPLETED", "ERROR"), headers=as_alice)
+
+    # a pre-authorised URL (what the portal sends by SAMP), used, and altered
+    granted = requests.post(f"{base}/auth/preauth", data={"url": f"/datalink/download/{world.secret_ids[0]}"},
+                            headers=as_alice, timeout=30).json()["url"]
+    grant = urllib.parse.parse_qs(urllib.parse.urlsplit(granted).query)["preauth"][0]
+    used.append(grant.rsplit(".", 1)[1])  # its MAC
+    assert requests.get(granted, timeout=30).status_code == 200
+    assert requests.get(granted[:-1] + ("0" if granted[-1] != "0" else "1"), timeout=30).status_code == 403
 
     # the cookie log-in, and its session in use
     with requests.Session() as browser:

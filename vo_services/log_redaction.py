@@ -17,7 +17,8 @@ from gunicorn.glogging import Logger
 
 REDACTED = "[redacted]"
 #: parameter names that hold credentials: password, passwd, pwd, token, access_token, api_key,
-#: secret, sessionid, auth, csrfmiddlewaretoken, signature...
+#: secret, sessionid, auth, csrfmiddlewaretoken, signature, preauth (the grant of a pre-authorised URL,
+#: vo_services/accounts/preauth.py)...
 _CREDENTIAL_NAME = re.compile(r"pass|pwd|token|secret|session|key|auth|csrf|sig", re.IGNORECASE)
 _PARAMETER = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#\s'\"]+)=(?P<value>[^&;#\s'\"]*)")
 

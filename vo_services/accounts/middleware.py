@@ -14,6 +14,10 @@ Two exceptions to that rule, both because a browser holds some credentials on it
   is refused when its ``Origin`` (or, without one, ``Referer``) is another site
   (:mod:`vo_services.accounts.origin`). VO clients send neither header, and Bearer tokens are
   only ever sent by the code that holds them.
+
+A pre-authorised URL (``?preauth=``, :mod:`vo_services.accounts.preauth`: what the portal sends
+by SAMP) is its grant's user for that one read, whatever else the request carries; a grant that
+is not genuine, current and for exactly this request is refused (403), never read as anonymous.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 
-from vo_services.accounts import origin
+from vo_services.accounts import origin, preauth
 from vo_services.accounts.authentication import AuthenticationFailed, authenticate_header
 from vo_services.accounts.challenges import advertise
 from vo_services.accounts.throttle import Throttled
@@ -47,6 +51,8 @@ class VoAuthenticationMiddleware:
         if settings.ROOT_URLCONF != "vo_services.urls":
             return self.get_response(request)  # the ingest API checks its own token
         request.auth_method = None
+        if preauth.PARAMETER in request.GET:
+            return advertise(request, self._preauthorised(request))
         admin = request.path_info.startswith(ADMIN)
         try:
             user, method = (None, None) if admin else authenticate_header(request)
@@ -64,6 +70,15 @@ class VoAuthenticationMiddleware:
         if refused is not None:
             return advertise(request, refused)
         return advertise(request, self.get_response(request))
+
+    def _preauthorised(self, request: HttpRequest) -> HttpResponse:
+        try:
+            identity = preauth.identity_of_grant(request)
+        except preauth.Refused as exc:
+            return error_for(request, f"AuthorizationFault: pre-authorised URL refused: {exc}", 403)
+        request.user, request.auth_method = identity.user(), "preauth"
+        request._lick_principals = identity.principals  # vo_services.identity.principals_for
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view's password check (the admin's log-in form) that was throttled: 429, not 500."""

@@ -7,6 +7,7 @@ urlpatterns = [
     path("login", views.bearer_login, name="login"),
     path("cookie", views.cookie_login, name="cookie-login"),
     path("logout", views.logout, name="logout"),
+    path("preauth", views.preauthorise, name="preauth"),
     path("tokens", views.token_list, name="tokens"),
     path("tokens/<int:token_id>", views.token_detail, name="token"),
 ]

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
 from archive.config import get_settings
-from vo_services.accounts import tokens
+from vo_services.accounts import preauth, tokens
 from vo_services.accounts.authentication import AuthenticationFailed, client_ip, verify_password
 from vo_services.accounts.middleware import throttled
 from vo_services.accounts.models import ApiToken
@@ -151,6 +151,29 @@ def token_detail(request: HttpRequest, token_id: int) -> HttpResponse:
         return refused
     tokens.revoke(record)
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+@allow_methods("POST")
+def preauthorise(request: HttpRequest) -> HttpResponse:
+    """POST url: a pre-authorised copy of one of this archive's read URLs for the caller, to hand
+    to a SAMP hub, which fetches it without the browser's credentials (:mod:`.preauth`).
+
+    Only a caller logged in by a real credential gets one (never by a grant: a grant cannot
+    extend itself); a session needs Django's CSRF token, as every change made with it does.
+    """
+    if not request.user.is_authenticated or request.auth_method == "preauth":
+        return error_for(request, "log in to send your own data by SAMP", 401)
+    refused = _csrf_refusal(request)
+    if refused is not None:
+        return refused
+    try:
+        made = preauth.grant(request.POST.get("url", ""), request.user.get_username())
+    except ValueError as exc:
+        return error_for(request, str(exc), 400)
+    response = JsonResponse({"url": made.url, "expires": made.expires})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def account(request: HttpRequest) -> HttpResponse:

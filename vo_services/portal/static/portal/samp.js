@@ -6,8 +6,11 @@
  * sends table.load.votable or image.load.fits to every subscribed client, and unregisters when
  * the page goes away.
  *
- * The hub fetches the URL itself, without the browser's cookies: only what the public may see
- * reaches it (a logged-in user's proprietary rows do not; see docs/portal.md).
+ * The hub fetches the URL itself, without the browser's cookies. For a logged-in user (the page
+ * then names the signing end point in <meta name="lick-preauth">), each click first asks the
+ * archive for a pre-authorised copy of the URL (POST /auth/preauth, with the CSRF token): it opens
+ * that one resource as that user for a few minutes, so the user's own proprietary data reach
+ * TOPCAT/Aladin. Anonymous pages send the plain public URL (docs/portal.md, docs/auth.md).
  */
 (function () {
   "use strict";
@@ -84,12 +87,34 @@
     registration = null;
   });
 
+  function meta(name) {
+    var el = document.querySelector('meta[name="' + name + '"]');
+    return el ? el.getAttribute("content") : null;
+  }
+
+  // The URL the hub may fetch: a logged-in user's pre-authorised copy, else the URL itself.
+  function fetchable(url) {
+    var signer = meta("lick-preauth");
+    if (!signer) return Promise.resolve(url);
+    return fetch(signer, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": meta("lick-csrf") || "" },
+      body: new URLSearchParams({ url: url }).toString() })
+      .then(function (r) {
+        if (!r.ok) { var err = new Error("the archive gave no link (" + r.status + ")"); err.archive = true; throw err; }
+        return r.json();
+      })
+      .then(function (made) { return made.url; });
+  }
+
   function send(mtype, url, name) {
-    var params = { url: url, name: name };
-    if (mtype === "table.load.votable") params["table-id"] = url;
-    return register().then(function (key) {
-      return call("notifyAll", [key, { "samp.mtype": mtype, "samp.params": params }]);
-    }).catch(function (err) { registration = null; throw err; });
+    return fetchable(url).then(function (sent) {
+      // table-id names the table in later messages: the plain URL, never the grant (SAMP 1.3 §6.3)
+      var params = { url: sent, name: name };
+      if (mtype === "table.load.votable") params["table-id"] = url;
+      return register().then(function (key) {
+        return call("notifyAll", [key, { "samp.mtype": mtype, "samp.params": params }]);
+      }).catch(function (err) { registration = null; throw err; });
+    });
   }
 
   function say(button, text, ok) {
@@ -118,8 +143,9 @@
       send(mtype, url, el.getAttribute("data-samp-name") || document.title).then(function (recipients) {
         var n = Array.isArray(recipients) ? recipients.length : Object.keys(recipients || {}).length;
         say(el, n ? "sent to " + n + " application" + (n === 1 ? "" : "s") : "sent; no application listens for it", true);
-      }, function () {
-        say(el, "no SAMP hub found: start TOPCAT or Aladin (or accept its dialog), then try again", false);
+      }, function (err) {
+        say(el, err && err.archive ? "could not send: " + err.message + "; log in again, then try again"
+          : "no SAMP hub found: start TOPCAT or Aladin (or accept its dialog), then try again", false);
       });
     });
   }
