@@ -194,7 +194,7 @@ class DrillReport:
         ]
 
 
-def _land(root: Path, night: str, name: str, index: int) -> str:
+def land(root: Path, night: str, name: str, index: int) -> str:
     """A real FITS file (a copy of a header sample) at PREFIX/night/<its instrument>/name.fits."""
     from tests.ingest.samples import load_samples, write_sample
 
@@ -278,7 +278,7 @@ def run_drill(root: Path, work: Path, outage_s: float, every_s: float = 3.0, bur
     try:
         api.start()
         watcher.start(wait_running=True)
-        before = [_land(root, OVERRIDE_NIGHT, f"pre{i}", i) for i in range(2)]
+        before = [land(root, OVERRIDE_NIGHT, f"pre{i}", i) for i in range(2)]
         if not _wait(lambda: len(db.stored(before)) == 2, 120):
             raise RuntimeError(f"the two files before the outage were not ingested:\n{watcher.log.read_text()[-3000:]}")
         say(f"two files ingested; stopping the ingest API for {outage_s:.0f} s")
@@ -296,7 +296,7 @@ def run_drill(root: Path, work: Path, outage_s: float, every_s: float = 3.0, bur
                     (directory / "override.access").write_text(f"*.fits access {OVERRIDE_USER}\n")
                     report.override_written = True
                 elif what == "burst":
-                    landed += [_land(root, BURST_NIGHT, f"b{i:04d}", i) for i in range(burst)]
+                    landed += [land(root, BURST_NIGHT, f"b{i:04d}", i) for i in range(burst)]
                     say(f"{burst} files landed at once")
                 else:
                     how = signal.SIGTERM if what == "restart" else signal.SIGKILL
@@ -307,7 +307,7 @@ def run_drill(root: Path, work: Path, outage_s: float, every_s: float = 3.0, bur
                         f"{watcher.backlog_size()} path(s) in its backlog file")
                 report.backlog_peak_on_disk = max(report.backlog_peak_on_disk, watcher.backlog_size())
             if now >= next_file:
-                landed.append(_land(root, TRICKLE_NIGHT, f"t{len(landed):04d}", len(landed)))
+                landed.append(land(root, TRICKLE_NIGHT, f"t{len(landed):04d}", len(landed)))
                 next_file += every_s
             report.backlog_peak_on_disk = max(report.backlog_peak_on_disk, watcher.backlog_size())
             time.sleep(min(0.5, max(0.0, min(next_file, start + outage_s) - time.monotonic())))
@@ -333,7 +333,7 @@ def run_drill(root: Path, work: Path, outage_s: float, every_s: float = 3.0, bur
         report.first_post_s = max(0.0, posts[0] - back_wall) if posts else None
         say("drained" if report.drain_s is not None else "NOT drained")
 
-        after = _land(root, AFTER_NIGHT, "after", 0)
+        after = land(root, AFTER_NIGHT, "after", 0)
         landed_at = time.monotonic()
         if _wait(lambda: bool(db.stored([after])), 60, step=0.05):
             report.after_recovery_s = time.monotonic() - landed_at

@@ -10,12 +10,16 @@ its figures (how fast the backlog drains is a figure there, not an assertion her
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 
 import pytest
+from django.test import override_settings
 
+from archive.config import get_settings
 from archive.db import engine
-from bench.drill_ingest_outage import PREFIX, run_drill
+from bench.drill_ingest_outage import PREFIX, land, run_drill
 from watcher.notifier import MAX_RETRY_DELAY_S
 
 OUTAGE_S = float(os.environ.get("LICK_TEST_OUTAGE_S", "30"))
@@ -50,3 +54,31 @@ def test_files_landing_while_the_ingest_api_is_down_are_all_ingested_once_it_is_
     assert 0 < report.longest_retry_delay_s <= MAX_RETRY_DELAY_S, told
     assert report.drain_s is not None and report.after_recovery_s is not None, told
     assert report.ok(), told
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_notified_twice_at_once_are_read_and_written_once(client, drill_tree, celery_worker):
+    """What the watcher does as the API comes back: its backlog and its resync (which finds the
+    same files not yet stored) post the same files, and two worker processes take the two
+    notifications at once. The second waits for the first's lock on the directory, then finds
+    every file unchanged (ingest.pipeline.lock_directories)."""
+    paths = [land(drill_tree, "05", f"twice{i:03d}", i) for i in range(120)]
+    celery_worker.stop()  # so that both tasks wait in the queue and start together
+    try:
+        with override_settings(ROOT_URLCONF="ingest.urls"):
+            ids = [client.post("/notifications", {"event": "changed", "paths": paths}, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}").json()["id"]
+                   for _ in range(2)]
+    finally:
+        celery_worker.start()
+    deadline = time.monotonic() + 120
+    with engine("owner").connect() as conn:
+        while (rows := conn.exec_driver_sql(
+                "SELECT status, summary FROM lick.ingest_notification WHERE id = ANY (%s)", (ids,)).all()) \
+                and not all(status in ("done", "failed") for status, _ in rows):
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.2)
+            conn.rollback()
+    counts = {word: sum(int(re.search(rf"(\d+) {word}", summary).group(1)) for _, summary in rows)
+              for word in ("ingested", "updated", "unchanged", "failed")}
+    assert counts == {"ingested": 120, "updated": 0, "unchanged": 120, "failed": 0}, rows

@@ -42,7 +42,6 @@ class Notifier:
         self._keep_lock = threading.Lock()  # one writer of the backlog file at a time; stop() ends them
         self._kept_version = 0  # the _version last handed to keep
         self._version = 0  # counts changes of the backlog
-        self.peak = 0  # the largest backlog seen (paths), for reports
         self._pending: OrderedDict[str, str] = OrderedDict()
         self._in_flight: dict[str, list[str]] = {}  # taken from _pending, not yet confirmed posted
         self._lock = threading.Condition()
@@ -57,7 +56,6 @@ class Notifier:
             self._pending.pop(path, None)
             self._pending[path] = event
             self._version += 1
-            self.peak = max(self.peak, len(self._pending) + sum(map(len, self._in_flight.values())))
             self._lock.notify()
 
     @property
