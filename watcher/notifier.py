@@ -26,10 +26,11 @@ class Notifier:
     up to ``max_backoff`` seconds. :meth:`stop` makes one last attempt and hands back what is
     still unposted, for the caller to keep (:mod:`watcher.backlog`).
 
-    ``keep(entries)``, if given, is called with everything unposted after each failed attempt
-    that found the backlog changed, and with nothing once all is posted: the backlog is on disk
-    for as long as the API is down, so even a watcher killed outright (SIGKILL, a power cut)
-    loses nothing the resync would not find again (an override file that changed).
+    ``keep(entries)``, if given, is called with everything unposted after a failed attempt and,
+    while the API stays down, within ``linger`` of each change; with nothing once all is posted
+    (in this thread only, never after :meth:`stop`). The backlog is thus on disk for as long as
+    the API is down, and even a watcher killed outright (SIGKILL, a power cut) loses nothing,
+    not even what the resync would not find again (an override file that changed).
     """
 
     def __init__(self, client: IngestClient, batch_size: int = 1000, linger: float = 0.5,
