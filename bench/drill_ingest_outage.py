@@ -11,8 +11,9 @@ run; two files land and are ingested. The API stops. For the outage's length a f
 ``every`` seconds; at a fifth of it a burst of ``burst`` files lands; at 0.35 the watcher is
 stopped (SIGTERM) and started again; at 0.5 an override file appears in the first night's
 directory (which the start-up resync would not find again: only the backlog the watcher keeps on
-disk while the API is down has it); at 0.7 the watcher is killed (SIGKILL) and started again. Then the API comes back on the same address, and every file must be ingested exactly once
-(each counted "ingested" by exactly one notification, one row each, its size and time those of
+disk while the API is down has it); at 0.7 the watcher is killed (SIGKILL) and started again.
+Then the API comes back on the same address, and every file must be ingested exactly once (each
+counted "ingested" by exactly one notification, one row each, its size and time those of
 the file), the override applied, no notification left unfinished, and the watcher's backlog file
 gone. The time from the API answering again to the last row is the drain time: the watcher's
 retry delay is capped (``watcher.notifier.MAX_RETRY_DELAY_S``), so it should not grow with the
