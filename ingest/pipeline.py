@@ -132,6 +132,25 @@ def plan_reads(paths: list[Path], rel: dict[Path, str], stored: dict[str, FileSt
     return to_read, gone, unchanged
 
 
+# Taken in the order given (unnest keeps it), which the caller sorts: no two batches deadlock.
+_LOCK_DIRECTORIES = ("SELECT pg_advisory_xact_lock(hashtextextended('lick.ingest:' || d, 0)) "
+                     "FROM unnest(%s::text[]) AS d")
+
+
+def lock_directories(conn: Connection, rel_paths: Iterable[str]) -> None:
+    """Hold, until the transaction ends, a lock on each directory of ``rel_paths``.
+
+    Two tasks may be handed the same file at once: after an outage of the ingest API the
+    watcher posts its backlog while its resync, finding those files not yet stored, posts them
+    again. Without the lock both read the file and both write its row (the second overwriting
+    the first, or failing on a unique key); with it the second waits for the first's commit,
+    then finds the file unchanged. Directories, not files: a batch's few locks, not hundreds.
+    """
+    directories = sorted({path.rpartition("/")[0] for path in rel_paths})
+    if directories:
+        conn.exec_driver_sql(_LOCK_DIRECTORIES, (directories,))
+
+
 def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = False,
                  dry_run: bool = False, reader: Callable = read_files, previews: bool = True) -> IngestReport:
     """Ingest one batch of absolute paths under the archive root in one transaction.
@@ -145,6 +164,7 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
     report = IngestReport()
     rel = relative_paths(paths, root)
     with engine("ingest").begin() as conn:
+        lock_directories(conn, rel.values())
         stored = known_states(conn, list(rel.values()))
         to_read, gone, report.unchanged = plan_reads(paths, rel, stored, force)
         rules = AccessRules(Schedule(conn), AccessPolicy(get_settings().proprietary_years),

@@ -88,6 +88,8 @@ apt_install python3-venv redis-server stilts
 # The portal's browser tests drive Debian's Chromium (Playwright cannot download browsers here);
 # jsamp runs a headless SAMP hub for the portal's SAMP test.
 apt_install chromium chromium-driver jsamp
+# libfaketime: tests/test_clock_skew.py runs a web server with its clock 10 minutes off.
+apt_install faketime
 if [ $LOCAL_DB = 1 ]; then
   # The major version is that of the server that will run: an existing cluster's, else the
   # distribution's default (15 on Debian 12, 17 on Debian 13).

@@ -12,7 +12,7 @@ from pathlib import Path
 from archive.config import REPO_ROOT, get_settings
 from watcher import backlog, inotify
 from watcher.client import IngestApiError, IngestClient
-from watcher.notifier import Notifier
+from watcher.notifier import MAX_RETRY_DELAY_S, Notifier
 from watcher.polling import Poller
 from watcher.resync import resync
 
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backlog", type=Path, default=REPO_ROOT / "var" / "watcher-backlog.json",
                         help="where paths not yet posted are kept from a stop to the next start "
                              "(default var/watcher-backlog.json)")
+    parser.add_argument("--max-retry-delay", type=float, default=MAX_RETRY_DELAY_S,
+                        help="while the ingest API is down, the longest wait between two attempts, which "
+                             f"is also the longest wait after it is back (default {MAX_RETRY_DELAY_S:g} s)")
     parser.add_argument("--flush-timeout", type=float, default=5.0,
                         help="at a stop, seconds to try posting the backlog before keeping it (default 5)")
     args = parser.parse_args(argv)
@@ -61,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     root = args.root.resolve()
     client = IngestClient(args.api, settings.ingest_token)
-    notifier = Notifier(client)
+    # While the API is down the backlog is on disk too (rewritten as it changes, removed once
+    # posted): a watcher killed outright during an outage loses nothing either.
+    notifier = Notifier(client, max_backoff=args.max_retry_delay,
+                        keep=lambda entries: backlog.save(args.backlog, entries))
     kept = backlog.load(args.backlog)
     for path, event in kept:
         notifier.add(event, path)
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             except IngestApiError as exc:
                 log.warning("resync: ingest API unavailable (%s); retrying in %.0f s", exc, delay)
                 _pause(stop, delay)
-                delay = min(delay * 2, 60.0)
+                delay = min(delay * 2, args.max_retry_delay)
         if args.mode == "polling" and baseline is not None and not stop.is_set():
             watching = threading.Thread(target=Poller(root, notifier, args.interval, baseline, args.settle).run,
                                         args=(stop,), daemon=True)

@@ -1,13 +1,15 @@
-"""The watcher's backlog on disk: paths it saw but could not post before it stopped.
+"""The watcher's backlog on disk: paths it saw but could not post yet.
 
-A stop (SIGTERM from systemd, Ctrl-C on ``scripts/run.sh``) often comes while the ingest API is
-down too, so the backlog cannot always be posted on the way out. It is written here instead and
-posted at the next start. The start-up resync would find new and changed FITS files again, but
-not an override file that changed (resync only compares FITS files with their rows), and a resync
-of a large archive takes a while; the file makes the restart exact.
+While the ingest API is down the notifier (:mod:`watcher.notifier`) keeps this file current
+(within half a second of each change) and removes it once everything is posted; a stop
+(SIGTERM from systemd, Ctrl-C on ``scripts/run.sh``) often comes while the API is down too, so
+the backlog cannot always be posted on the way out: the stop writes what is left. The next start
+posts the file's paths. The start-up resync would find new and changed FITS files again, but not
+an override file that changed (resync only compares FITS files with their rows), and a resync of
+a large archive takes a while; the file makes the restart exact, even after a SIGKILL.
 
-The file stays until the next stop rewrites it: a watcher killed after reading it reads it again,
-and posting a path twice only makes the ingest look at an unchanged file once more.
+A watcher killed after reading the file reads it again: the file goes only once its paths are
+confirmed posted, and posting a path twice only makes the ingest look at an unchanged file once more.
 """
 from __future__ import annotations
 
