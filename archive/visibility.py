@@ -13,9 +13,9 @@ policy :data:`VISIBLE_ROWS` filters every row the query role reads, and the publ
 through them, and nowhere else, the rows the policy lets through, whatever SQL the web layer
 sends. PostgreSQL evaluates a policy before any condition of the query that is not leakproof,
 as a ``security_barrier`` view would; unlike such a view, the table stays in the query's own
-plan, so ``ORDER BY ... LIMIT`` walks an ordered index and stops early, and counts run in
-parallel (PostgreSQL 15 plans a ``security_barrier`` view as a subquery apart: no ordered
-index, and its InitPlans forbid parallel workers).
+plan, so ``ORDER BY ... LIMIT`` walks an ordered index and stops early, and counts may be
+aggregated in parallel workers (PostgreSQL 15 plans a ``security_barrier`` view as a subquery
+apart: it returns its rows unordered, and its InitPlans keep its partial paths from the query).
 """
 
 # lick.current_principals() as migration 0001 made it, trusting the setting as it stands; migration

@@ -7,9 +7,9 @@ bench/bench_aggregates.py and bench/bench_portal_search.py, EXPLAIN as the query
 - an ``ORDER BY t_min DESC LIMIT 51`` of the query cannot reach the subquery, which returns its
   rows unordered: every visible row of the instrument was read and sorted (1.4 s), while the
   same SQL on the table walks an index backwards and stops after 400 rows (3 ms);
-- the rule's principals, read once as InitPlans inside the subquery, make PostgreSQL 15 drop
-  every parallel plan of it (``SS_charge_for_initplans``), so counts ran in one process where the
-  same SQL on the table runs in three.
+- the rule's principals, read once as InitPlans inside the subquery, make PostgreSQL 15 drop the
+  subquery's partial paths (``SS_charge_for_initplans``), so a count through the view was never
+  aggregated in parallel workers, where the same SQL on the table is.
 
 Row-level security keeps the rule in the database, for any SQL the query role runs: the policy
 ``visible_rows`` (archive/visibility.py) filters each row the query role reads, before any
