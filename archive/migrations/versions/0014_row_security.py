@@ -37,16 +37,13 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-RULE_COLUMNS = "obs_release_date, grantees"
-
-
 def upgrade() -> None:
     s = get_settings()
     for statement in policy_sql(s.query_role, s.ingest_role):
         op.execute(statement)
     op.execute("DROP INDEX lick.observation_t_min")
-    op.execute(f"CREATE INDEX observation_t_min ON lick.observation (t_min, obs_id) "
-               f"INCLUDE (t_max, {RULE_COLUMNS})")
+    op.execute("CREATE INDEX observation_t_min ON lick.observation (t_min, obs_id) "
+               "INCLUDE (t_max, obs_release_date, grantees)")
     op.execute("CREATE INDEX observation_night_obs_id ON lick.observation "
                "((CAST(observing_night AS TIMESTAMP WITHOUT TIME ZONE)), obs_id)")
 
@@ -55,7 +52,8 @@ def downgrade() -> None:
     s = get_settings()
     op.execute("DROP INDEX lick.observation_night_obs_id")
     op.execute("DROP INDEX lick.observation_t_min")
-    op.execute(f"CREATE INDEX observation_t_min ON lick.observation (t_min) INCLUDE (t_max, {RULE_COLUMNS})")
+    op.execute("CREATE INDEX observation_t_min ON lick.observation (t_min) "
+               "INCLUDE (t_max, obs_release_date, grantees)")
     # Without row security the security_invoker views would show every row: take the query
     # role's columns away, so that they fail closed until views with their own filter are made.
     op.execute(f'REVOKE SELECT ON lick.observation FROM "{s.query_role}"')
