@@ -180,7 +180,7 @@ def signed_principals(principals: Sequence[str], backend_pid: int) -> str:
     return sign(key, principals, backend_pid, int(database_clock().now()) + LIFETIME_S)
 
 
-# Verified once per query: the views call it in InitPlans (archive.visibility.VISIBLE_ROWS).
+# Verified once per query: the access rule calls it in InitPlans (archive.visibility.VISIBLE_ROWS).
 # PARALLEL RESTRICTED, not SAFE: it reads pg_backend_pid() (itself restricted), which in a parallel
 # worker names the worker, not the session the value was signed for. An InitPlan runs in the
 # leader and hands its value to the workers, so parallel plans stay possible.

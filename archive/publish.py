@@ -80,9 +80,25 @@ def _insert(conn: Connection, table: PublishedTable, rows: list[dict]) -> None:
 
 
 def _grants() -> list[str]:
+    """The query role reads the views, and through them (``security_invoker``) the columns of
+    lick.observation they show, never the others (file_path, checksum, ...); row-level security
+    on the table (migration 0014) decides which rows."""
     query = f'"{get_settings().query_role}"'
-    return [f"GRANT USAGE ON SCHEMA tap_schema TO {query}"] + [
+    base = sorted({name for t in PUBLISHED_VIEWS for name in t.base_columns})
+    return [f"GRANT USAGE ON SCHEMA tap_schema TO {query}",
+            f"REVOKE SELECT ON lick.observation FROM {query}",
+            f"GRANT SELECT ({', '.join(base)}) ON lick.observation TO {query}"] + [
         f"GRANT SELECT ON {t.qualified_name} TO {query}" for t in PUBLISHED_TABLES]
+
+
+def _require_row_security(conn: Connection) -> None:
+    """Refuse to publish views that read lick.observation as the caller while the table does not
+    filter its rows: without row-level security they would show every row."""
+    enabled = conn.execute(text("SELECT relrowsecurity FROM pg_class "
+                                "WHERE oid = 'lick.observation'::regclass")).scalar()
+    if not enabled:
+        raise RuntimeError("lick.observation has no row-level security (migration 0014): "
+                           "the published views would show every row")
 
 
 def fingerprint() -> str:
@@ -102,6 +118,7 @@ def publish(conn: Connection, force: bool = False) -> bool:
     wanted = fingerprint()
     if not force and current_fingerprint(conn) == wanted:
         return False
+    _require_row_security(conn)
     for statement in _tap_schema_ddl() + _view_ddl() + _grants():
         conn.execute(text(statement))
     rows = tap_schema_rows()

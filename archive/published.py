@@ -7,11 +7,11 @@ column carries its ADQL type and its IVOA metadata.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from archive.columns import Column
 from archive.standards import DATALINK_MIME
-from archive.visibility import VISIBLE_ROWS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,16 +53,24 @@ class PublishedTable:
         return tuple(c for c in self.columns if not c.hidden)
 
     def view_sql(self) -> str:
-        """CREATE VIEW statement; the view filters by the access rule of :mod:`archive.visibility`.
-
-        ``security_barrier`` keeps user predicates from running before the access filter, so a
+        """CREATE VIEW statement: the columns over ``lick.observation o``, read with the caller's
+        rights (``security_invoker``), so that the table's row-level security, the access rule of
+        :mod:`archive.visibility`, filters them. The view has no filter of its own: PostgreSQL
+        flattens it into the query, which may then walk an ordered index, stop at LIMIT, and count
+        in parallel. The policy still runs before any non-leakproof condition of the query, so a
         failing expression can never reveal a hidden row's value.
         """
         select_list = ",\n    ".join(f"{c.expr} AS {c.name}" for c in self.columns)
         return (
-            f"CREATE VIEW {self.qualified_name} WITH (security_barrier) AS\n"
-            f"SELECT\n    {select_list}\nFROM lick.observation o\nWHERE {VISIBLE_ROWS}"
+            f"CREATE VIEW {self.qualified_name} WITH (security_invoker) AS\n"
+            f"SELECT\n    {select_list}\nFROM lick.observation o"
         )
+
+    @property
+    def base_columns(self) -> tuple[str, ...]:
+        """The columns of lick.observation the view reads: what the caller must be granted."""
+        return tuple(sorted({m for c in self.columns if c.expr
+                             for m in re.findall(r"\bo\.(\w+)", c.expr)}))
 
 
 def _obscore(name, expr, datatype, ucd, utype, description, unit=None, **kw) -> PublishedColumn:

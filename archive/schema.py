@@ -118,17 +118,24 @@ observation = Table(
 
 Index("observation_pos_gist", observation.c.pos, postgresql_using="gist")
 Index("observation_s_region_gist", observation.c.s_region, postgresql_using="gist")
-# Indexes serve the published views only on bare columns with leakproof operators (they are
-# security_barrier views); those that serve counts include the access rule's columns, so that
+# Indexes serve the published views only on bare columns with leakproof operators (row-level
+# security evaluates its policy before other conditions; migration 0014); those that serve
+# counts include the access rule's columns, so that
 # COUNT(*) and GROUP BY through the views are index-only scans (migration 0007).
 _RULE_COLUMNS = ["obs_release_date", "grantees"]
-Index("observation_t_min", observation.c.t_min, postgresql_include=["t_max", *_RULE_COLUMNS])
+# Ordered: ORDER BY t_min (the portal's default sort, with obs_id to break ties) walks it and
+# stops at LIMIT (migration 0014).
+Index("observation_t_min", observation.c.t_min, observation.c.obs_id,
+      postgresql_include=["t_max", *_RULE_COLUMNS])
 Index("observation_t_max", observation.c.t_max)
 Index("observation_em", observation.c.em_min, observation.c.em_max)
 Index("observation_night", observation.c.observing_night)
 # The published views show the night as a timestamp; this serves their equality conditions.
 Index("observation_night_timestamp", cast(observation.c.observing_night, DateTime(timezone=False)),
       observation.c.instrument)
+# The portal's sort by night: its pages walk this index (migration 0014).
+Index("observation_night_obs_id", cast(observation.c.observing_night, DateTime(timezone=False)),
+      observation.c.obs_id)
 Index("observation_instrument", observation.c.instrument_name, observation.c.t_min,
       postgresql_include=["dataproduct_type", "t_max", *_RULE_COLUMNS])
 Index("observation_target_name", observation.c.target_name)

@@ -5,7 +5,17 @@ or when one of the caller's principals (``user:<name>``, ``program:<id>``, ``gro
 a grant on it (``lick.access_grant``, mirrored in the row's ``grantees``). The caller's principals are set per
 transaction in the setting ``lick.principals``, signed so that the query role cannot forge them
 (:mod:`archive.principals`); without it, or with a value that does not verify, the caller is
-anonymous. The published views filter by this predicate, and the query role can read nothing else.
+anonymous.
+
+The database enforces it with row-level security on ``lick.observation`` (migration 0014): the
+policy :data:`VISIBLE_ROWS` filters every row the query role reads, and the published views are
+``security_invoker`` views over the table (:mod:`archive.published`), so the query role reads
+through them, and nowhere else, the rows the policy lets through, whatever SQL the web layer
+sends. PostgreSQL evaluates a policy before any condition of the query that is not leakproof,
+as a ``security_barrier`` view would; unlike such a view, the table stays in the query's own
+plan, so ``ORDER BY ... LIMIT`` walks an ordered index and stops early, and counts may be
+aggregated in parallel workers (PostgreSQL 15 plans a ``security_barrier`` view as a subquery
+apart: it returns its rows unordered, and its InitPlans keep its partial paths from the query).
 """
 
 # lick.current_principals() as migration 0001 made it, trusting the setting as it stands; migration
@@ -35,8 +45,22 @@ $$
 STAFF_PRINCIPAL = "role:staff"
 
 # ``grantees`` mirrors the row's grants in lick.access_grant (kept by triggers). The principals
-# are read once per query, as InitPlans, not once per row.
+# are read once per query, as InitPlans, not once per row; a public row passes on its release date
+# alone, without touching the grants. Columns are bare: a policy names its table's columns.
 VISIBLE_ROWS = (
-    "(o.obs_release_date <= now() OR o.grantees && (SELECT lick.current_principals()) "
+    "(obs_release_date <= now() OR grantees && (SELECT lick.current_principals()) "
     f"OR (SELECT '{STAFF_PRINCIPAL}' = ANY (lick.current_principals())))"
 )
+
+
+def policy_sql(query_role: str, ingest_role: str) -> list[str]:
+    """Row-level security on lick.observation: the query role sees the visible rows; the ingest
+    role, which writes the table, every row; any other role but the owner, none (PostgreSQL's
+    default when no policy names it)."""
+    return [
+        "ALTER TABLE lick.observation ENABLE ROW LEVEL SECURITY",
+        f'CREATE POLICY visible_rows ON lick.observation FOR SELECT TO "{query_role}" '
+        f"USING {VISIBLE_ROWS}",
+        f'CREATE POLICY ingest_writes ON lick.observation FOR ALL TO "{ingest_role}" '
+        "USING (true) WITH CHECK (true)",
+    ]
