@@ -114,6 +114,8 @@ observation = Table(
     CheckConstraint("calib_level BETWEEN 0 AND 4", name="calib_level_range"),
     CheckConstraint("s_ra IS NULL OR (s_ra >= 0 AND s_ra < 360)", name="s_ra_range"),
     CheckConstraint("s_dec IS NULL OR (s_dec BETWEEN -90 AND 90)", name="s_dec_range"),
+    # The night's cast to timestamp cannot fail, so it may be LEAKPROOF (migration 0015).
+    CheckConstraint("observing_night < DATE '294276-12-31'", name="observation_night_is_a_timestamp"),
 )
 
 Index("observation_pos_gist", observation.c.pos, postgresql_using="gist")

@@ -218,8 +218,8 @@ if [ $LOCAL_DB = 1 ]; then
   fi
   ensure_database "$DB_NAME" lick_template
   # Spatial indexes must keep working under the access filter (scripts/leakproof.sql).
-  LEAKY_SQL="SELECT count(*) FROM pg_proc WHERE NOT proleakproof AND proname IN ($(
-    sed -n 's/^ALTER FUNCTION \([a-z_]*\)(.*/'"'"'\1'"'"'/p' "$REPO/scripts/leakproof.sql" | paste -sd,))"
+  LEAKY_SQL="SELECT count(*) FROM pg_proc WHERE NOT proleakproof AND oid IN ($(
+    sed -n 's/^ALTER FUNCTION \(.*)\) LEAKPROOF;$/'"'"'\1'"'"'::regprocedure/p' "$REPO/scripts/leakproof.sql" | paste -sd,))"
   for db in lick_template "$DB_NAME"; do
     if [ "$(psql_su -d "$db" -tAc "$LEAKY_SQL")" = 0 ]; then
       skip "pgsphere index operators are LEAKPROOF in $db"

@@ -478,7 +478,7 @@ UPLOAD_CASES = {
                             "SELECT a, b FROM TAP_UPLOAD.t", True),
     "backslash in a name": (_named("a\\b"), JOIN, True),
     "unicode quote in a name": (_named("a\u201db"), JOIN, True),
-    "reserved word as a name": (_named("select"), JOIN, True),
+    "reserved word as a name": (_named("select"), JOIN, False),  # a delimited identifier (TAP 1.1 §2.7.6)
     "point out of range": (_geometry("point", "2", "10 100"), JOIN, True),
     "circle with a NaN radius": (_geometry("circle", "3", "10 20 NaN"), JOIN, True),
     "polygon with an odd count": (_geometry("polygon", "*", "1 2 3 4 5"), JOIN, True),
