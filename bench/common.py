@@ -68,7 +68,8 @@ def server(workers: int = 2, app: str = "vo_services.wsgi", ready_path: str = "/
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), app, "-c", "python:vo_services.gunicorn_config",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        env={**os.environ, "LICK_PUBLIC_URL": base}, stdout=log, stderr=subprocess.STDOUT)
+        # Hundreds of requests from one address: the service is measured, not its rate limiter.
+        env={"LICK_RATE_LIMIT": "0", **os.environ, "LICK_PUBLIC_URL": base}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -127,7 +127,9 @@ def stream(prepared: PreparedQuery, principals: Sequence[str] = (), timeout_s: f
     """
     request = prepared.request
     uploads = list(request.uploads)
-    small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS
+    # MAXREC's overflow row counts as small too: the default MAXREC's LIMIT 20001 is read in one
+    # go, and so may run in parallel workers, which PostgreSQL never uses for a cursor's query.
+    small = prepared.row_limit is not None and prepared.row_limit <= FETCH_ROWS + 1
     return run_result(prepared.sql, prepared.fields, request.output, principals,
                       ResultLimits(maxrec=request.maxrec, timeout_s=timeout_s,
                                    batch=None if small else FETCH_ROWS),
