@@ -147,10 +147,7 @@ class Parser:
         with_: tuple[ast.CommonTable, ...] = ()
         if self.kinds[self.i] == "_WITH":
             self.i += 1
-            tables = [self.common_table()]
-            while self.kinds[self.i] == "COMMA":
-                self.i += 1
-                tables.append(self.common_table())
+            tables = self._list(self.common_table)
             with_ = tuple(tables)
         body = self.query_expr()
         if self.kinds[self.i] == "SEMICOLON":
@@ -171,10 +168,7 @@ class Parser:
         if kinds[self.i] == "_ORDER":
             self.i += 1
             self._take("_BY")
-            order_by = [self.order_item()]
-            while kinds[self.i] == "COMMA":
-                self.i += 1
-                order_by.append(self.order_item())
+            order_by = self._list(self.order_item)
         if kinds[self.i] == "_OFFSET":
             self.i += 1
             offset = int(self._take("UNSIGNED_INTEGER")[1])
@@ -184,30 +178,42 @@ class Parser:
             raise Fallback  # lark's tree builder words this error
         return replace(body, order_by=tuple(order_by or ()), offset=offset)
 
-    def set_expr(self):
-        left = self.set_term()
-        kinds, tokens = self.kinds, self.tokens
-        while kinds[self.i] in ("UNION", "EXCEPT"):
-            op = tokens[self.i][1].upper()
+    def _list(self, item) -> list:
+        """``item ("," item)*``: the BNF's comma-separated lists."""
+        found = [item()]
+        kinds = self.kinds
+        while kinds[self.i] == "COMMA":
             self.i += 1
-            all_ = kinds[self.i] == "ALL"
-            if all_:
-                self.i += 1
-            self.chains += 1
-            left = ast.SetOperation(op, left, self.set_term(), all=all_, pos=left.pos)
-        return left
+            found.append(item())
+        return found
+
+    def _alias(self):
+        """``[AS] name`` after a select item or a table; None without one."""
+        kind = self.kinds[self.i]
+        if kind == "_AS":
+            self.i += 1
+            return self.identifier()
+        return self.identifier() if kind in _NAMES else None
+
+    def set_expr(self):
+        return self._set_chain(("UNION", "EXCEPT"), self.set_term)
 
     def set_term(self):
-        left = self.set_primary()
+        return self._set_chain(("INTERSECT",), self.set_primary)
+
+    def _set_chain(self, operators: tuple[str, ...], operand):
+        """``operand (op [ALL] operand)*``, left-associative: INTERSECT binds tighter than
+        UNION and EXCEPT (ADQL 2.1 BNF, <query_expression> and <query_term>)."""
+        left = operand()
         kinds, tokens = self.kinds, self.tokens
-        while kinds[self.i] == "INTERSECT":
+        while kinds[self.i] in operators:
             op = tokens[self.i][1].upper()
             self.i += 1
             all_ = kinds[self.i] == "ALL"
             if all_:
                 self.i += 1
             self.chains += 1
-            left = ast.SetOperation(op, left, self.set_primary(), all=all_, pos=left.pos)
+            left = ast.SetOperation(op, left, operand(), all=all_, pos=left.pos)
         return left
 
     def set_primary(self):
@@ -238,15 +244,9 @@ class Parser:
         if kinds[self.i] == "_TOP":
             self.i += 1
             top = int(self._take("UNSIGNED_INTEGER")[1])
-        items = [self.select_item()]
-        while kinds[self.i] == "COMMA":
-            self.i += 1
-            items.append(self.select_item())
+        items = self._list(self.select_item)
         self._take("_FROM")
-        from_ = [self.table_ref()]
-        while kinds[self.i] == "COMMA":
-            self.i += 1
-            from_.append(self.table_ref())
+        from_ = self._list(self.table_ref)
         where = having = None
         group_by: tuple = ()
         if kinds[self.i] == "_WHERE":
@@ -255,10 +255,7 @@ class Parser:
         if kinds[self.i] == "_GROUP":
             self.i += 1
             self._take("_BY")
-            values = [self.value()]
-            while kinds[self.i] == "COMMA":
-                self.i += 1
-                values.append(self.value())
+            values = self._list(self.value)
             group_by = tuple(values)
         if kinds[self.i] == "_HAVING":
             self.i += 1
@@ -284,13 +281,7 @@ class Parser:
                     return ast.AllColumns(tuple(names), pos=names[0].pos)
                 j += 2
         expr = self.value()
-        alias = None
-        if kinds[self.i] == "_AS":
-            self.i += 1
-            alias = self.identifier()
-        elif kinds[self.i] in _NAMES:
-            alias = self.identifier()
-        return ast.SelectItem(expr, alias, pos=expr.pos)
+        return ast.SelectItem(expr, self._alias(), pos=expr.pos)
 
     def order_item(self) -> ast.OrderItem:
         expr = self.value()
@@ -325,10 +316,7 @@ class Parser:
             elif kind == "_USING":
                 self.i += 1
                 self._take("LPAR")
-                names = [self.identifier()]
-                while kinds[self.i] == "COMMA":
-                    self.i += 1
-                    names.append(self.identifier())
+                names = self._list(self.identifier)
                 self._take("RPAR")
                 using = tuple(names)
             if natural and kind in ("_ON", "_USING"):
@@ -345,13 +333,7 @@ class Parser:
             names = self.name_chain()
             if len(names) > 3:
                 raise Fallback
-            alias = None
-            if kinds[self.i] == "_AS":
-                self.i += 1
-                alias = self.identifier()
-            elif kinds[self.i] in _NAMES:
-                alias = self.identifier()
-            return ast.TableRef(names, alias, pos=names[0].pos)
+            return ast.TableRef(names, self._alias(), pos=names[0].pos)
         if kind == "LPAR":
             following = kinds[i + 1]
             if following == "SELECT":
@@ -434,10 +416,7 @@ class Parser:
             if self._run_opens_query():
                 raise Fallback
             self.i += 1
-            items = [self.value()]
-            while kinds[self.i] == "COMMA":
-                self.i += 1
-                items.append(self.value())
+            items = self._list(self.value)
             self._take("RPAR")
             return ast.InList(left, tuple(items), negated=negated, pos=left.pos)
         if kind in ("LIKE", "ILIKE"):
@@ -514,10 +493,7 @@ class Parser:
                 raise Fallback
             args = ()
             if kinds[self.i] != "RPAR":
-                values = [self.value()]
-                while kinds[self.i] == "COMMA":
-                    self.i += 1
-                    values.append(self.value())
+                values = self._list(self.value)
                 args = tuple(values)
             self._take("RPAR")
             if kind == "REGULAR_IDENTIFIER":
