@@ -194,6 +194,12 @@ def ingest_batch(paths: list[Path], *, root: Path | None = None, force: bool = F
     return report
 
 
+#: Previews come after any ingest waiting in the same queue: on Redis, Celery takes priority 0
+#: first and 9 last (kombu's priority lists), so a file that lands after a large drain is not
+#: kept waiting behind every batch's previews.
+PREVIEW_PRIORITY = 9
+
+
 def queue_previews(obs_ids: list[str]) -> None:
     """Ask a worker for the previews of these observations (``ingest.tasks.make_previews``, by
     name). Ingest is committed by now: a broker outage only leaves the previews to be made on
@@ -203,7 +209,7 @@ def queue_previews(obs_ids: list[str]) -> None:
     from archive.broker import app
 
     try:
-        app.send_task("ingest.tasks.make_previews", args=[obs_ids])
+        app.send_task("ingest.tasks.make_previews", args=[obs_ids], priority=PREVIEW_PRIORITY)
     except Exception as exc:  # noqa: BLE001 - kombu's errors vary by transport; the rows are in
         log.warning("previews of %d file(s) not queued: %s", len(obs_ids), exc)
 

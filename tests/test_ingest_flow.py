@@ -172,3 +172,32 @@ def test_files_notified_while_the_worker_is_down_are_ingested_when_it_returns(
     finally:
         celery_worker.start()
     assert _wait_for_rows("1999-01/07/", 20) == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_notification_is_taken_before_queued_previews(client, archive_root, tree, celery_worker):
+    """Previews wait behind ingest (priority 9 on Redis, where 0 goes first): after a big drain,
+    a file that lands must not wait for every batch's previews (seen by the ingest-outage drill:
+    16-26 s before a new file's row)."""
+    from ingest.pipeline import queue_previews
+
+    celery_worker.stop()
+    try:
+        for batch in range(3):  # as a drain leaves them: previews queued before the next notification
+            queue_previews([f"no-such-observation-{batch}"])
+        paths = _place(archive_root, 2, night="08")
+        with override_settings(ROOT_URLCONF="ingest.urls"):
+            posted = client.post("/notifications", {"paths": [p.relative_to(archive_root).as_posix() for p in paths]},
+                                 content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}")
+        assert posted.status_code == 202
+    finally:
+        celery_worker.start()
+    assert _wait_for_rows("1999-01/08/", 2) == 2
+    deadline = time.monotonic() + 30
+    while celery_worker.log.read_text().count("make_previews[") < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    received = [line.split("Task ", 1)[1].split("[", 1)[0] for line in celery_worker.log.read_text().splitlines()
+                if " received" in line and "Task " in line]
+    assert received.index("ingest.tasks.process_notification") < received.index("ingest.tasks.make_previews"), \
+        received
