@@ -1,6 +1,6 @@
 -- pgsphere operator functions that the ADQL translator puts into index conditions, marked
--- LEAKPROOF so that the planner may evaluate them under the access filter of the published
--- (security_barrier) views and still use the GiST indexes.
+-- LEAKPROOF so that the planner may evaluate them before the access rule (row-level security
+-- on lick.observation, migration 0014) and still use the GiST indexes.
 -- Each only compares two geometries and cannot fail or reveal a row's values: keep this list
 -- short and reviewed. Needs a superuser; scripts/setup.sh applies it.
 ALTER FUNCTION spoint_contained_by_circle(spoint, scircle) LEAKPROOF;

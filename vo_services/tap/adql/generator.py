@@ -225,8 +225,8 @@ class Generator:
     def _Like(self, expr: ast.Like) -> str:
         prefix = _like_prefix(expr)
         if prefix is not None:
-            # The published views are security_barrier views: LIKE is not leakproof, so it is
-            # evaluated after the access rule, row by row. starts_with() is leakproof, and
+            # The access rule is row-level security (migration 0014): LIKE is not leakproof, so
+            # it is evaluated after the rule, row by row. starts_with() is leakproof, and
             # PostgreSQL answers it from a btree on (column COLLATE "C")
             # (archive/migrations/versions/0009_target_name_prefix.py).
             starts = f"starts_with({self.sql(expr.operand)}, {quote_literal(prefix)})"
