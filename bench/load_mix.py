@@ -182,6 +182,10 @@ class Client:
         if status == 429 and page:
             # the portal's results page says it in words (vo_services.usage_limits.page_rate_limited)
             problem = None if b"Too many queries" in answer else f"429 page without its reason: {answer[:300]!r}"
+        elif status == 503 and page:
+            # the sync slots are taken (vo_services/sync_slots.py): the portal's plain page, naming them
+            problem = (None if b"LICK_SYNC_SLOTS" in answer and "retry-after" in fields
+                       else f"503 page without its reason or Retry-After: {answer[:300]!r}")
         elif status in (429, 503):
             # A limit (429: the caller's; 503: the server's sync slots, vo_services/sync_slots.py):
             # a standard error document (DALI §4.2) with Retry-After.
@@ -195,7 +199,7 @@ class Client:
         if problem is None and self.scenario.secret_marker and self.caller.name not in self.scenario.secret_owners \
                 and self.scenario.secret_marker in answer:
             problem = f"LEAK: a proprietary row reached {self.caller.name}"
-        named = _LIMIT.search(answer) if status in (429, 503) and not page else None
+        named = _LIMIT.search(answer) if status in (429, 503) and not (page and status == 429) else None
         limit = "LICK_RATE_LIMIT" if status == 429 and page else named.group().decode() if named else None
         self.record(Exchange(self.number, kind, self.caller.name, method, path, status, ms, problem, limit))
         return status, fields, answer

@@ -91,3 +91,36 @@ def test_quick_queries_at_once_are_never_refused(one_worker):
     for thread in threads:
         thread.join(timeout=60)
     assert [a[0] for _, a in answers] == [200] * 12
+
+
+def _portal_run(base: str, query: str):
+    """The portal's ADQL page running ``query`` here (GET with run=1, as its permalink does)."""
+    return Client(base).request("GET", "/query?" + urllib.parse.urlencode({"query": query, "run": "1"}))
+
+
+def test_portal_queries_share_the_slots_and_leave_a_thread_for_the_cone_search(one_worker, owner_conn):
+    """The portal's ADQL and search pages run their queries in the web thread, as TAP sync does:
+    they take the same slots (sync_slots.QUERY_PATHS), or three heavy runs on the page would hold
+    all but one thread outside the count and a fourth would take the last."""
+    lock = threading.Lock()
+    ran: list = []
+    running = _fire([lambda: _portal_run(one_worker, HEAVY)] * 3, ran, lock)
+    deadline = time.monotonic() + 30
+    while _long_running_queries(owner_conn) < 3:
+        assert time.monotonic() < deadline and not ran, ran
+        time.sleep(0.1)
+    tap = _sync(one_worker, HEAVY)
+    page = Client(one_worker).request("GET", "/search?instrument=Kast+Blue")
+    status, _, body = Client(one_worker).request("GET", "/scs?RA=150&DEC=20&SR=1")
+    cone_done = time.monotonic()
+    for thread in running:
+        thread.join(timeout=60)
+
+    assert status == 200 and b"<VOTABLE" in body, body[:300]
+    assert_refused(tap, 503, "LICK_SYNC_SLOTS", "/tap/async")
+    assert page[0] == 503 and int(page[1]["Retry-After"]) > 0, page[:2]
+    assert page[1]["Content-Type"].startswith("text/html") and b"LICK_SYNC_SLOTS" in page[2], page[2][:300]
+    # each heavy run ends at the page's time limit, said beside the query
+    assert len(ran) == 3 and all(answer[0] == 400 and b"as an async job" in answer[2] for _, answer in ran), \
+        [a[0] for _, a in ran]
+    assert cone_done < min(t for t, _ in ran), "the cone search waited for a heavy query to end"

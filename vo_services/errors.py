@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.html import escape
 
 from archive.standards import VOTABLE_MIME
 from vo_services.dali import DaliParameterError
@@ -33,6 +34,23 @@ def unavailable(message: str, retry_after_s: int) -> HttpResponse:
     response = error_response(f"ServiceUnavailable: {message}", 503)
     response["Retry-After"] = str(retry_after_s)
     return response
+
+
+def unavailable_for(request, message: str, retry_after_s: int) -> HttpResponse:
+    """503 with Retry-After in the form the path speaks: a plain HTML page on the portal (its
+    templates may need what is unavailable), else as :func:`error_for`."""
+    if is_portal_page(request.path_info):
+        response = HttpResponse(_UNAVAILABLE_PAGE.format(message=escape(message)), status=503,
+                                content_type="text/html; charset=utf-8")
+    else:
+        response = error_for(request, f"ServiceUnavailable: {message}", 503)
+    response["Retry-After"] = str(retry_after_s)
+    return response
+
+
+_UNAVAILABLE_PAGE = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+                     "<title>Temporarily unavailable — Lick Searchable Archive</title></head><body>"
+                     "<h1>Temporarily unavailable</h1><p>{message}</p></body></html>")
 
 
 def error_for(request, message: str, status: int) -> HttpResponse:

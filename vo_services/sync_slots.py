@@ -1,5 +1,6 @@
-"""Threads kept for cheap requests: a web process refuses one more TAP sync query while it runs
-``LICK_SYNC_SLOTS`` of them (by default all its threads but one) and one of those is a long one.
+"""Threads kept for cheap requests: a web process refuses one more synchronous query (TAP sync, the
+portal's search and ADQL pages: :data:`QUERY_PATHS`) while it runs ``LICK_SYNC_SLOTS`` of them
+(by default all its threads but one) and one of those is a long one.
 
 A gunicorn worker serves requests on a fixed number of threads (``vo_services/gunicorn_config.py``).
 A synchronous TAP query may hold its thread until ``LICK_SYNC_TIMEOUT``: with as many heavy queries
@@ -25,7 +26,9 @@ from django.http import HttpRequest, HttpResponse
 
 from archive.config import configured_int
 
-SYNC_PATH = "/tap/sync"
+#: Requests that run a caller's query in the web thread: TAP sync, and the portal's search and
+#: ADQL pages (which run theirs through the same result engine).
+QUERY_PATHS = frozenset({"/tap/sync", "/search", "/query"})
 RETRY_AFTER_S = 5
 #: A sync query running this long is a heavy one; quick ones end within milliseconds.
 LONG_AFTER_S = 2.0
@@ -103,15 +106,15 @@ class SyncQuerySlots:
         thread = threading.get_ident()
         if (earlier := self.held.pop(thread, None)) is not None:
             earlier()
-        if request.path_info.rstrip("/") != SYNC_PATH:
+        if request.path_info.rstrip("/") not in QUERY_PATHS:
             return self.get_response(request)
         now = time.monotonic()
         if self._refuse(now):
-            from vo_services.errors import unavailable
+            from vo_services.errors import unavailable_for
 
-            return unavailable(f"this server is running {self.size} synchronous queries already, some of them "
-                               f"long, as many as it runs at once (LICK_SYNC_SLOTS); retry in {RETRY_AFTER_S} s, "
-                               f"or submit the query to /tap/async", RETRY_AFTER_S)
+            return unavailable_for(request, f"this server is running {self.size} synchronous queries already, some "
+                                            f"of them long, as many as it runs at once (LICK_SYNC_SLOTS); retry in "
+                                            f"{RETRY_AFTER_S} s, or submit the query to /tap/async", RETRY_AFTER_S)
         with self.lock:
             self.running[thread] = now
         end = self.held[thread] = _Once(self._end(thread))

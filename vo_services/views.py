@@ -31,23 +31,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     restarting, or out of connection slots) is not the service's fault: 503 with Retry-After
     (RFC 9110 §15.6.4) in the endpoint's own error format, wherever the ORM or a middleware
     met it; anything else stays a logged 500 without a traceback."""
-    from vo_services.errors import error_for, error_response, is_portal_page
+    from vo_services.errors import error_response, unavailable_for
 
     if _database_unreachable(sys.exc_info()[1]):
-        message = "ServiceUnavailable: the database is out of reach; try again in a moment"
-        if is_portal_page(request.path_info):  # plain HTML: the portal's templates may need the database
-            response = HttpResponse(_UNAVAILABLE_PAGE, status=503, content_type="text/html; charset=utf-8")
-        else:
-            response = error_for(request, message, 503)
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
-        return response
+        return unavailable_for(request, "the archive's database cannot be reached just now; please try again "
+                                        "in a moment", DATABASE_RETRY_AFTER_S)
     return error_response("internal error in the service; it has been logged", 500)
-
-
-_UNAVAILABLE_PAGE = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<title>Temporarily unavailable — Lick Searchable Archive</title></head><body>"
-                     "<h1>Temporarily unavailable</h1><p>The archive's database cannot be reached just now. "
-                     "Please try again in a moment.</p></body></html>")
 
 
 def _database_unreachable(exc: BaseException | None) -> bool:
