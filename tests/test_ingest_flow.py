@@ -156,17 +156,20 @@ def test_watcher_sees_files_and_catches_up_after_a_restart(live_server, archive_
             watcher.wait(timeout=20)
 
 
+def _notify(client, archive_root: Path, paths: list[Path]):
+    """POST ``paths`` to the ingest API as the watcher does (its token, archive-relative paths)."""
+    with override_settings(ROOT_URLCONF="ingest.urls"):
+        return client.post("/notifications", {"paths": [p.relative_to(archive_root).as_posix() for p in paths]},
+                           content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_files_notified_while_the_worker_is_down_are_ingested_when_it_returns(
         client, archive_root, tree, celery_worker):
     celery_worker.stop()
     try:
-        paths = _place(archive_root, 20, night="07")
-        with override_settings(ROOT_URLCONF="ingest.urls"):
-            posted = client.post("/notifications", {"paths": [p.relative_to(archive_root).as_posix() for p in paths]},
-                                 content_type="application/json",
-                                 HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}")
-        assert posted.status_code == 202
+        assert _notify(client, archive_root, _place(archive_root, 20, night="07")).status_code == 202
         time.sleep(2)
         assert len(_rows("1999-01/07/")) == 0, "no worker: nothing ingested yet"
     finally:
@@ -185,12 +188,7 @@ def test_a_new_notification_is_taken_before_queued_previews(client, archive_root
     try:
         for batch in range(3):  # as a drain leaves them: previews queued before the next notification
             queue_previews([f"no-such-observation-{batch}"])
-        paths = _place(archive_root, 2, night="08")
-        with override_settings(ROOT_URLCONF="ingest.urls"):
-            posted = client.post("/notifications", {"paths": [p.relative_to(archive_root).as_posix() for p in paths]},
-                                 content_type="application/json",
-                                 HTTP_AUTHORIZATION=f"Bearer {get_settings().ingest_token}")
-        assert posted.status_code == 202
+        assert _notify(client, archive_root, _place(archive_root, 2, night="08")).status_code == 202
     finally:
         celery_worker.start()
     assert _wait_for_rows("1999-01/08/", 2) == 2

@@ -16,6 +16,7 @@ import re
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 from sqlalchemy import create_engine
 
 from archive.config import get_settings
@@ -80,7 +81,7 @@ def test_the_query_role_reads_the_table_only_as_the_rule_allows(hidden_row, quer
     """Whatever SQL the web layer lets through: the published columns of the visible rows."""
     for column in ("file_path", "checksum", "grantees", "release_override"):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege), query_conn.cursor() as cur:
-            cur.execute(f"SELECT {column} FROM lick.observation")
+            cur.execute(sql.SQL("SELECT {} FROM lick.observation").format(sql.Identifier(column)))
         query_conn.rollback()
     count = "SELECT count(*) FROM lick.observation WHERE obs_release_date > now()"
     with query_conn.cursor() as cur:
@@ -104,8 +105,8 @@ def test_the_query_role_reads_the_table_only_as_the_rule_allows(hidden_row, quer
 def test_an_error_in_a_callers_condition_never_runs_on_a_hidden_row(hidden_row, query_conn):  # noqa: F811
     for view in VIEWS:
         with query_conn.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {view} "
-                        "WHERE 1 / (CASE WHEN obs_release_date > now() THEN 0 ELSE 1 END) = 1")
+            cur.execute(sql.SQL("SELECT count(*) FROM {} WHERE 1 / (CASE WHEN obs_release_date > now() "
+                                "THEN 0 ELSE 1 END) = 1").format(sql.Identifier(*view.split("."))))
             cur.fetchone()
         query_conn.rollback()
 
