@@ -150,7 +150,7 @@ class DrillReport:
     ingested_more_than_once: int = 0  # sum of "ingested" over the notifications less the files
     rewritten: int = 0  # rows "updated" by the notifications beyond the override's re-reading
     failures: list[str] = field(default_factory=list)
-    unfinished_notifications: int = 0
+    unfinished_notifications: list[str] = field(default_factory=list)  # 'id status (paths)'
     notifications: int = 0
     paths_posted_twice: int = 0
     override_applied: bool = False
@@ -187,7 +187,8 @@ class DrillReport:
             f"partial rows                {len(self.partial_rows)}",
             f"ingest failures             {len(self.failures)}",
             f"notifications               {self.notifications} ({self.paths_posted_twice} path(s) posted "
-            f"more than once; {self.unfinished_notifications} unfinished)",
+            f"more than once; {len(self.unfinished_notifications)} unfinished"
+            f"{': ' + ', '.join(self.unfinished_notifications) if self.unfinished_notifications else ''})",
             f"override applied            {self.override_applied}",
             f"backlog file left           {self.backlog_file_left}",
             f"a file after recovery       {seconds(self.after_recovery_s)} to its row",
@@ -236,8 +237,8 @@ class _Database:
                         "WHERE file_path LIKE %s", (f"user:{OVERRIDE_USER}", directory + "/%"))
 
     def notifications(self) -> list[tuple]:
-        """(status, summary, paths) of the drill's notifications."""
-        return self.all("SELECT status, summary, paths FROM lick.ingest_notification "
+        """(status, summary, paths, id) of the drill's notifications."""
+        return self.all("SELECT status, summary, paths, id FROM lick.ingest_notification "
                         "WHERE created_at >= %s AND paths[1] LIKE %s ORDER BY id", (self.since, PREFIX + "/%"))
 
     def close(self) -> None:
@@ -339,8 +340,12 @@ def run_drill(root: Path, work: Path, outage_s: float, every_s: float = 3.0, bur
         if _wait(lambda: bool(db.stored([after])), 60, step=0.05):
             report.after_recovery_s = time.monotonic() - landed_at
         everything.append(after)
-        _wait(lambda: all(n[0] in ("done", "failed") for n in db.notifications()), 60)
+        finished = lambda: all(n[0] in ("done", "failed") for n in db.notifications())  # noqa: E731
+        _wait(finished, 60)
         watcher.stop(signal.SIGTERM)
+        # its last post at the stop (a late event of the file above, say its mtime set after the
+        # first post) is a notification too, just created: let it run before counting
+        _wait(finished, 60)
         report.backlog_file_left = watcher.backlog.exists()
         text = watcher.log.read_text(errors="replace")
         report.backlog_peak_logged = max([int(m) for m in re.findall(r"; (\d+) path\(s\) kept", text)] or [0])
@@ -372,10 +377,11 @@ def _check(report: DrillReport, db: _Database, root: Path, files: list[str], bef
                                             (PREFIX + "/%",))]
     notifications = db.notifications()
     report.notifications = len(notifications)
-    report.unfinished_notifications = sum(1 for n in notifications if n[0] not in ("done", "failed"))
+    report.unfinished_notifications = [f"#{n[3]} {n[0]} ({len(n[2])} paths)" for n in notifications
+                                       if n[0] not in ("done", "failed")]
     counts = {"ingested": 0, "updated": 0}
     posted: dict[str, int] = {}
-    for _, summary, paths in notifications:
+    for _, summary, paths, _ in notifications:
         for word in counts:
             found = re.search(rf"(\d+) {word}", summary or "")
             counts[word] += int(found.group(1)) if found else 0
