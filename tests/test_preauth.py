@@ -182,6 +182,28 @@ def test_a_deactivated_user_or_one_who_lost_the_program_gets_nothing(base, world
         User.objects.filter(username="alice").update(is_active=True)
 
 
+def test_a_password_change_cancels_the_grants_made_before(base, world):
+    """As a password change ends sessions: a URL handed to a hub before it opens nothing after."""
+    from django.contrib.auth.models import User
+
+    from tests.proprietary_world import PASSWORDS
+
+    before = [_preauthorise(base, world, "alice", f"/datalink/download/{world.secret_ids[0]}")["url"],
+              _preauthorise(base, world, "alice", _sync())["url"]]
+    assert [requests.get(url, timeout=30).status_code for url in before] == [200, 200]
+    alice = User.objects.get(username="alice")
+    alice.set_password(PASSWORDS["alice"] + " changed")
+    alice.save()
+    try:
+        _refused_download(requests.get(before[0], timeout=30))
+        _refused_tap(requests.get(before[1], timeout=30))
+        after = _preauthorise(base, world, "alice", f"/datalink/download/{world.secret_ids[0]}")["url"]
+        assert requests.get(after, timeout=30).status_code == 200  # one made since works
+    finally:
+        alice.set_password(PASSWORDS["alice"])
+        alice.save()
+
+
 def _b64(text: str) -> str:
     from vo_services.accounts.preauth import _b64 as encode
 

@@ -8,6 +8,8 @@ observer could send only public data. Like CADC's "preauth" URLs, the portal ask
 - *who*: the user name, looked up again (active, with today's principals) on every use, so a
   deactivated user's grants die at once and a lost program membership counts at once; the
   database's access rule still decides what that user sees (the grant says who asks, no more);
+  and the user's credential as it is now (a digest of the stored password hash, as Django's
+  session hash): changing the password cancels every grant made before, as it ends sessions;
 - *what*: the path below the service root and every other query parameter, sorted; changing,
   adding or dropping any of them (another file, another QUERY, another MAXREC) breaks the MAC;
 - *until*: an expiry ``LICK_SAMP_URL_LIFETIME`` seconds (default 300) after it was made;
@@ -28,6 +30,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from django.db import connection
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -58,8 +61,17 @@ def _resource(path: str, query: str) -> str:
     return f"{path}?{urlencode(pairs)}"
 
 
-def _mac(username: str, expires: int, resource: str) -> str:
-    signed = "\n".join((VERSION, username, str(expires), resource))
+def _credential(username: str) -> str:
+    """What changes when the user's password does: a digest of the stored hash ("" for no such
+    user, whose grants then match nothing made for a real one)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT password FROM auth_user WHERE username = %s", (username,))
+        row = cur.fetchone()
+    return "" if row is None else salted_hmac(_SALT + ".credential", row[0], algorithm="sha256").hexdigest()
+
+
+def _mac(username: str, expires: int, resource: str, credential: str) -> str:
+    signed = "\n".join((VERSION, username, str(expires), resource, credential))
     return salted_hmac(_SALT, signed, algorithm="sha256").hexdigest()
 
 
@@ -87,7 +99,7 @@ def grant(url: str, username: str, now: float | None = None) -> Grant:
         raise ValueError("only file downloads, cutouts, TAP queries and job results can be pre-authorised")
     expires = int(now if now is not None else time.time()) + get_settings().samp_url_lifetime_s
     resource = _resource(path, parts.query)
-    token = f"{VERSION}.{expires}.{_b64(username)}.{_mac(username, expires, resource)}"
+    token = f"{VERSION}.{expires}.{_b64(username)}.{_mac(username, expires, resource, _credential(username))}"
     pairs = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != PARAMETER)
     query = urlencode([*pairs, (PARAMETER, token)])
     return Grant(f"{public.scheme}://{public.netloc}{root}{quote(path)}?{query}", expires)
@@ -111,9 +123,9 @@ def identity_of_grant(request: HttpRequest) -> Identity:
         raise Refused("malformed grant") from None
     if version != VERSION:
         raise Refused("malformed grant")
-    expected = _mac(username, expires, _resource(path, request.META.get("QUERY_STRING", "")))
+    expected = _mac(username, expires, _resource(path, request.META.get("QUERY_STRING", "")), _credential(username))
     if not constant_time_compare(mac, expected):
-        raise Refused("the grant does not match this URL")
+        raise Refused("the grant does not match this URL, or its user's password changed since it was made")
     if time.time() > expires:
         raise Refused("the grant has expired")
     identity = identity_of(username)
