@@ -116,6 +116,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lick AS $$
 $$
 """
 
+# Only the query role calls it (migration 0016 grants it by the operator's role name).
+REVOKE_SQL = f"REVOKE ALL ON FUNCTION {COUNT_FUNCTION}(text) FROM PUBLIC"
+DROP_FUNCTIONS_SQL = f"DROP FUNCTION {COUNT_FUNCTION}(text), lick.count_instruments()"
+
 REBUILD_SQL = (
     # Writers wait (SHARE blocks INSERT/UPDATE/DELETE), readers go on with the old summary.
     "LOCK TABLE lick.observation IN SHARE MODE",

@@ -17,8 +17,10 @@ from archive.config import get_settings
 from archive.visible_counts import (
     COUNT_FUNCTION,
     COUNT_FUNCTION_SQL,
+    DROP_FUNCTIONS_SQL,
     DROP_TRIGGERS_SQL,
     REBUILD_SQL,
+    REVOKE_SQL,
     TRIGGER_FUNCTION_SQL,
     TRIGGERS_SQL,
 )
@@ -43,15 +45,14 @@ def upgrade() -> None:
     for trigger in TRIGGERS_SQL:
         op.execute(trigger)
     op.execute(COUNT_FUNCTION_SQL)
-    op.execute(f"REVOKE ALL ON FUNCTION {COUNT_FUNCTION}(text) FROM PUBLIC")
+    op.execute(REVOKE_SQL)
     op.execute(f'GRANT EXECUTE ON FUNCTION {COUNT_FUNCTION}(text) TO "{get_settings().query_role}"')
     for statement in REBUILD_SQL:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION {COUNT_FUNCTION}(text)")
     for statement in DROP_TRIGGERS_SQL:
         op.execute(statement)
-    op.execute("DROP FUNCTION lick.count_instruments()")
+    op.execute(DROP_FUNCTIONS_SQL)
     op.drop_table("instrument_counts", schema="lick")
