@@ -220,3 +220,14 @@ def test_the_count_shape_is_answered_by_the_summary(query):
 @pytest.mark.parametrize("query", NOT_ANSWERED)
 def test_other_shapes_go_the_normal_way(query):
     assert translate(query, catalog()).sql == translate(query, _live_catalog()).sql
+
+
+def test_an_uploaded_table_of_the_same_shape_is_counted_by_reading_it():
+    """TAP_UPLOAD tables (vo_services/tap/uploads.py) declare no count function: a count of one,
+    even named and shaped like ivoa.obscore, reads its rows."""
+    obscore = catalog().table("ivoa", "obscore")
+    upload = dataclasses.replace(obscore, schema="tap_upload", counts=())
+    with_upload = Catalog([*catalog(), upload])
+    query = "SELECT instrument_name, COUNT(*) FROM tap_upload.obscore GROUP BY instrument_name"
+    assert "visible_instrument_counts" not in translate(query, with_upload).sql
+    assert "visible_instrument_counts" in translate(query.replace("tap_upload", "ivoa"), with_upload).sql
