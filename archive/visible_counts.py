@@ -11,7 +11,8 @@ for that one query shape because the catalogue declares it (:mod:`archive.publis
 
 Why exact, whatever the caller and the time:
 
-- A bucket is the UTC day of the rows' release moment, and it keeps the rows' grantees. A bucket
+- A bucket is the UTC day of the rows' release moment (``date_bin``, 24 hours from a UTC origin,
+  whatever the session's TimeZone), and it keeps the rows' grantees. A bucket
   whose day is over holds only public rows, one whose day has not begun only proprietary rows
   visible exactly to its grantees (and staff): the rule, applied to the bucket's start and
   grantees, gives each of its rows' visibility. Only the bucket of the current day mixes both;
@@ -107,7 +108,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lick AS $$
         UNION ALL
         -- the current day, released and not yet: its rows, through the rule
         SELECT o.instrument_name, count(*) FROM lick.observation o
-        WHERE o.obs_release_date >= {_TODAY} AND o.obs_release_date < {_TODAY} + interval '1 day'
+        WHERE o.obs_release_date >= {_TODAY} AND o.obs_release_date < {_TODAY} + interval '24 hours'
           AND (wanted IS NULL OR o.instrument_name = wanted)
           AND {visible_rule("o.obs_release_date", "o.grantees")}
         GROUP BY 1

@@ -41,13 +41,14 @@ def _live_catalog() -> Catalog:
     return Catalog(dataclasses.replace(t, counts=()) for t in catalog())
 
 
-def _answers(conn, principals: list[str]) -> dict[str, tuple[list, list]]:
-    """query -> (summary's rows, the normal path's rows), both in one transaction for ``principals``."""
+def _answers(conn, principals: list[str], zone: str = "UTC") -> dict[str, tuple[list, list]]:
+    """query -> (summary's rows, the normal path's rows), both in one transaction for ``principals``,
+    with the session's TimeZone ``zone`` (the summary's days are UTC days whatever it is)."""
     live = _live_catalog()
     out = {}
     with conn.cursor() as cur:
-        cur.execute("SELECT set_config('lick.principals', %s, true)",
-                    (signed_principals(principals, conn.get_backend_pid()),))
+        cur.execute("SELECT set_config('lick.principals', %s, true), set_config('TimeZone', %s, true)",
+                    (signed_principals(principals, conn.get_backend_pid()), zone))
         for query in QUERIES:
             answered = translate(query, catalog(), maxrec=1000).sql
             assert COUNT_FUNCTION.split(".")[1] in answered, "the summary must answer this shape"
@@ -62,8 +63,9 @@ def _answers(conn, principals: list[str]) -> dict[str, tuple[list, list]]:
 
 def _assert_exact(conn, when: str) -> None:
     for caller, principals in CALLERS.items():
-        for query, (summary, live) in _answers(conn, principals).items():
-            assert summary == live, f"{when}, {caller}: {query}"
+        for zone in ("UTC", "Pacific/Chatham"):  # UTC+13:45: no UTC day boundary in common
+            for query, (summary, live) in _answers(conn, principals, zone).items():
+                assert summary == live, f"{when}, {caller}, TimeZone {zone}: {query}"
 
 
 @pytest.fixture
