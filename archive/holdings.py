@@ -33,16 +33,27 @@ def _delta(table: str, sign: str) -> str:
             f"FROM {table} r")
 
 
-def _apply(*parts: str) -> str:
-    """One upsert adding the signed rows of ``parts``; keys in a fixed order, so that two
-    concurrent writers lock the same summary rows in the same order (no deadlock)."""
+def upsert_deltas(table: str, keys: tuple[str, ...], selected: tuple[str, ...],
+                  counters: tuple[str, ...], parts: tuple[str, ...]) -> str:
+    """One upsert into ``table`` adding the signed rows of ``parts`` (their columns ``selected``:
+    the keys, then the counters); keys in a fixed order, so that two concurrent writers lock the
+    same summary rows in the same order (no deadlock). Shared by every summary kept by triggers."""
     union = " UNION ALL ".join(parts)
+    positions = ", ".join(str(i + 1) for i in range(len(keys)))
+    sums = ", ".join(f"sum({c})" for c in selected[len(keys):])
     return (
-        "INSERT INTO lick.holdings AS h (telescope, instrument, year, released_at, files, bytes) "
-        f"SELECT telescope, instrument, year_key, bucket, sum(files), sum(bytes) FROM ({union}) d "
-        "GROUP BY 1, 2, 3, 4 HAVING sum(files) <> 0 OR sum(bytes) <> 0 ORDER BY 1, 2, 3, 4 "
-        "ON CONFLICT (telescope, instrument, year, released_at) DO UPDATE "
-        "SET files = h.files + excluded.files, bytes = h.bytes + excluded.bytes")
+        f"INSERT INTO {table} AS h ({', '.join(keys + counters)}) "
+        f"SELECT {', '.join(selected[:len(keys)])}, {sums} FROM ({union}) d "
+        f"GROUP BY {positions} HAVING {' OR '.join(f'{s} <> 0' for s in sums.split(', '))} "
+        f"ORDER BY {positions} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE "
+        f"SET {', '.join(f'{c} = h.{c} + excluded.{c}' for c in counters)}")
+
+
+def _apply(*parts: str) -> str:
+    return upsert_deltas("lick.holdings", ("telescope", "instrument", "year", "released_at"),
+                         ("telescope", "instrument", "year_key", "bucket", "files", "bytes"),
+                         ("files", "bytes"), parts)
 
 
 TRIGGER_FUNCTION_SQL = f"""

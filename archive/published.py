@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from archive.columns import Column
 from archive.standards import DATALINK_MIME
+from archive.visible_counts import COUNT_FUNCTION
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +43,10 @@ class PublishedTable:
     # (ra column, dec column) -> the GiST-indexed spoint column holding the same position, which
     # the ADQL translator uses for POINT(ra, dec) so that cones use the index.
     point_columns: tuple[tuple[tuple[str, str], str], ...] = ()
+    # column -> SQL function that counts the rows the caller may see per value of that column,
+    # exactly as count(*) through the view would (archive/visible_counts.py); the ADQL translator
+    # answers COUNT(*) [WHERE column = '...'] [GROUP BY column] with it.
+    counted_by: tuple[tuple[str, str], ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -85,6 +90,7 @@ OBSCORE = PublishedTable(
     description="ObsCore 1.1 view of every Lick observation the caller may see",
     utype="ivo://ivoa.net/std/obscore#table-1.1",
     point_columns=((("s_ra", "s_dec"), "pos"),),
+    counted_by=(("instrument_name", COUNT_FUNCTION),),
     columns=(
         _obscore("dataproduct_type", "o.dataproduct_type", "VARCHAR", "meta.code.class",
                  "ObsDataset.dataProductType", "Data product type: image or spectrum",

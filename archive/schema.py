@@ -255,6 +255,18 @@ holdings = Table(
     Column("bytes", BigInteger, nullable=False),
 )
 
+# Rows per instrument_name, release day and grantees, kept by triggers on lick.observation, from which
+# ADQL's COUNT(*) per instrument is answered through the access rule (archive/visible_counts.py, 0016).
+instrument_counts = Table(
+    "instrument_counts",
+    metadata,
+    Column("instrument_name", Text, primary_key=True),
+    Column("released_at", DateTime(timezone=True), primary_key=True,
+           comment="UTC day of the rows' release; -infinity: released a week before they were counted"),
+    Column("grantees", ARRAY(Text), primary_key=True, comment="the rows' grantees; {} when folded"),
+    Column("files", BigInteger, nullable=False),
+)
+
 # The MOC coverage of the public rows (archive.coverage), per ObsCore collection and for the whole
 # archive (collection ''), as the refresh task last computed it through ivoa.obscore as an
 # anonymous caller; the whole archive's row carries the sky picture. Written by the ingest role.

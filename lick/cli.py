@@ -167,18 +167,21 @@ def fill_bench_rows(args: argparse.Namespace) -> int:
 
 def _holdings_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rebuild", action="store_true",
-                   help="recount the summary from every row (writers wait meanwhile)")
+                   help="recount the summaries (holdings, instrument counts) from every row "
+                        "(writers wait meanwhile)")
 
 
 @command("holdings", "print what the archive holds (the front page's summary); --rebuild it from the rows",
          _holdings_args)
 def holdings(args: argparse.Namespace) -> int:
+    from archive import visible_counts
     from archive.db import engine
     from archive.holdings import rebuild
 
     if args.rebuild:
         with engine("owner").begin() as conn:
             print(f"holdings recounted: {rebuild(conn)} summary row(s)")
+            print(f"instrument counts recounted: {visible_counts.rebuild(conn)} summary row(s)")
     with engine("owner").connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT telescope, instrument, sum(public_files), sum(coalesce(proprietary_files, 0)) "

@@ -11,7 +11,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from archive.published import PUBLISHED_TABLES
-from vo_services.tap.adql import Catalog, TableInfo
+from vo_services.tap.adql import Catalog, CountSource, TableInfo
 
 
 @lru_cache(maxsize=1)
@@ -22,5 +22,6 @@ def catalog() -> Catalog:
         TableInfo(published.schema, published.name,
                   tuple(replace(c, name=c.name.strip('"')) if c.name.startswith('"') else c
                         for c in published.public_columns),
-                  point_columns=dict(published.point_columns))
+                  point_columns=dict(published.point_columns),
+                  counts=tuple(CountSource(column, function) for column, function in published.counted_by))
         for published in PUBLISHED_TABLES)

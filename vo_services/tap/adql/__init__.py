@@ -38,7 +38,7 @@ forbids (types, signatures, conditions, aggregate placement), found before any t
 Extensions beyond the ADQL 2.1 REC, accepted but not to be advertised as standard: CASE,
 bitwise operators ``& | ^ ~`` and hex literals (ADQL 2.1 PR drafts), a trailing ``;``.
 """
-from .catalog import Catalog, CatalogColumn, ColumnInfo, TableInfo, TableSource
+from .catalog import Catalog, CatalogColumn, ColumnInfo, CountSource, TableInfo, TableSource
 from .errors import AdqlError, AdqlSyntaxError, AdqlValidationError
 from .features import language_features
 from .parser import parse
@@ -47,6 +47,7 @@ from .udf import REGISTRY as USER_FUNCTIONS
 
 __all__ = [
     "AdqlError", "AdqlSyntaxError", "AdqlValidationError", "Catalog", "CatalogColumn", "ColumnInfo",
+    "CountSource",
     "TableInfo", "TableSource", "TranslatedQuery", "USER_FUNCTIONS",
     "check", "language_features", "parse", "translate",
 ]

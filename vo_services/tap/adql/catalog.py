@@ -62,6 +62,24 @@ def _sql_type(datatype: str) -> SqlType:
 
 
 @dataclass(frozen=True)
+class CountSource:
+    """Where ``COUNT(*)`` of a table, filtered on or grouped by ``column``, is answered without
+    reading its rows: ``function(value)``, a set-returning SQL function of the catalogue's that
+    returns ``(value, n)`` — for each value of ``column`` (only ``value``'s when not NULL; a NULL
+    value a group of its own), how many rows of the table the caller may see have it, values
+    with none left out. The catalogue
+    vouches that this is exactly what ``count(*)`` over the table would give the same caller.
+    """
+
+    column: str
+    function: str  # schema-qualified, as the catalogue spells it
+
+    @property
+    def sql_parts(self) -> tuple[str, ...]:
+        return tuple(self.function.split("."))
+
+
+@dataclass(frozen=True)
 class TableInfo:
     """A table users may query.
 
@@ -78,6 +96,7 @@ class TableInfo:
     sql_schema: str | None = None
     sql_name: str | None = None
     point_columns: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
+    counts: tuple[CountSource, ...] = ()  # COUNT(*) per column, answered apart (:mod:`.counts`)
 
     @property
     def qualified_name(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from . import ast, geometry
+from .counts import counted_sql
 from .functions import PREDICATES
 from .udf import REGISTRY
 from .validator import Analysis, Binding, integer_literal, number_literal, quote_identifier
@@ -74,7 +75,11 @@ class Generator:
         self.analysis = analysis
 
     def query(self, query: ast.Query, limit: int | None) -> str:
-        """The statement; ``limit`` replaces the outermost TOP (the caller's MAXREC logic)."""
+        """The statement; ``limit`` replaces the outermost TOP (the caller's MAXREC logic).
+        A count the catalogue answers apart is read from its function (:mod:`.counts`)."""
+        counted = counted_sql(query, self.analysis, limit, quote_literal)
+        if counted is not None:
+            return counted
         sql = self._body(query.body, limit)
         if query.with_:
             tables = ", ".join(f"{quote_identifier(cte.name.normalized)} AS ({self._body(cte.query)})"
