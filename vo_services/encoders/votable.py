@@ -100,13 +100,13 @@ class Binary2(_Serialization):
             return self.base64.feed(_transcoder(self.fields).encode(batch))
         return self.base64.feed(self.encoder.encode(batch))
 
+    def flush(self) -> bytes:
+        return self.base64.close()
+
 
 @lru_cache(maxsize=256)
 def _transcoder(fields: tuple[Column, ...]) -> pgcopy.CopyTranscoder:
     return pgcopy.CopyTranscoder(fields)  # no state between batches: one per column set
-
-    def flush(self) -> bytes:
-        return self.base64.close()
 
 
 @lru_cache(maxsize=256)
