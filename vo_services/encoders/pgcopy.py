@@ -158,14 +158,13 @@ class CopyTranscoder:
         layout = []  # per column: its length words' offsets and the lengths
         at = first + 2
         for k, field in enumerate(self.fields):
-            lengths = _words(data, at)
-            null = lengths < 0
             offsets[:, k] = out_width
-            layout.append((at, lengths))
             if field.datatype in _FIXED:
+                # A fixed-width type's length word is its width or -1 (NULL): its first byte
+                # tells them apart (a wrong length anywhere shows in the rows' ends, below).
                 width = _FIXED[field.datatype][1]
-                if ((lengths != width) & ~null).any():
-                    raise ValueError(f"column {field.name}: a value of another size than {width} bytes")
+                null = data[at] == 0xFF
+                layout.append((at, np.where(null, -1, width)))
                 some_null = null.any()
                 valued = at[~null] if some_null else at
                 for j in range(4):
@@ -179,6 +178,9 @@ class CopyTranscoder:
                 out_width += width
                 at = at + 4 + (np.where(null, 0, width) if some_null else width)
             else:
+                lengths = _words(data, at)
+                null = lengths < 0
+                layout.append((at, lengths))
                 nulls[:, k] = null
                 size = np.maximum(lengths, 0)
                 out_width += 4 + size

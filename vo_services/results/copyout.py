@@ -191,7 +191,14 @@ class CopyCursor(BinaryCursor):
     def rest(self, batch: int, limit: int | None = None) -> Iterator:
         if self._copy is None:
             return super().rest(batch, limit)
-        return self._copy.chunks(batch, limit)
+        return self._chunks(self._copy, batch, limit)
+
+    def _chunks(self, copy: CopyOut, batch: int, limit: int | None) -> Iterator[CopyRows]:
+        try:
+            yield from copy.chunks(batch, limit)
+        except Exception:
+            self._failed = True  # as a failed FETCH: the session is reset before the next caller
+            raise
 
     def close(self) -> None:
         if self._copy is not None and not self._copy.finished:
