@@ -14,6 +14,9 @@ loop into one buffer per chunk (about 0.2 µs a row) and hands the chunk on as
 :class:`~vo_services.encoders.pgcopy.CopyRows`. It reads at most the rows it is asked for
 (MAXREC + 1 in all), so MAXREC still bounds the work and the memory: one chunk at a time, the
 rest waiting in PostgreSQL and the socket.
+
+A COPY is one statement: the time limit covers the whole transfer, the client's reading
+included (a cursor's applies to each FETCH). See docs/architecture.md.
 """
 from __future__ import annotations
 
