@@ -8,7 +8,8 @@ Prints, against a real gunicorn on the benchmark database (bench/common.py):
   each time (its translation and prepared statement never reused);
 - 100,000 rows x 3 columns as BINARY2, beside its floor: the same SQL read with a psycopg 3
   binary cursor directly (target <= 1.3x); 1,000,000 rows x 5 columns in rows/s, with the peak
-  resident memory of the server's workers;
+  resident memory of the server's workers (both read by binary COPY on the server:
+  vo_services/results/copyout.py);
 - the machine's load average beside each figure (the machine is shared).
 - SELECT * FROM TAP_SCHEMA.columns, median; translating a typical query, mean.
 """

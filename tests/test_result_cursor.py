@@ -13,6 +13,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTR
 from archive.config import get_settings
 from tests.test_schema import DELETE_MINE, _insert_observation
 from vo_services.results import connections, statements
+from vo_services.results.copyout import CopyCursor
 from vo_services.results.query import BinaryCursor, QueryFailed, TextCursor
 from vo_services.results.statements import Prepared
 
@@ -35,6 +36,11 @@ def hidden_row(archive_db, owner_conn):
     with owner_conn.cursor() as cur:
         cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = '2027A_T001'")
     owner_conn.commit()
+
+
+def copy_cursor(principals=(), timeout_s=60.0, **options) -> CopyCursor:
+    """A cursor that reads every result by binary COPY (whatever its column types)."""
+    return CopyCursor(principals, timeout_s, takes=lambda type_oids: True, **options)
 
 
 def run(sql, batch=None, cursor_class=TextCursor, **options) -> list:
@@ -75,7 +81,8 @@ def test_writing_is_refused(archive_db):
         run("CREATE TEMPORARY TABLE scratch (a int)")
 
 
-@pytest.mark.parametrize("cursor_class, batch", [(TextCursor, None), (TextCursor, 10), (BinaryCursor, 10)])
+@pytest.mark.parametrize("cursor_class, batch", [(TextCursor, None), (TextCursor, 10), (BinaryCursor, 10),
+                                                 (copy_cursor, 10)])
 def test_the_time_limit_applies(archive_db, cursor_class, batch):
     started = time.monotonic()
     with pytest.raises(QueryFailed, match="longer than the time allowed"):
@@ -89,6 +96,29 @@ def test_the_access_rule_holds_through_prepared_statements(hidden_row):
         assert run(hidden_row, principals=("program:2027A_T001",)) == [("2027-01/01/nickel/cursor",)]
         assert run(hidden_row) == []
         assert run(hidden_row, principals=("program:2027A_OTHER",)) == []
+
+
+@pytest.mark.parametrize("cursor_class", [BinaryCursor, copy_cursor])
+def test_a_batched_result_holds_the_access_rule_and_the_transaction_s_settings(hidden_row, cursor_class):
+    """Large results (a server-side cursor, or binary COPY) read as the caller, read-only: each
+    query fails unless its condition holds (a division by zero), and rows are only counted."""
+    assert len(run(hidden_row, 10, cursor_class, principals=("program:2027A_T001",))) == 1
+    assert len(run(hidden_row, 10, cursor_class)) == 0
+    assert len(run(hidden_row, 10, cursor_class, principals=("program:2027A_OTHER",))) == 0
+    checks = ("SELECT 1 / (current_setting('transaction_read_only') = 'on')::int AS ok",
+              "SELECT 1 / (lick.current_principals()::text = '{user:ann}')::int AS ok",
+              "SELECT 1 / (current_setting('statement_timeout') = '2s')::int AS ok")
+    for check in checks:
+        assert len(run(check, 10, cursor_class, principals=("user:ann",), timeout_s=2)) == 1
+    with pytest.raises(QueryFailed, match="division by zero"):
+        run(checks[1], 10, cursor_class, principals=("user:bob",))
+
+
+def test_copy_runs_one_statement_only(archive_db):
+    """The statement is described, and copied, by the extended protocol: SQL carrying a second
+    statement is refused, not run."""
+    with pytest.raises(QueryFailed, match="cannot insert multiple commands"):
+        run("SELECT 1 AS a; SELECT 2 AS b", 10, copy_cursor)
 
 
 def _prepared_names() -> set[str]:

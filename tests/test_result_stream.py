@@ -121,7 +121,9 @@ def test_a_client_that_hangs_up_mid_stream_frees_its_query(live_archive, owner_c
     def reading() -> int:
         with owner_conn.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s "
-                           "AND datname = current_database() AND state <> 'idle' AND query LIKE '%%lick_result%%'", (get_settings().query_role,))
+                           "AND datname = current_database() AND state <> 'idle' "
+                           # a cursor's query, or (BINARY2 of these columns) the COPY's
+                           "AND (query LIKE '%%lick_result%%' OR query LIKE 'COPY (%%')", (get_settings().query_role,))
             return cursor.fetchone()[0]
 
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:

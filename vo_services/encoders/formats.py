@@ -37,6 +37,8 @@ class OutputFormat:
     extension: str
     aliases: tuple[str, ...] = ()  # other short names and MIME types that select it
     ivo_id: str | None = None  # TAPRegExt 1.0 §2.4 standard format identifier
+    # The encoder also takes batches of binary COPY tuples (vo_services.encoders.pgcopy.CopyRows)
+    copy_rows: bool = False
 
     def __call__(self, fields, batches, **options) -> Iterator[bytes]:
         return self.encoder(fields, batches, **options)
@@ -46,7 +48,7 @@ FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat("votable", VOTABLE_MIME, partial(write_votable, serialization="BINARY2"), "vot",
                  aliases=("text/xml", "application/xml", "votable/b2", "votable/binary2",
                           f"{VOTABLE_MIME};serialization=binary2"),
-                 ivo_id="ivo://ivoa.net/std/TAPRegExt#output-votable-binary2"),
+                 ivo_id="ivo://ivoa.net/std/TAPRegExt#output-votable-binary2", copy_rows=True),
     OutputFormat("votable/td", f"{VOTABLE_MIME};serialization=TABLEDATA",
                  partial(write_votable, serialization="TABLEDATA"), "vot",
                  aliases=("votable/tabledata",),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from archive.columns import Column
-from vo_services.encoders import binary2
+from vo_services.encoders import binary2, pgcopy
 from vo_services.encoders.cells import row_template, text_cells, xml_attribute, xml_text, xml_texts
 from vo_services.encoders.errors import error_document
 from vo_services.encoders.fields import TEXT_TYPES, xml_ids
@@ -84,20 +84,29 @@ class TableData(_Serialization):
 
 
 class Binary2(_Serialization):
-    """VOTable 1.4 §5.4 BINARY2 in a base64 STREAM."""
+    """VOTable 1.4 §5.4 BINARY2 in a base64 STREAM. A batch is rows (tuples), or binary COPY
+    tuples (:class:`~vo_services.encoders.pgcopy.CopyRows`), transcoded without Python rows."""
 
     opening = '<DATA><BINARY2><STREAM encoding="base64">\n'
     closing = "</STREAM></BINARY2></DATA>\n"
 
     def __init__(self, fields: Sequence[Column]):
-        self.encoder = binary2.row_encoder(tuple(fields))
+        self.fields = tuple(fields)
+        self.encoder = binary2.row_encoder(self.fields)
         self.base64 = binary2.Base64Stream()
 
-    def rows(self, batch: Batch) -> list[bytes]:
+    def rows(self, batch: Batch | pgcopy.CopyRows) -> list[bytes]:
+        if isinstance(batch, pgcopy.CopyRows):
+            return self.base64.feed(_transcoder(self.fields).encode(batch))
         return self.base64.feed(self.encoder.encode(batch))
 
     def flush(self) -> bytes:
         return self.base64.close()
+
+
+@lru_cache(maxsize=256)
+def _transcoder(fields: tuple[Column, ...]) -> pgcopy.CopyTranscoder:
+    return pgcopy.CopyTranscoder(fields)  # no state between batches: one per column set
 
 
 @lru_cache(maxsize=256)

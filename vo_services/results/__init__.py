@@ -10,6 +10,8 @@ The hottest path in the system. Services call its one entry point,
 - :mod:`~vo_services.results.connections`: the per-process pools of result connections;
 - :mod:`~vo_services.results.statements`: prepared statements, planned once per connection;
 - :mod:`~vo_services.results.fetchahead`: the next batch fetched while this one is encoded;
+- :mod:`~vo_services.results.copyout`: large BINARY2 results read by binary COPY, for the
+  encoder to transcode without Python rows (:mod:`vo_services.encoders.pgcopy`);
 - :mod:`~vo_services.results.responses`: the streaming WSGI body and its clean-up.
 
 The encoders it streams through are :mod:`vo_services.encoders`; the limits it enforces,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from archive.columns import Column
+from vo_services.encoders import pgcopy
+from vo_services.results.copyout import CopyCursor
 from vo_services.results.query import BinaryCursor, TextCursor, describe
 from vo_services.results.responses import ResultStream, result_chunks
 from vo_services.results.statements import PreparedCall
@@ -56,11 +58,18 @@ def run_result(sql: str | bytes | PreparedCall, fields: Sequence[Column], encode
 
     Results read in batches are fetched in binary (psycopg 3, about twice as fast to decode)
     unless they hold pgsphere values or need ``setup``; the rest as text in one round trip.
+    When the encoder takes binary COPY tuples (``encoder.copy_rows``: BINARY2) and every column
+    is of a type it transcodes, they are read by binary COPY instead
+    (:class:`~vo_services.results.copyout.CopyCursor`), in the same transaction.
     """
     binary = (limits.batch is not None and setup is None
               and not any(f.datatype in GEOMETRY_TYPES for f in fields))
-    cursor = (BinaryCursor if binary else TextCursor)(principals, limits.timeout_s, setup=setup,
-                                                      on_backend=on_backend)
+    if binary and getattr(encoder, "copy_rows", False) and pgcopy.transcodable(fields):
+        cursor = CopyCursor(principals, limits.timeout_s, takes=partial(pgcopy.matches, tuple(fields)),
+                            on_backend=on_backend)
+    else:
+        cursor = (BinaryCursor if binary else TextCursor)(principals, limits.timeout_s, setup=setup,
+                                                          on_backend=on_backend)
     encode = partial(encoder, fields, maxrec=limits.maxrec, infos=infos, describe_error=describe,
                      extra_resources=extra_resources)
     # One row more than MAXREC, so that the encoder sees an overflow.
