@@ -15,12 +15,18 @@ loop into one buffer per chunk (about 0.2 µs a row) and hands the chunk on as
 (MAXREC + 1 in all), so MAXREC still bounds the work and the memory: one chunk at a time, the
 rest waiting in PostgreSQL and the socket.
 
-A COPY is one statement: the time limit covers the whole transfer, the client's reading
-included (a cursor's applies to each FETCH). See docs/architecture.md.
+A COPY is one statement, so PostgreSQL's ``statement_timeout`` would cover the whole transfer,
+the client's reading included: a client slower than the time limit (a large sync result over a
+slow link) would lose its result half-way, where a cursor's limit applies to each FETCH alone.
+The time limit is therefore kept here, as *database time*: the time spent waiting for
+PostgreSQL's next rows, summed over the COPY (:class:`CopyOut`); once it is spent, the COPY is
+cancelled and fails as a statement timeout does. PostgreSQL's own limit for the COPY is only a
+backstop, :data:`TRANSFER_ALLOWANCE_S` longer, against a client that stops reading altogether.
 """
 from __future__ import annotations
 
 import select
+import time
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 
@@ -33,16 +39,30 @@ from vo_services.results.query import CURSOR, BinaryCursor
 
 _TRAILER = b"\xff\xff"  # the file trailer: a field count of -1
 
+TRANSFER_ALLOWANCE_S = 3600.0
+"""How much longer than its time limit a COPY may take in all, the client's reading included,
+before PostgreSQL ends it: an hour, to read a sync result at any reasonable speed."""
+
 
 class CopyOut:
-    """One ``COPY ... TO STDOUT (FORMAT binary)`` on a psycopg 3 connection, read in chunks."""
+    """One ``COPY ... TO STDOUT (FORMAT binary)`` on a psycopg 3 connection, read in chunks.
 
-    def __init__(self, conn: psycopg.Connection, statement: bytes):
+    ``time_limit_s`` bounds the time spent waiting for PostgreSQL's rows (module documentation),
+    not the time between two reads, which is the client's; past it, ``cancel`` ends the COPY and
+    the constructor or :meth:`read` raises QueryCanceled, as a statement timeout would.
+    """
+
+    def __init__(self, conn: psycopg.Connection, statement: bytes, time_limit_s: float,
+                 cancel: Callable[[], None]):
         self.pgconn = conn.pgconn
         self.finished = False
         self._header = True  # not read yet
+        self._time_left = time_limit_s
+        self._cancel = cancel
         self.pgconn.send_query_params(statement, None)  # extended protocol: one statement only
-        result = _next_result(self.pgconn)
+        while self.pgconn.is_busy():  # PostgreSQL may run the query before it starts the COPY
+            self._await()
+        result = self.pgconn.get_result()
         if result is None or result.status != ExecStatus.COPY_OUT:
             self.finished = True
             _rest_of_results(self.pgconn)
@@ -65,8 +85,7 @@ class CopyOut:
             else:
                 continue
             if size == 0:  # nothing buffered: wait for the socket
-                _wait(self.pgconn)
-                self.pgconn.consume_input()
+                self._await()
             else:  # -1: the end, or an error (its result follows); -2: the connection failed
                 self._end()
         if sizes[-1] == 2 and len(sizes) > 1:  # the trailer: no tuple has no fields
@@ -80,8 +99,7 @@ class CopyOut:
         while True:
             size, message = self.pgconn.get_copy_data(1)
             if size == 0:
-                _wait(self.pgconn)
-                self.pgconn.consume_input()
+                self._await()
                 continue
             break
         if size < 0:
@@ -111,11 +129,17 @@ class CopyOut:
             return
         self.finished = True
         cancel()
-        while (size := self.pgconn.get_copy_data(1)[0]) >= 0:  # in flight still: discarded
-            if size == 0:
-                _wait(self.pgconn)
-                self.pgconn.consume_input()
-        _rest_of_results(self.pgconn)
+        _drain(self.pgconn)
+
+    def _await(self) -> None:
+        """Wait for PostgreSQL's next rows, on the COPY's time; cancel it once that is spent."""
+        started = time.monotonic()
+        ready = _wait(self.pgconn, max(self._time_left, 0.0))
+        self._time_left -= time.monotonic() - started
+        if not ready:
+            self.stop(self._cancel)  # its error, QueryCanceled, is what the reader sees
+            raise psycopg.errors.QueryCanceled("canceling statement: its time limit was spent")
+        self.pgconn.consume_input()
 
     def _end(self) -> None:
         self.finished = True
@@ -125,11 +149,12 @@ class CopyOut:
             raise _error(result, self.pgconn)
 
 
-def _wait(pgconn) -> None:
-    """Until the socket has something to read (the GIL released meanwhile)."""
+def _wait(pgconn, timeout_s: float | None = None) -> bool:
+    """Until the socket has something to read (the GIL released meanwhile), at most
+    ``timeout_s`` seconds if given; False if that passed first."""
     poller = select.poll()
     poller.register(pgconn.socket, select.POLLIN)
-    poller.poll()
+    return bool(poller.poll(None if timeout_s is None else int(timeout_s * 1000) + 1))
 
 
 def _next_result(pgconn):
@@ -139,6 +164,16 @@ def _next_result(pgconn):
         _wait(pgconn)
         pgconn.consume_input()
     return pgconn.get_result()
+
+
+def _drain(pgconn) -> None:
+    """Read and drop what the command still sends, COPY data in flight included, to its end."""
+    while (result := _next_result(pgconn)) is not None:
+        if result.status == ExecStatus.COPY_OUT:  # libpq says so until the COPY data is read
+            while (size := pgconn.get_copy_data(1)[0]) >= 0:
+                if size == 0:
+                    _wait(pgconn)
+                    pgconn.consume_input()
 
 
 def _rest_of_results(pgconn) -> None:
@@ -173,8 +208,13 @@ class CopyCursor(BinaryCursor):
     def _first(self, statements: list[bytes]) -> list | CopyRows:
         self._run(b"; ".join(statements), rows=False)
         if self.conn.info.encoding == "utf-8" and self._takes(self._result_types()):
+            # The time limit is kept by CopyOut; PostgreSQL's is a backstop (module documentation).
+            backstop = f"{int((self.timeout_s + TRANSFER_ALLOWANCE_S) * 1000)}ms"
+            self._run(b"SELECT set_config('statement_timeout', " + self._literal(backstop) + b", true)",
+                      rows=False)
             # The translated SQL exactly as the cursor below would run it, in the same transaction.
-            self._copy = CopyOut(self.conn, b"COPY (" + self._sql + b") TO STDOUT (FORMAT binary)")
+            self._copy = CopyOut(self.conn, b"COPY (" + self._sql + b") TO STDOUT (FORMAT binary)",
+                                 self.timeout_s, self._cancel)
             return self._copy.read(self._batch)
         self._run(b"DECLARE " + CURSOR + b" NO SCROLL CURSOR FOR " + self._sql, rows=False)
         return self.fetch(self._batch)
