@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from archive.columns import Column
 from archive.standards import DATALINK_MIME
-from archive.visible_counts import COUNT_FUNCTION
+from archive.visible_counts import CALIB_LEVELS, INSTRUMENTS, NIGHTS, PRODUCT_TYPES, CountedColumn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +43,11 @@ class PublishedTable:
     # (ra column, dec column) -> the GiST-indexed spoint column holding the same position, which
     # the ADQL translator uses for POINT(ra, dec) so that cones use the index.
     point_columns: tuple[tuple[tuple[str, str], str], ...] = ()
-    # column -> SQL function that counts the rows the caller may see per value of that column,
-    # exactly as count(*) through the view would (archive/visible_counts.py); the ADQL translator
-    # answers COUNT(*) [WHERE column = '...'] [GROUP BY column] with it.
-    counted_by: tuple[tuple[str, str], ...] = ()
+    # column -> the counted column whose SQL function counts the rows the caller may see per value
+    # of that column, exactly as count(*) through the view would (archive/visible_counts.py; the
+    # view's column must be the base column cast as the declaration's published_type); the ADQL
+    # translator answers COUNT(*) [WHERE column = literal] [GROUP BY column] with it.
+    counted_by: tuple[tuple[str, CountedColumn], ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -90,7 +91,8 @@ OBSCORE = PublishedTable(
     description="ObsCore 1.1 view of every Lick observation the caller may see",
     utype="ivo://ivoa.net/std/obscore#table-1.1",
     point_columns=((("s_ra", "s_dec"), "pos"),),
-    counted_by=(("instrument_name", COUNT_FUNCTION),),
+    counted_by=(("instrument_name", INSTRUMENTS), ("dataproduct_type", PRODUCT_TYPES),
+                ("calib_level", CALIB_LEVELS)),
     columns=(
         _obscore("dataproduct_type", "o.dataproduct_type", "VARCHAR", "meta.code.class",
                  "ObsDataset.dataProductType", "Data product type: image or spectrum",
@@ -191,6 +193,7 @@ OBSERVATIONS = PublishedTable(
     name="observations",
     description="One row per Lick FITS file the caller may see, with instrument set-up and header",
     point_columns=((("s_ra", "s_dec"), "pos"),),
+    counted_by=(("observing_night", NIGHTS),),
     columns=(
         _lick("obs_id", "o.obs_id", "VARCHAR", "Observation identifier (as in ivoa.obscore)",
               ucd="meta.id;meta.main", principal=True, indexed=True),

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from archive.pgsphere import SPoint, SPoly
+from archive.visible_counts import COUNTED
 
 SCHEMA = "lick"
 
@@ -255,17 +256,10 @@ holdings = Table(
     Column("bytes", BigInteger, nullable=False),
 )
 
-# Rows per instrument_name, release day and grantees, kept by triggers on lick.observation, from which
-# ADQL's COUNT(*) per instrument is answered through the access rule (archive/visible_counts.py, 0016).
-instrument_counts = Table(
-    "instrument_counts",
-    metadata,
-    Column("instrument_name", Text, primary_key=True),
-    Column("released_at", DateTime(timezone=True), primary_key=True,
-           comment="UTC day of the rows' release; -infinity: released a week before they were counted"),
-    Column("grantees", ARRAY(Text), primary_key=True, comment="the rows' grantees; {} when folded"),
-    Column("files", BigInteger, nullable=False),
-)
+# Rows per counted column's value, release day and grantees (lick.instrument_counts, night_counts,
+# product_type_counts, calib_level_counts), kept by triggers on lick.observation, from which ADQL's
+# COUNT(*) per value is answered through the access rule (archive/visible_counts.py, 0016, 0017).
+count_summaries = tuple(Table(c.summary, metadata, *c.summary_columns()) for c in COUNTED)
 
 # The MOC coverage of the public rows (archive.coverage), per ObsCore collection and for the whole
 # archive (collection ''), as the refresh task last computed it through ivoa.obscore as an

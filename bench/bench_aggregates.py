@@ -58,6 +58,24 @@ QUERIES = {
     "count per instrument": (
         "SELECT instrument_name, COUNT(*) AS n FROM ivoa.obscore GROUP BY instrument_name",
         "SELECT instrument_name, COUNT(*) AS n FROM lick.observation GROUP BY instrument_name"),
+    "count per night": (
+        "SELECT observing_night, COUNT(*) AS n FROM lick.observations GROUP BY observing_night",
+        "SELECT observing_night::timestamp, COUNT(*) AS n FROM lick.observation GROUP BY observing_night"),
+    "count one night": (
+        "SELECT COUNT(*) FROM lick.observations WHERE observing_night = '2023-03-21'",
+        "SELECT COUNT(*) FROM lick.observation WHERE observing_night = '2023-03-21'"),
+    "count per product type": (
+        "SELECT dataproduct_type, COUNT(*) AS n FROM ivoa.obscore GROUP BY dataproduct_type",
+        "SELECT dataproduct_type, COUNT(*) AS n FROM lick.observation GROUP BY dataproduct_type"),
+    "count spectra": (
+        "SELECT COUNT(*) FROM ivoa.obscore WHERE dataproduct_type = 'spectrum'",
+        "SELECT COUNT(*) FROM lick.observation WHERE dataproduct_type = 'spectrum'"),
+    "count per calib level": (
+        "SELECT calib_level, COUNT(*) AS n FROM ivoa.obscore GROUP BY calib_level",
+        "SELECT calib_level::integer, COUNT(*) AS n FROM lick.observation GROUP BY calib_level"),
+    "count one calib level": (
+        "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 1",
+        "SELECT COUNT(*) FROM lick.observation WHERE calib_level = 1"),
     "count 30 days of t_min": (
         f"SELECT COUNT(*) FROM ivoa.obscore WHERE t_min BETWEEN {MJD_START} AND {MJD_START + 30}",
         f"SELECT COUNT(*) FROM lick.observation WHERE t_min BETWEEN {MJD_START} AND {MJD_START + 30}"),

@@ -167,7 +167,7 @@ def fill_bench_rows(args: argparse.Namespace) -> int:
 
 def _holdings_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rebuild", action="store_true",
-                   help="recount the summaries (holdings, instrument counts) from every row "
+                   help="recount the summaries (holdings, the count summaries of archive/visible_counts.py) from every row "
                         "(writers wait meanwhile)")
 
 
@@ -181,7 +181,8 @@ def holdings(args: argparse.Namespace) -> int:
     if args.rebuild:
         with engine("owner").begin() as conn:
             print(f"holdings recounted: {rebuild(conn)} summary row(s)")
-            print(f"instrument counts recounted: {visible_counts.rebuild(conn)} summary row(s)")
+            for summary, rows in visible_counts.rebuild(conn).items():
+                print(f"{summary} recounted: {rows} summary row(s)")
     with engine("owner").connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT telescope, instrument, sum(public_files), sum(coalesce(proprietary_files, 0)) "

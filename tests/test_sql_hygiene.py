@@ -44,9 +44,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "`lick-admin migrate`, never from a request",
     ("archive/migrations/versions/0010_holdings.py", "upgrade"):
         "the query role's name from the settings, quoted",
-    ("archive/migrations/versions/0016_instrument_counts.py", "upgrade"):
-        "the count function's name, a constant of archive/visible_counts.py, and the query role's "
-        "name from the settings, quoted",
+    ("archive/visible_counts.py", "install"):
+        "a count function's name and type, constants of archive/visible_counts.py's declarations, "
+        "and the query role's name from the settings, quoted; run by the operator's migrations",
     ("archive/migrations/versions/0002_ingest_bookkeeping.py", "upgrade"):
         "role names from the operator's configuration (archive.config), run by the operator",
     ("archive/migrations/versions/0004_admin_curation.py", "upgrade"):

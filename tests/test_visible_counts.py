@@ -1,19 +1,21 @@
-"""COUNT(*) per instrument answered from the summary (archive/visible_counts.py) equals the count
-through the access rule, for every caller, after every kind of write and as a release passes; and
-only the one query shape is answered that way (vo_services/tap/adql/counts.py)."""
+"""COUNT(*) per value of every counted column answered from its summary (archive/visible_counts.py)
+equals the count through the access rule, for every caller, after every kind of write and as a
+release passes; and only the one query shape is answered that way (vo_services/tap/adql/counts.py)."""
 from __future__ import annotations
 
 import dataclasses
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 from archive.config import get_settings
 from archive.principals import signed_principals
-from archive.visible_counts import COUNT_FUNCTION
+from archive.published import PUBLISHED_TABLES
+from archive.visible_counts import COUNTED
 from tests.test_schema import DELETE_MINE, _insert_observation
 from vo_services.tap.adql import Catalog, translate
 from vo_services.tap.catalog import catalog
@@ -26,14 +28,31 @@ CALLERS = {
     "member of both": ["user:cnt_both", *PROGRAMS],
     "staff": ["user:cnt_staff", "role:staff"],
 }
-QUERIES = (
-    "SELECT COUNT(*) FROM ivoa.obscore",
-    *(f"SELECT COUNT(*) AS n FROM ivoa.obscore WHERE instrument_name = '{i}'" for i in INSTRUMENTS),
-    "SELECT COUNT(*) FROM ivoa.obscore AS o WHERE 'nobody''s' = o.instrument_name",
-    "SELECT instrument_name, COUNT(*) FROM ivoa.obscore GROUP BY instrument_name",
-    "SELECT COUNT(*) AS n, o.instrument_name FROM ivoa.obscore AS o "
-    "WHERE o.instrument_name = 'Count Beta' GROUP BY o.instrument_name",
-)
+#: counted column -> (the published table counting it, values the writes give it, ADQL literals
+#: compared with it: matching, not matching, and of every shape the translator passes on)
+COLUMNS = {
+    "instrument_name": ("ivoa.obscore", INSTRUMENTS, ("'Count Alpha'", "'Count Beta'", "'nobody''s'")),
+    "observing_night": ("lick.observations", (date(2020, 1, 1), date(2031, 5, 6), date(1999, 12, 31)),
+                        ("'2020-01-01'", "'2031-05-06T00:00:00'", "'2020-01-01 12:00'", "'1999-12-31 00:00+05'")),
+    "dataproduct_type": ("ivoa.obscore", ("image", "spectrum"), ("'spectrum'", "'image'", "'cube'")),
+    "calib_level": ("ivoa.obscore", (0, 1, 2), ("1", "2", "0", "4", "0002")),
+}
+QUERIES = tuple(
+    query
+    for column, (table, _, literals) in COLUMNS.items()
+    for query in (
+        f"SELECT COUNT(*) FROM {table}",
+        *(f"SELECT COUNT(*) AS n FROM {table} WHERE {column} = {literal}" for literal in literals),
+        f"SELECT COUNT(*) FROM {table} AS t WHERE {literals[0]} = t.{column}",
+        f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}",
+        f"SELECT COUNT(*) AS n, t.{column} FROM {table} AS t WHERE t.{column} = {literals[1]} GROUP BY t.{column}",
+    ))
+FUNCTIONS = tuple(c.function.split(".")[1] for c in COUNTED)
+
+
+def test_every_column_is_counted_and_tested():
+    declared = {column for table in PUBLISHED_TABLES for column, _ in table.counted_by}
+    assert declared == set(COLUMNS) == {c.column for c in COUNTED}
 
 
 def _live_catalog() -> Catalog:
@@ -51,11 +70,11 @@ def _answers(conn, principals: list[str], zone: str = "UTC") -> dict[str, tuple[
                     (signed_principals(principals, conn.get_backend_pid()), zone))
         for query in QUERIES:
             answered = translate(query, catalog(), maxrec=1000).sql
-            assert COUNT_FUNCTION.split(".")[1] in answered, "the summary must answer this shape"
+            assert any(f in answered for f in FUNCTIONS), f"a summary must answer this shape: {query}"
             results = []
-            for sql in (answered, translate(query, live, maxrec=1000).sql):
-                cur.execute(sql)
-                results.append(sorted(cur.fetchall()))
+            for statement in (answered, translate(query, live, maxrec=1000).sql):
+                cur.execute(statement)  # the values and their SQL types, as the encoders get them
+                results.append((sorted(cur.fetchall()), [d.type_code for d in cur.description]))
             out[query] = tuple(results)
     conn.rollback()
     return out
@@ -91,13 +110,18 @@ def _release(rng: random.Random) -> datetime:
                              timedelta(hours=30), timedelta(days=3), timedelta(days=400)])
 
 
+def _set(cur, column: str, value, rows: list[int]) -> None:
+    cur.execute(sql.SQL("UPDATE lick.observation SET {} = %s WHERE id = ANY(%s)").format(sql.Identifier(column)),
+                (value, rows))
+
+
 def _write(cur, rng: random.Random, ids: list[int], step: int) -> str:
     """One random write of the kinds ingest, curation and withdrawal make; what it did."""
-    kind = rng.choice(["insert", "insert", "grant", "revoke", "release", "instrument", "delete", "many"])
+    kind = rng.choice(["insert", "insert", "grant", "revoke", "release", "value", "value", "delete", "many"])
     if kind == "insert" or not ids:
         row = _insert_observation(cur.connection, f"2020-01/01/count/{step}", _release(rng))
-        cur.execute("UPDATE lick.observation SET instrument_name = %s WHERE id = %s",
-                    (rng.choice(INSTRUMENTS), row))
+        for column, (_, values, _) in COLUMNS.items():
+            _set(cur, column, rng.choice(values), [row])
         ids.append(row)
         return "insert"
     row = rng.choice(ids)
@@ -108,9 +132,10 @@ def _write(cur, rng: random.Random, ids: list[int], step: int) -> str:
         cur.execute("DELETE FROM lick.access_grant WHERE observation_id = %s", (row,))
     elif kind == "release":
         cur.execute("UPDATE lick.observation SET obs_release_date = %s WHERE id = %s", (_release(rng), row))
-    elif kind == "instrument":
-        cur.execute("UPDATE lick.observation SET instrument_name = %s WHERE id = %s",
-                    (rng.choice(INSTRUMENTS), row))
+    elif kind == "value":  # a curator's correction of one counted column
+        column = rng.choice(list(COLUMNS))
+        _set(cur, column, rng.choice(COLUMNS[column][1]), rng.sample(ids, min(2, len(ids))))
+        kind = f"{column} set"
     elif kind == "delete":
         cur.execute("DELETE FROM lick.observation WHERE id = %s", (row,))
         ids.remove(row)
@@ -124,7 +149,7 @@ def test_the_summary_counts_what_the_rule_lets_each_caller_see(counting):
     owner, query = counting
     rng = random.Random(18)
     ids: list[int] = []
-    for step in range(40):
+    for step in range(60):
         with owner.cursor() as cur:
             kind = _write(cur, rng, ids, step)
         owner.commit()
@@ -160,27 +185,80 @@ def test_a_release_passing_moves_rows_to_the_public_count(counting):
     _assert_exact(query, "folded")
 
 
-def test_the_query_role_may_call_the_count_but_not_read_the_summary(counting):
+HIDDEN = {"instrument_name": "Count Hidden", "observing_night": date(1901, 1, 1),
+          "dataproduct_type": "spectrum", "calib_level": 4}
+
+
+@pytest.mark.parametrize("counted", COUNTED, ids=lambda c: c.column)
+def test_the_query_role_may_call_the_count_but_not_read_the_summary(counting, counted):
     owner, query = counting
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         with query.cursor() as cur:
-            cur.execute("SELECT * FROM lick.instrument_counts LIMIT 1")
+            cur.execute(sql.SQL("SELECT * FROM lick.{} LIMIT 1").format(sql.Identifier(counted.summary)))
     query.rollback()
     hidden = _insert_observation(owner, "2020-01/01/count/hidden", datetime.now(timezone.utc) + timedelta(days=9))
     with owner.cursor() as cur:
-        cur.execute("UPDATE lick.observation SET instrument_name = 'Count Hidden' WHERE id = %s", (hidden,))
+        _set(cur, counted.column, HIDDEN[counted.column], [hidden])
     owner.commit()
+    wanted = HIDDEN[counted.column]
+    with query.cursor() as cur:  # what the anonymous caller sees of that value, through the view
+        table = COLUMNS[counted.column][0]
+        literal = wanted if isinstance(wanted, int) else f"'{wanted}'"
+        cur.execute(translate(f"SELECT COUNT(*) FROM {table} WHERE {counted.column} = {literal}", _live_catalog()).sql)
+        visible = cur.fetchone()[0]
+    query.rollback()
     with query.cursor() as cur:  # even called directly, with a forged setting: nothing hidden
         cur.execute("SELECT set_config('lick.principals', '{role:staff}', true)")
-        cur.execute(f"SELECT * FROM {COUNT_FUNCTION}('Count Hidden')")
-        assert cur.fetchall() == []
+        cur.execute(sql.SQL("SELECT coalesce(sum(n), 0) FROM {}(%s)").format(
+            sql.Identifier(*counted.function.split("."))), (wanted,))
+        assert cur.fetchone()[0] == visible
     query.rollback()
+
+
+@pytest.mark.parametrize("counted", COUNTED, ids=lambda c: c.column)
+def test_the_answer_has_the_views_type_and_no_null_group_is_lost(owner_conn, counted):
+    """The function's value is the view's column, of its PostgreSQL type (so VOTable and CSV write
+    it as the normal path does), and the base column can hold no NULL the summary could not."""
+    for table in PUBLISHED_TABLES:
+        for column, declared in table.counted_by:
+            if declared is counted:
+                expr = next(c.expr for c in table.columns if c.name == column)
+                assert expr == counted.value(f"o.{counted.column}")
+                with owner_conn.cursor() as cur:
+                    cur.execute("SELECT a.atttypid = %s::regtype, f.prorettype IS NOT NULL, b.attnotnull "
+                                "FROM pg_attribute a, pg_attribute b, pg_proc f "
+                                "WHERE a.attrelid = %s::regclass AND a.attname = %s "
+                                "AND b.attrelid = 'lick.observation'::regclass AND b.attname = %s "
+                                "AND f.oid = %s::regprocedure",
+                                (counted.published_type, table.qualified_name, column, counted.column,
+                                 f"{counted.function}({counted.published_type})"))
+                    assert cur.fetchone() == (True, True, True)
+                    cur.execute("SELECT format_type(t, NULL) FROM pg_proc f, unnest(f.proallargtypes) t "
+                                "WHERE f.oid = %s::regprocedure",
+                                (f"{counted.function}({counted.published_type})",))
+                    assert {r[0] for r in cur.fetchall()} == {
+                        _type_name(owner_conn, counted.published_type), "bigint"}
+    owner_conn.rollback()
+
+
+def _type_name(conn, name: str) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SELECT format_type(%s::regtype, NULL)", (name,))
+        return cur.fetchone()[0]
 
 
 ANSWERED = (
     "SELECT COUNT(*) FROM ivoa.obscore",
     "select count(*) from IVOA.ObsCore where Instrument_Name = 'Kast Red'",
     "SELECT instrument_name AS i, COUNT(*) AS n, COUNT(*) AS m FROM ivoa.obscore GROUP BY instrument_name",
+    "SELECT COUNT(*) FROM lick.observations",
+    "SELECT observing_night, COUNT(*) FROM lick.observations GROUP BY observing_night",
+    "SELECT COUNT(*) FROM lick.observations WHERE observing_night = '2020-01-01'",
+    "SELECT dataproduct_type, COUNT(*) FROM ivoa.obscore GROUP BY dataproduct_type",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE dataproduct_type = 'spectrum'",
+    "SELECT calib_level, COUNT(*) FROM ivoa.obscore GROUP BY calib_level",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE 2 = calib_level",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 2147483647",
 )
 NOT_ANSWERED = (
     "SELECT COUNT(*) FROM ivoa.obscore WHERE instrument_name = 'Kast Red' AND calib_level = 1",
@@ -199,8 +277,20 @@ NOT_ANSWERED = (
     "SELECT COUNT(*) FROM ivoa.obscore OFFSET 1",
     "SELECT instrument_name, COUNT(*) FROM ivoa.obscore GROUP BY instrument_name HAVING COUNT(*) > 1",
     "SELECT instrument_name, COUNT(*) FROM ivoa.obscore GROUP BY instrument_name ORDER BY 2",
-    "SELECT dataproduct_type, COUNT(*) FROM ivoa.obscore GROUP BY dataproduct_type",
+    "SELECT dataproduct_type, COUNT(*) FROM lick.observations GROUP BY dataproduct_type",
     "SELECT instrument_name AS i, COUNT(*) FROM ivoa.obscore GROUP BY i",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 2.0",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 2.5",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 2E0",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = -2",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 0x2",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 2147483648",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE calib_level = 1 + 1",
+    "SELECT COUNT(*) FROM ivoa.obscore WHERE dataproduct_type = 'image' GROUP BY calib_level",
+    "SELECT COUNT(*) FROM lick.observations WHERE observing_night >= '2020-01-01'",
+    "SELECT COUNT(*) FROM lick.observations WHERE observing_night = obs_release_date",
+    "SELECT observing_night, COUNT(*) FROM lick.observations GROUP BY observing_night ORDER BY 1",
+    "SELECT COUNT(*) FROM lick.observations WHERE observing_night = '2020-01-01' AND instrument = 'Kast Red'",
     "SELECT COUNT(*) FROM ivoa.obscore WHERE instrument_name = 'Kast Red' GROUP BY dataproduct_type",
     "SELECT instrument, COUNT(*) FROM lick.observations GROUP BY instrument",
     "SELECT COUNT(*) FROM (SELECT * FROM ivoa.obscore) AS s",
@@ -214,7 +304,7 @@ NOT_ANSWERED = (
 @pytest.mark.parametrize("query", ANSWERED)
 def test_the_count_shape_is_answered_by_the_summary(query):
     translated = translate(query, catalog(), maxrec=7)
-    assert translated.sql.startswith("SELECT") and f'"{COUNT_FUNCTION.split(".")[1]}"' in translated.sql
+    assert translated.sql.startswith("SELECT") and any(f'"{f}"' in translated.sql for f in FUNCTIONS)
     assert translated.sql.endswith(" LIMIT 8")  # MAXREC's overflow row, as on the normal path
     assert [c.name for c in translated.columns] == [c.name for c in translate(query, _live_catalog()).columns]
 

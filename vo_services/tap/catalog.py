@@ -23,5 +23,6 @@ def catalog() -> Catalog:
                   tuple(replace(c, name=c.name.strip('"')) if c.name.startswith('"') else c
                         for c in published.public_columns),
                   point_columns=dict(published.point_columns),
-                  counts=tuple(CountSource(column, function) for column, function in published.counted_by))
+                  counts=tuple(CountSource(column, counted.function, counted.published_type)
+                               for column, counted in published.counted_by))
         for published in PUBLISHED_TABLES)

@@ -67,12 +67,14 @@ class CountSource:
     reading its rows: ``function(value)``, a set-returning SQL function of the catalogue's that
     returns ``(value, n)`` — for each value of ``column`` (only ``value``'s when not NULL; a NULL
     value a group of its own), how many rows of the table the caller may see have it, values
-    with none left out. The catalogue
+    with none left out. ``value`` and the argument are of ``argument_type``, the SQL type the
+    table gives the column. The catalogue
     vouches that this is exactly what ``count(*)`` over the table would give the same caller.
     """
 
     column: str
     function: str  # schema-qualified, as the catalogue spells it
+    argument_type: str = "text"  # a PostgreSQL type name: "text", "timestamp", "integer"
 
     @property
     def sql_parts(self) -> tuple[str, ...]:

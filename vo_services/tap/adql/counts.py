@@ -4,13 +4,18 @@ A catalogue may declare, for a table, a function that counts the table's rows pe
 column (:class:`.catalog.CountSource`), exactly as ``count(*)`` over the table would for the same
 caller. This module recognises the one query shape it answers, on the validated tree:
 
-    SELECT COUNT(*) [, ...] FROM <table> [AS a] [WHERE <column> = '<literal>'] [GROUP BY <column>]
+    SELECT COUNT(*) [, ...] FROM <table> [AS a] [WHERE <column> = <literal>] [GROUP BY <column>]
 
 where the select list holds only ``COUNT(*)`` (at least once, any aliases) and, with GROUP BY,
-the column itself. Anything else — DISTINCT, TOP, HAVING, ORDER BY, OFFSET, WITH, a join or
-subquery, another condition or comparison, COUNT(column), a literal of another type, an
-expression or alias in GROUP BY — is translated the normal way. The result has the same
-columns, names and types; MAXREC's limit is applied alike.
+the column itself. The literal is a string — passed to the function untyped, so PostgreSQL reads
+it as the column's type exactly as it would compared with the column (an invalid one fails
+alike) — or, for a column counted as ``integer``, an unsigned integer literal of digits that
+fits in an integer (``2``, not ``2.0``, ``2e0``, ``-2`` or ``0x2``, whose comparisons are not the
+integer's: they go the normal way). Anything else — DISTINCT, TOP, HAVING, ORDER BY, OFFSET,
+WITH, a join or subquery, another condition or comparison, COUNT(column), a literal of another
+kind, an expression or alias in GROUP BY — is translated the normal way. The result has the same
+columns, names and types (each function returns the column's value as the view types it);
+MAXREC's limit is applied alike.
 """
 from __future__ import annotations
 
@@ -51,8 +56,8 @@ def counted_sql(query: ast.Query, analysis: Analysis, limit: int | None,
         if not isinstance(condition, ast.Comparison) or condition.op != "=":
             return None
         for ref, value in ((condition.left, condition.right), (condition.right, condition.left)):
-            if column_of(ref) is not None and isinstance(value, ast.StringLiteral):
-                column, wanted = column_of(ref), value.value
+            if column_of(ref) is not None and isinstance(value, (ast.StringLiteral, ast.NumberLiteral)):
+                column, wanted = column_of(ref), value
                 break
         else:
             return None
@@ -68,10 +73,28 @@ def counted_sql(query: ast.Query, analysis: Analysis, limit: int | None,
     items = _select_list(select, analysis, grouped, column_of)
     if items is None:
         return None
+    argument = _argument(source, wanted, literal)
+    if argument is None:
+        return None
     function = ".".join(quote_identifier(p) for p in source.sql_parts)
-    argument = "CAST(NULL AS text)" if wanted is None else literal(wanted)
     sql = f"SELECT {items} FROM {function}({argument}) AS {_ALIAS}"
     return sql if limit is None else f"{sql} LIMIT {int(limit)}"
+
+
+_INTEGER_MAX = 2**31 - 1
+
+
+def _argument(source: CountSource, wanted: ast.Expr | None, literal: Callable[[str], str]) -> str | None:
+    """The function's argument for the literal compared with the column, None if not of a
+    shape compared exactly as the column's own type (see above)."""
+    if wanted is None:
+        return f"CAST(NULL AS {source.argument_type})"
+    if isinstance(wanted, ast.StringLiteral):
+        return literal(wanted.value)
+    if (source.argument_type == "integer" and isinstance(wanted, ast.NumberLiteral)
+            and wanted.text.isascii() and wanted.text.isdigit() and int(wanted.text) <= _INTEGER_MAX):
+        return str(int(wanted.text))
+    return None
 
 
 def _source(sources: tuple[CountSource, ...], column: str | None) -> CountSource | None:

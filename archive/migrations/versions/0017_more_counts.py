@@ -1,0 +1,32 @@
+"""COUNT(*) per observing night, data product type and calibration level, answered from summaries.
+
+``lick.night_counts``, ``lick.product_type_counts`` and ``lick.calib_level_counts``, their triggers
+and count functions, generated from the declarations of archive/visible_counts.py by the code that
+made 0016's instrument counts; the ADQL translator calls them for ``COUNT(*) [WHERE column = literal]
+[GROUP BY column]`` on lick.observations (observing_night) and ivoa.obscore (dataproduct_type,
+calib_level). The query role may call the functions, never read the summaries.
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-03
+"""
+from alembic import op
+
+from archive.visible_counts import CALIB_LEVELS, NIGHTS, PRODUCT_TYPES, install, uninstall
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+COUNTED = (NIGHTS, PRODUCT_TYPES, CALIB_LEVELS)
+
+
+def upgrade() -> None:
+    for counted in COUNTED:
+        install(op, counted)
+
+
+def downgrade() -> None:
+    for counted in reversed(COUNTED):
+        uninstall(op, counted)
