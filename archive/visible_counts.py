@@ -71,7 +71,10 @@ class CountedColumn:
     ``(wanted <published_type>) -> TABLE (value <published_type>, n bigint)``: per value (only
     ``wanted``'s if not NULL), how many rows the caller may see, values with none left out. The
     value is the column as the published views show it (``published_type``, the views' cast of
-    ``column_type``), so the answer has the SQL type the normal path's has. The column must be
+    ``column_type``), so the answer has the SQL type the normal path's has. ``wanted`` is compared
+    with the column uncast (date = timestamp, smallint = integer: PostgreSQL's cross-type
+    operators, which compare as the cast would, exactly and without overflow) so that the
+    summary's key and the table's index serve it. The column must be
     NOT NULL in ``lick.observation`` (the summary's key cannot hold NULL; a NULL would fail the write).
     """
 
@@ -88,6 +91,11 @@ class CountedColumn:
     @property
     def function(self) -> str:
         return f"lick.visible_{self.singular}_counts"
+
+    @property
+    def signature(self) -> str:
+        """The count function as GRANT, REVOKE and DROP name it."""
+        return f"{self.function}({self.published_type})"
 
     @property
     def keys(self) -> tuple[str, str, str]:
@@ -152,8 +160,20 @@ END $$
                      f"EXECUTE FUNCTION lick.count_{self.plural}()" for name, when in self._triggers.items())
 
     @property
+    def trigger_names(self) -> tuple[str, ...]:
+        return tuple(self._triggers)
+
+    @property
     def drop_triggers_sql(self) -> tuple[str, ...]:
-        return tuple(f"DROP TRIGGER {name} ON lick.observation" for name in self._triggers)
+        return tuple(f"DROP TRIGGER {name} ON lick.observation" for name in self.trigger_names)
+
+    def _whole_days(self, condition: str) -> str:
+        """The summary's buckets of whole days meeting ``condition`` that the caller may see. The
+        function is planned once for any ``wanted`` (SECURITY DEFINER: never inlined), so one
+        value and all values are two branches, the first walking the summary's key."""
+        return (f"SELECT c.{self.column}, c.files FROM lick.{self.summary} c\n"
+                f"        WHERE {condition} AND c.released_at <> {_TODAY}\n"
+                f"          AND {visible_rule('c.released_at', 'c.grantees')}")
 
     @property
     def count_function_sql(self) -> str:
@@ -162,14 +182,14 @@ CREATE OR REPLACE FUNCTION {self.function}(wanted {self.published_type}) RETURNS
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lick AS $$
     SELECT {self.value("counted.key")}, sum(counted.files)::bigint FROM (
         -- whole days: each bucket public or proprietary throughout; the rule on its start and grantees
-        SELECT c.{self.column}, c.files FROM lick.{self.summary} c
-        WHERE c.released_at <> {_TODAY} AND (wanted IS NULL OR {self.value(f"c.{self.column}")} = wanted)
-          AND {visible_rule("c.released_at", "c.grantees")}
+        {self._whole_days(f"c.{self.column} = wanted")}
+        UNION ALL
+        {self._whole_days("wanted IS NULL")}
         UNION ALL
         -- the current day, released and not yet: its rows, through the rule
         SELECT o.{self.column}, count(*) FROM lick.observation o
         WHERE o.obs_release_date >= {_TODAY} AND o.obs_release_date < {_TODAY} + interval '24 hours'
-          AND (wanted IS NULL OR {self.value(f"o.{self.column}")} = wanted)
+          AND (wanted IS NULL OR o.{self.column} = wanted)
           AND {visible_rule("o.obs_release_date", "o.grantees")}
         GROUP BY 1
     ) counted (key, files)
@@ -180,11 +200,11 @@ $$
     @property
     def revoke_sql(self) -> str:
         # Only the query role calls it (its migration grants it by the operator's role name).
-        return f"REVOKE ALL ON FUNCTION {self.function}({self.published_type}) FROM PUBLIC"
+        return f"REVOKE ALL ON FUNCTION {self.signature} FROM PUBLIC"
 
     @property
     def drop_functions_sql(self) -> str:
-        return f"DROP FUNCTION {self.function}({self.published_type}), lick.count_{self.plural}()"
+        return f"DROP FUNCTION {self.signature}, lick.count_{self.plural}()"
 
     @property
     def rebuild_sql(self) -> tuple[str, ...]:
@@ -217,8 +237,7 @@ def install(op, counted: CountedColumn) -> None:
         op.execute(trigger)
     op.execute(counted.count_function_sql)
     op.execute(counted.revoke_sql)
-    op.execute(f'GRANT EXECUTE ON FUNCTION {counted.function}({counted.published_type}) '
-               f'TO "{get_settings().query_role}"')
+    op.execute(f'GRANT EXECUTE ON FUNCTION {counted.signature} TO "{get_settings().query_role}"')
     for statement in counted.rebuild_sql:
         op.execute(statement)
 

@@ -231,11 +231,11 @@ def test_the_answer_has_the_views_type_and_no_null_group_is_lost(owner_conn, cou
                                 "AND b.attrelid = 'lick.observation'::regclass AND b.attname = %s "
                                 "AND f.oid = %s::regprocedure",
                                 (counted.published_type, table.qualified_name, column, counted.column,
-                                 f"{counted.function}({counted.published_type})"))
+                                 counted.signature))
                     assert cur.fetchone() == (True, True, True)
                     cur.execute("SELECT format_type(t, NULL) FROM pg_proc f, unnest(f.proallargtypes) t "
                                 "WHERE f.oid = %s::regprocedure",
-                                (f"{counted.function}({counted.published_type})",))
+                                (counted.signature,))
                     assert {r[0] for r in cur.fetchall()} == {
                         _type_name(owner_conn, counted.published_type), "bigint"}
     owner_conn.rollback()

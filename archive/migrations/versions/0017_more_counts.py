@@ -6,13 +6,17 @@ made 0016's instrument counts; the ADQL translator calls them for ``COUNT(*) [WH
 [GROUP BY column]`` on lick.observations (observing_night) and ivoa.obscore (dataproduct_type,
 calib_level). The query role may call the functions, never read the summaries.
 
+The instrument counts' function is made again by the same code: one instrument is now read by the
+summary's key (a branch of its own). Downgrading leaves that body (same signature, same answers);
+0016's downgrade drops it.
+
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-03
 """
 from alembic import op
 
-from archive.visible_counts import CALIB_LEVELS, NIGHTS, PRODUCT_TYPES, install, uninstall
+from archive.visible_counts import CALIB_LEVELS, INSTRUMENTS, NIGHTS, PRODUCT_TYPES, install, uninstall
 
 revision = "0017"
 down_revision = "0016"
@@ -23,6 +27,7 @@ COUNTED = (NIGHTS, PRODUCT_TYPES, CALIB_LEVELS)
 
 
 def upgrade() -> None:
+    op.execute(INSTRUMENTS.count_function_sql)
     for counted in COUNTED:
         install(op, counted)
 
