@@ -3,23 +3,26 @@
     LICK_DB_NAME=lick_bench .venv/bin/python -m bench.bench_aggregates [--repeat 40]
 
 On the benchmark database (bench/common.py; 30% of the rows still proprietary, granted to 200
-programs), times four queries people run via /tap/sync on a real gunicorn, as anonymous and as a
+programs), times queries people run via /tap/sync on a real gunicorn, as anonymous and as a
 member of 20 programs (Bearer token), against the same SQL on ``lick.observation`` without the
 access rule, run directly with psycopg2 (the floor), and beside them the translated SQL run
 directly through the view as the query role with the member's signed principals ("view"): the
 database's share (the access rule, the view's plan) apart from the service's (HTTP, sign,
 translate, encode):
 
-- COUNT(*) of one instrument;
-- COUNT(*) GROUP BY instrument_name;
+- COUNT(*) of one instrument, and GROUP BY instrument_name (ivoa.obscore);
+- COUNT(*) of one observing night, and GROUP BY observing_night (lick.observations);
+- COUNT(*) of spectra, and GROUP BY dataproduct_type (ivoa.obscore);
+- COUNT(*) of one calibration level, and GROUP BY calib_level (ivoa.obscore);
 - COUNT(*) of a 30-day t_min range;
 - a target-name prefix search (LIKE 'Target 123%').
 
-The first two are answered, for every caller, from the summary ``lick.instrument_counts`` through
-``lick.visible_instrument_counts`` (archive/visible_counts.py: the access rule applied to each
-release-day bucket, the current day's rows counted live), which the translator calls for that
-one shape (vo_services/tap/adql/counts.py); their floor is still the count over the base table.
-The other two run through the view. Beside them, "http": a request to bench/floor_app.py under
+The counts per value are answered, for every caller, from the column's summary (e.g.
+``lick.instrument_counts`` through ``lick.visible_instrument_counts``; archive/visible_counts.py:
+the access rule applied to each release-day bucket, the current day's rows counted live), which
+the translator calls for that one shape (vo_services/tap/adql/counts.py); their floor is still
+the count over the base table (the night's: its index).
+The last two run through the view. Beside them, "http": a request to bench/floor_app.py under
 the same gunicorn on a new connection, no Django, no database — what any request pays before the
 service's own code, so that floor + http is the least a /tap/sync answer can take.
 
@@ -46,8 +49,10 @@ from bench.bench_auth import PROGRAMS, MEMBER, member_token  # noqa: E402
 from bench.common import ensure_database, fetch, interleaved_medians, server  # noqa: E402
 
 import psycopg2  # noqa: E402
+from psycopg2 import sql  # noqa: E402
 
 from archive.config import get_settings  # noqa: E402
+from archive.visible_counts import COUNTED  # noqa: E402
 
 MJD_START = 59000.0  # 2020-05-31
 #: name -> (ADQL through the published view, the same SQL on the base table without the rule)
@@ -150,8 +155,10 @@ def main() -> None:
         width = table_width(cur)
         cur.execute("SELECT count(*) FILTER (WHERE obs_release_date > now()), count(*) FROM lick.observation")
         hidden, total = cur.fetchone()
-        cur.execute("SELECT count(*) FROM lick.instrument_counts")
-        summary_rows = cur.fetchone()[0]
+        summary_rows = {}
+        for counted in COUNTED:
+            cur.execute(sql.SQL("SELECT count(*) FROM lick.{}").format(sql.Identifier(counted.summary)))
+            summary_rows[counted.summary] = cur.fetchone()[0]
     principals = [f"user:{MEMBER}", *(f"program:{p}" for p in PROGRAMS)]
     view = psycopg2.connect(get_settings().dsn("query"))
 
@@ -184,7 +191,8 @@ def main() -> None:
     direct.close()
     view.close()
     print(width)
-    print(f"{hidden:,} of {total:,} rows proprietary; the instrument counts' summary has {summary_rows:,} rows")
+    print(f"{hidden:,} of {total:,} rows proprietary; rows of the count summaries: "
+          + ", ".join(f"{name} {rows:,}" for name, rows in summary_rows.items()))
     print(f"{'query':<24} {'floor':>8} {'http':>6} {'view':>8} {'ratio':>6} {'anonymous':>10} {'ratio':>6} "
           f"{'member':>8} {'ratio':>6}   load (1 min) before/after   [goal via /tap/sync: <= 1.5x and < 50 ms]")
     for name, (m, before, after) in results.items():

@@ -185,6 +185,27 @@ def test_a_release_passing_moves_rows_to_the_public_count(counting):
     _assert_exact(query, "folded")
 
 
+def test_the_recount_rebuilds_every_summary(counting):
+    """``lick-admin holdings --rebuild`` recounts each summary from the rows: emptied, they count
+    exactly again."""
+    from archive import visible_counts
+    from archive.db import engine
+
+    owner, query = counting
+    rng = random.Random(7)
+    ids: list[int] = []
+    with owner.cursor() as cur:
+        for step in range(8):
+            _write(cur, rng, ids, step)
+        for counted in COUNTED:
+            cur.execute(sql.SQL("DELETE FROM lick.{}").format(sql.Identifier(counted.summary)))
+    owner.commit()
+    with engine("owner").begin() as conn:
+        rows = visible_counts.rebuild(conn)
+    assert set(rows) == {c.summary for c in COUNTED} and all(rows.values())
+    _assert_exact(query, "rebuilt")
+
+
 HIDDEN = {"instrument_name": "Count Hidden", "observing_night": date(1901, 1, 1),
           "dataproduct_type": "spectrum", "calib_level": 4}
 
