@@ -259,7 +259,10 @@ holdings = Table(
 # Rows per counted column's value, release day and grantees (lick.instrument_counts, night_counts,
 # product_type_counts, calib_level_counts), kept by triggers on lick.observation, from which ADQL's
 # COUNT(*) per value is answered through the access rule (archive/visible_counts.py, 0016, 0017).
-count_summaries = tuple(Table(c.summary, metadata, *c.summary_columns()) for c in COUNTED)
+count_summaries = tuple(Table(c.summary, metadata, *c.summary_columns(),
+                              *(Index(name, column, postgresql_using=method)
+                                for name, column, method in c.summary_indexes()))
+                        for c in COUNTED)
 
 # The MOC coverage of the public rows (archive.coverage), per ObsCore collection and for the whole
 # archive (collection ''), as the refresh task last computed it through ivoa.obscore as an

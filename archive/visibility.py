@@ -47,11 +47,14 @@ STAFF_PRINCIPAL = "role:staff"
 # ``grantees`` mirrors the row's grants in lick.access_grant (kept by triggers). The principals
 # are read once per query, as InitPlans, not once per row; a public row passes on its release date
 # alone, without touching the grants. Columns are bare: a policy names its table's columns.
+PRINCIPALS = "(SELECT lick.current_principals())"
+IS_STAFF = f"(SELECT '{STAFF_PRINCIPAL}' = ANY (lick.current_principals()))"
+
+
 def visible_rule(release: str = "obs_release_date", grantees: str = "grantees") -> str:
     """The rule over any relation with a release moment and a grantees array: the table's rows,
     or the count summary's buckets (:mod:`archive.visible_counts`), so both follow one rule."""
-    return (f"({release} <= now() OR {grantees} && (SELECT lick.current_principals()) "
-            f"OR (SELECT '{STAFF_PRINCIPAL}' = ANY (lick.current_principals())))")
+    return f"({release} <= now() OR {grantees} && {PRINCIPALS} OR {IS_STAFF})"
 
 
 VISIBLE_ROWS = visible_rule()

@@ -43,7 +43,7 @@ from sqlalchemy import Connection, text
 
 from archive.config import get_settings
 from archive.holdings import upsert_deltas
-from archive.visibility import visible_rule
+from archive.visibility import IS_STAFF, PRINCIPALS, visible_rule
 
 FOLD_AFTER = "7 days"
 _ORIGIN = "'2000-01-01 00:00+00'::timestamptz"
@@ -116,6 +116,12 @@ class CountedColumn:
             sa.Column("files", sa.BigInteger(), nullable=False),
         ]
 
+    def summary_indexes(self) -> tuple[tuple[str, str, str], ...]:
+        """(name, column, method) of the summary's indexes beside its key, for
+        :meth:`count_function_sql`'s branches (migration 0017 makes them, for 0016's summary too)."""
+        return ((f"{self.summary}_released_at", "released_at", "btree"),
+                (f"{self.summary}_grantees", "grantees", "gin"))
+
     def _delta(self, table: str, sign: str) -> str:
         return (f"SELECT r.{self.column}, {_BUCKET} AS bucket, {_GRANTEES} AS grantees_key, "
                 f"{sign}1 AS files FROM {table} r")
@@ -170,7 +176,10 @@ END $$
     def _whole_days(self, condition: str) -> str:
         """The summary's buckets of whole days meeting ``condition`` that the caller may see. The
         function is planned once for any ``wanted`` (SECURITY DEFINER: never inlined), so one
-        value and all values are two branches, the first walking the summary's key."""
+        value and all values are apart, the first walking the summary's key. All values are three
+        disjoint branches, each through the rule, which its condition only narrows to an index:
+        released (``released_at``), proprietary to a caller who is not staff (the rule then holds
+        only for grantees it names: the GIN index on ``grantees``), proprietary to staff (all)."""
         return (f"SELECT c.{self.column}, c.files FROM lick.{self.summary} c\n"
                 f"        WHERE {condition} AND c.released_at <> {_TODAY}\n"
                 f"          AND {visible_rule('c.released_at', 'c.grantees')}")
@@ -184,7 +193,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, lick AS $$
         -- whole days: each bucket public or proprietary throughout; the rule on its start and grantees
         {self._whole_days(f"c.{self.column} = wanted")}
         UNION ALL
-        {self._whole_days("wanted IS NULL")}
+        {self._whole_days("wanted IS NULL AND c.released_at <= now()")}
+        UNION ALL
+        {self._whole_days(f"wanted IS NULL AND c.released_at > now() AND {IS_STAFF} IS NOT TRUE "
+                          f"AND c.grantees && {PRINCIPALS}")}
+        UNION ALL
+        {self._whole_days(f"wanted IS NULL AND c.released_at > now() AND {IS_STAFF} IS TRUE")}
         UNION ALL
         -- the current day, released and not yet: its rows, through the rule
         SELECT o.{self.column}, count(*) FROM lick.observation o

@@ -27,6 +27,7 @@ CALLERS = {
     "member of A": ["user:cnt_member", PROGRAMS[0]],
     "member of both": ["user:cnt_both", *PROGRAMS],
     "staff": ["user:cnt_staff", "role:staff"],
+    "staff and member of B": ["user:cnt_staff_b", "role:staff", PROGRAMS[1]],  # counted once
 }
 #: counted column -> (the published table counting it, values the writes give it, ADQL literals
 #: compared with it: matching, not matching, and of every shape the translator passes on)

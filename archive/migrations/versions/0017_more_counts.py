@@ -6,9 +6,10 @@ made 0016's instrument counts; the ADQL translator calls them for ``COUNT(*) [WH
 [GROUP BY column]`` on lick.observations (observing_night) and ivoa.obscore (dataproduct_type,
 calib_level). The query role may call the functions, never read the summaries.
 
-The instrument counts' function is made again by the same code: one instrument is now read by the
-summary's key (a branch of its own). Downgrading leaves that body (same signature, same answers);
-0016's downgrade drops it.
+Every summary, 0016's too, gets an index on its release day and a GIN index on its grantees, and
+the instrument counts' function is made again by the same code: one value is read by the
+summary's key, all values by those indexes (a branch each). Downgrading drops the indexes of 0016's
+summary and leaves its function's body (same signature, same answers); 0016's downgrade drops it.
 
 Revision ID: 0017
 Revises: 0016
@@ -27,11 +28,16 @@ COUNTED = (NIGHTS, PRODUCT_TYPES, CALIB_LEVELS)
 
 
 def upgrade() -> None:
-    op.execute(INSTRUMENTS.count_function_sql)
     for counted in COUNTED:
         install(op, counted)
+    for counted in (INSTRUMENTS, *COUNTED):
+        for name, column, method in counted.summary_indexes():
+            op.create_index(name, counted.summary, [column], schema="lick", postgresql_using=method)
+    op.execute(INSTRUMENTS.count_function_sql)
 
 
 def downgrade() -> None:
     for counted in reversed(COUNTED):
         uninstall(op, counted)
+    for name, _, _ in INSTRUMENTS.summary_indexes():
+        op.drop_index(name, table_name=INSTRUMENTS.summary, schema="lick")
