@@ -237,6 +237,18 @@ def test_the_query_role_may_call_the_count_but_not_read_the_summary(counting, co
     query.rollback()
 
 
+def test_the_summaries_grantee_indexes_keep_no_pending_list(owner_conn):
+    """Every ingest changes the summaries; with GIN's pending list a member's count read the
+    whole list until the next vacuum (30 ms instead of 2 ms at 1,000,000 rows)."""
+    with owner_conn.cursor() as cur:
+        cur.execute("SELECT c.relname, c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'gin' AND i.indrelid = ANY (%s::regclass[])",
+                    ([f"lick.{c.summary}" for c in COUNTED],))
+        found = dict(cur.fetchall())
+    assert set(found) == {f"{c.summary}_grantees" for c in COUNTED}
+    assert all(options == ["fastupdate=off"] for options in found.values()), found
+
+
 @pytest.mark.parametrize("counted", COUNTED, ids=lambda c: c.column)
 def test_the_answer_has_the_views_type_and_no_null_group_is_lost(owner_conn, counted):
     """The function's value is the view's column, of its PostgreSQL type (so VOTable and CSV write
