@@ -14,8 +14,8 @@ with one boolean selection over its bytes and a few gathers and scatters per col
 Python per row.
 
 It writes exactly the bytes of the general encoder (:mod:`vo_services.encoders.binary2`) for
-the types it covers (:func:`transcodable`), as tests/encoders/test_pgcopy.py checks value by
-value against the database: NULL floats as NaN and NaN flagged null, NULL integers as 0,
+the types it covers (:func:`transcodable`), as tests/test_copy_results.py checks byte for byte
+against the cursor path on the database: NULL floats as NaN and NaN flagged null, NULL integers as 0,
 booleans as ``T``/``F``/``?``, and ``char`` text as ASCII with one ``?`` for each other
 character (:mod:`vo_services.encoders.fields`). Every other column (timestamps, which become
 ISO strings; pgsphere values, which have no binary output; fixed-size or ``unicodeChar`` text)
