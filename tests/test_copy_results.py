@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import random
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import partial
 
 import numpy as np
@@ -27,7 +27,7 @@ from archive.columns import Column
 from archive.config import get_settings
 from archive.published import PUBLISHED_TABLES
 from tests.encoders.conftest import votlint  # noqa: F401  (fixture)
-from tests.test_schema import DELETE_MINE, _insert_observation
+from tests.test_schema import _insert_observation, insert_hidden_observation, remove_hidden_observations
 from vo_services.encoders import pgcopy, write_votable
 from vo_services.encoders.formats import FORMATS
 from vo_services.results import engine
@@ -61,15 +61,9 @@ def varied(archive_db):
                          rng.choice([None, 2**63 - 1, -2**63, 0]), rng.choice([None, 2048]),
                          rng.choice(names), rng.choice(["", "SIMPLE = T\nOBJECT = 'Ōsaka'", "card " * 40]),
                          rng.choice([0, 1, 3]), rng.choice([0, -2**31, 2**31 - 1]), row))
-    hidden = _insert_observation(conn, HIDDEN, datetime.now(timezone.utc) + timedelta(days=365))
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO lick.program (program_id) VALUES ('COPY_T001')")
-        cur.execute("INSERT INTO lick.access_grant VALUES (%s, %s, 'test')", (hidden, PROGRAM))
-    conn.commit()
+    insert_hidden_observation(conn, HIDDEN, PROGRAM.removeprefix("program:"))
     yield
-    with conn.cursor() as cur:
-        cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = 'COPY_T001'")
-    conn.commit()
+    remove_hidden_observations(conn, PROGRAM.removeprefix("program:"))
     conn.close()
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
 
 import psycopg2
 import pytest
 
 from archive.config import get_settings
 from archive.principals import principal_key, sign, signed_principals
-from tests.test_schema import DELETE_MINE, _insert_observation
+from tests.test_schema import insert_hidden_observation, remove_hidden_observations
 from vo_services.results import connections
 from vo_services.results.query import BinaryCursor, QueryFailed, TextCursor
 from vo_services.results.statements import _text_name
@@ -28,16 +27,9 @@ VIEWS = ("ivoa.obscore", "lick.observations")
 @pytest.fixture
 def hidden_row(archive_db, owner_conn):
     """A proprietary row granted to one program only."""
-    row = _insert_observation(owner_conn, "2027-02/02/nickel/forge",
-                              datetime.now(timezone.utc) + timedelta(days=365))
-    with owner_conn.cursor() as cur:
-        cur.execute("INSERT INTO lick.program (program_id) VALUES ('FORGE_T001')")
-        cur.execute("INSERT INTO lick.access_grant VALUES (%s, %s, 'test')", (row, PROGRAM))
-    owner_conn.commit()
+    insert_hidden_observation(owner_conn, "2027-02/02/nickel/forge", PROGRAM.removeprefix("program:"))
     yield
-    with owner_conn.cursor() as cur:
-        cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = 'FORGE_T001'")
-    owner_conn.commit()
+    remove_hidden_observations(owner_conn, PROGRAM.removeprefix("program:"))
 
 
 def _hidden_rows(conn, value: str, is_local: bool = True) -> dict[str, int]:

@@ -3,7 +3,6 @@ settings and the access rule, prepared statements, dead connections, batches fet
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
 
 import psycopg
 import psycopg2
@@ -11,7 +10,7 @@ import pytest
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 
 from archive.config import get_settings
-from tests.test_schema import DELETE_MINE, _insert_observation
+from tests.test_schema import insert_hidden_observation, remove_hidden_observations
 from vo_services.results import connections, statements
 from vo_services.results.copyout import TRANSFER_ALLOWANCE_S, CopyCursor
 from vo_services.results.query import BinaryCursor, QueryFailed, TextCursor
@@ -26,16 +25,9 @@ SETTINGS = ("SELECT current_setting('transaction_read_only'), lick.current_princ
 @pytest.fixture
 def hidden_row(archive_db, owner_conn):
     """A proprietary row granted to program 2027A_T001 only."""
-    future = datetime.now(timezone.utc) + timedelta(days=365)
-    row = _insert_observation(owner_conn, "2027-01/01/nickel/cursor", future)
-    with owner_conn.cursor() as cur:
-        cur.execute("INSERT INTO lick.program (program_id) VALUES ('2027A_T001')")
-        cur.execute("INSERT INTO lick.access_grant VALUES (%s, 'program:2027A_T001', 'test')", (row,))
-    owner_conn.commit()
+    insert_hidden_observation(owner_conn, "2027-01/01/nickel/cursor", "2027A_T001")
     yield "SELECT obs_id FROM lick.observations WHERE obs_id = '2027-01/01/nickel/cursor'"
-    with owner_conn.cursor() as cur:
-        cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = '2027A_T001'")
-    owner_conn.commit()
+    remove_hidden_observations(owner_conn, "2027A_T001")
 
 
 def copy_cursor(principals=(), timeout_s=60.0, **options) -> CopyCursor:

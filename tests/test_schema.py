@@ -153,6 +153,23 @@ def _insert_observation(conn, obs_id: str, release: datetime, ra: float = 150.0,
         return cur.fetchone()[0]
 
 
+
+def insert_hidden_observation(conn, obs_id: str, program_id: str) -> int:
+    """A row still proprietary for a year, granted to ``program:<program_id>`` only (the program
+    made too); committed. Remove both with :func:`remove_hidden_observations`."""
+    row = _insert_observation(conn, obs_id, datetime.now(timezone.utc) + timedelta(days=365))
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO lick.program (program_id) VALUES (%s)", (program_id,))
+        cur.execute("INSERT INTO lick.access_grant VALUES (%s, %s, 'test')", (row, f"program:{program_id}"))
+    conn.commit()
+    return row
+
+
+def remove_hidden_observations(conn, program_id: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(DELETE_MINE + "; DELETE FROM lick.program WHERE program_id = %s", (program_id,))
+    conn.commit()
+
 def test_query_role_cannot_write_or_read_file_paths(archive_db, owner_conn):
     _insert_observation(owner_conn, "2020-01/01/nickel/d1", datetime(2020, 1, 1, tzinfo=timezone.utc))
     owner_conn.commit()
