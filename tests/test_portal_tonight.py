@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive.db import engine
-from ingest.nights import night_of
+from ingest.nights import night_of, night_start
 from ingest.pipeline import ingest_batch
 from ingest.schedule import Slot, import_schedule
 from tests.browser import log_in, screenshot
@@ -55,7 +55,8 @@ def obs_id(root: Path, path: Path) -> str:
 @pytest.fixture
 def tonight(demo_archive, archive_root):
     """Tonya's program scheduled on the Shane tonight (the schedule import); tobias observes
-    but not tonight. Yields the night; removes the frames, the schedule and the program after."""
+    but not tonight. Yields the night, the moment the frames are dated back from, and the list of
+    frames written; removes the frames, the schedule and the program after."""
     from django.contrib.auth.models import User
 
     now = datetime.now(timezone.utc)
@@ -67,7 +68,9 @@ def tonight(demo_archive, archive_root):
         User.objects.filter(username=name).delete()
         User.objects.create_user(name, password=PASSWORD)
     written: list[Path] = []
-    yield night, now, written
+    # The frames begin up to 30 minutes before ``now``: in the first half hour of a night (noon
+    # UTC-8, 20:00 UTC) that would be last night, so they are then placed after its start.
+    yield night, max(now, night_start(night) + timedelta(minutes=31)), written
     for path in written:
         path.unlink(missing_ok=True)
     with engine("owner").begin() as conn:
