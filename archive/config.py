@@ -7,6 +7,7 @@ without every shell having to source it first.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,10 @@ class RegistryCuration:
     content_type: str
     rights: str
     max_records: int  # the OAI-PMH page size, declared as maxRecords in the Harvest capability
+
+
+#: A name PostgreSQL takes as it is, quoted or not (NAMEDATALEN - 1 = 63 bytes).
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,17 @@ class Settings:
     #: Curation of the VOResource records the publishing registry serves (/oai): what an operator
     #: fills in (docs/deployment.md). VOResource 1.1 §3.1.2, §3.1.3.
     registry: RegistryCuration
+
+    def __post_init__(self) -> None:
+        """The role and database names are written into DDL (``GRANT ... TO "lick_query"``, the
+        row-security policy), where a name cannot be a bound parameter: each must be a plain
+        lower-case SQL identifier, so that no value of the env file can break out of its quotes."""
+        for knob, name in (("LICK_DB_NAME", self.db_name), ("LICK_OWNER_ROLE", self.owner_role),
+                           ("LICK_INGEST_ROLE", self.ingest_role), ("LICK_QUERY_ROLE", self.query_role)):
+            if not _PLAIN_IDENTIFIER.fullmatch(name):
+                raise ValueError(f"{knob}={name!r}: a role or database name must be a lower-case SQL "
+                                 "identifier (letters a-z, digits and _, starting with a letter or _, "
+                                 "at most 63 characters)")
 
     def database_url(self, role: str = "owner", dbname: str | None = None) -> str:
         """SQLAlchemy URL for one of the three roles: ``owner``, ``ingest`` or ``query``."""
