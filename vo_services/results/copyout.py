@@ -8,6 +8,12 @@ every column from its binary value (``takes``), the translated SQL runs as
 ``COPY (<sql>) TO STDOUT (FORMAT binary)``, by the extended protocol, which takes exactly one
 statement. Otherwise it runs as the binary cursor runs it, in the same transaction.
 
+The binary cursor's driver refuses, when it loads a batch, values Python cannot hold (a
+timestamp outside years 1 to 9999, ±infinity among them), and the result fails there: before
+its first write (an error document) or at that batch (QUERY_STATUS ERROR after the batches
+before it). A chunk read by COPY is checked for the same values as it is read (``refuses``),
+so that the same result fails at the same point, with the same error, whichever path ran.
+
 Reading COPY through psycopg's ``Copy.read()`` costs about 1 µs of Python a row (PostgreSQL
 sends one CopyData message per tuple); :class:`CopyOut` reads libpq's messages in a tight
 loop into one buffer per chunk (about 0.2 µs a row) and hands the chunk on as
@@ -189,13 +195,16 @@ def _error(result, pgconn) -> psycopg.Error:
 
 class CopyCursor(BinaryCursor):
     """The binary cursor, reading by binary COPY when ``takes(result type OIDs)`` says the
-    encoder writes every column from its binary value (module documentation)."""
+    encoder writes every column from its binary value (module documentation). ``refuses(chunk)``
+    names what in a chunk the binary cursor's driver would refuse to load, or is None."""
 
     def __init__(self, principals: Sequence[str] = (), timeout_s: float = 60.0, *,
                  takes: Callable[[Sequence[int]], bool],
+                 refuses: Callable[[CopyRows], str | None] = lambda chunk: None,
                  on_backend: Callable[[int], None] | None = None):
         super().__init__(principals, timeout_s, on_backend=on_backend)
         self._takes = takes
+        self._refuses = refuses
         self._copy: CopyOut | None = None
 
     def execute(self, sql: str | bytes, batch: int | None = None) -> list | CopyRows:
@@ -215,7 +224,7 @@ class CopyCursor(BinaryCursor):
             # The translated SQL exactly as the cursor below would run it, in the same transaction.
             self._copy = CopyOut(self.conn, b"COPY (" + self._sql + b") TO STDOUT (FORMAT binary)",
                                  self.timeout_s, self._cancel)
-            return self._copy.read(self._batch)
+            return self._loaded(self._copy.read(self._batch))
         self._run(b"DECLARE " + CURSOR + b" NO SCROLL CURSOR FOR " + self._sql, rows=False)
         return self.fetch(self._batch)
 
@@ -231,6 +240,14 @@ class CopyCursor(BinaryCursor):
                 raise _error(result, pgconn)
         return [result.ftype(i) for i in range(result.nfields)]
 
+    def _loaded(self, chunk: CopyRows) -> CopyRows:
+        """The chunk, once nothing in it is what the binary cursor's driver refuses; else the
+        error that driver raises (a DataError, which the user reads as "the query failed")."""
+        refusal = self._refuses(chunk)
+        if refusal is not None:
+            raise psycopg.DataError(refusal)
+        return chunk
+
     def rest(self, batch: int, limit: int | None = None) -> Iterator:
         if self._copy is None:
             return super().rest(batch, limit)
@@ -238,7 +255,8 @@ class CopyCursor(BinaryCursor):
 
     def _chunks(self, copy: CopyOut, batch: int, limit: int | None) -> Iterator[CopyRows]:
         try:
-            yield from copy.chunks(batch, limit)
+            for chunk in copy.chunks(batch, limit):
+                yield self._loaded(chunk)
         except Exception:
             self._failed = True  # as a failed FETCH: the session is reset before the next caller
             raise

@@ -22,7 +22,8 @@ from vo_services.results.query import BinaryCursor, TextCursor, describe
 from vo_services.results.responses import ResultStream, result_chunks
 from vo_services.results.statements import PreparedCall
 
-# pgsphere has no binary output for these: their results are read as text.
+# pgsphere has no binary output for these (its types have no send function): their results are
+# read as text.
 GEOMETRY_TYPES = frozenset({"POINT", "CIRCLE", "POLYGON", "REGION"})
 
 
@@ -66,7 +67,7 @@ def run_result(sql: str | bytes | PreparedCall, fields: Sequence[Column], encode
               and not any(f.datatype in GEOMETRY_TYPES for f in fields))
     if binary and getattr(encoder, "copy_rows", False) and pgcopy.transcodable(fields):
         cursor = CopyCursor(principals, limits.timeout_s, takes=partial(pgcopy.matches, tuple(fields)),
-                            on_backend=on_backend)
+                            refuses=partial(pgcopy.unloadable, tuple(fields)), on_backend=on_backend)
     else:
         cursor = (BinaryCursor if binary else TextCursor)(principals, limits.timeout_s, setup=setup,
                                                           on_backend=on_backend)
