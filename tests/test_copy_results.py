@@ -35,6 +35,7 @@ from vo_services.encoders import pgcopy, write_votable
 from vo_services.encoders.formats import FORMATS
 from vo_services.results import engine
 from vo_services.results.engine import ResultLimits, run_result
+from vo_services.results.query import QueryFailed
 from vo_services.tap.adql import translate
 from vo_services.tap.catalog import catalog
 
@@ -228,6 +229,48 @@ def test_edge_values_of_every_transcoded_type(archive_db, transcoded, layout, vo
     path = tmp_path / "edges.vot"
     path.write_bytes(body)
     assert votlint(path) == ""
+
+
+def outcome(query, fields, **options) -> bytes | str:
+    """:func:`document`, or the message of the QueryFailed that ends the result before its first
+    write (the service answers it with an error document of its own)."""
+    try:
+        return document(query, fields, **options)
+    except QueryFailed as exc:
+        return f"failed before the first write: {exc}"
+
+
+@pytest.mark.parametrize("value", ["infinity", "-infinity", "10000-01-01", "0001-12-31 23:59:59.999999 BC"])
+@pytest.mark.parametrize("row", [0, 20, 30], ids=["first-batch", "third-batch", "past-maxrec"])
+@pytest.mark.parametrize("pg_type", ["timestamp", "timestamptz"])
+def test_a_timestamp_a_datetime_cannot_hold_fails_the_result_where_the_cursor_path_fails_it(
+        archive_db, transcoded, monkeypatch, value, row, pg_type):
+    """psycopg refuses such a value when it loads the batch: before the first write, the query
+    fails; later, the document ends with QUERY_STATUS ERROR after the batches before; the row
+    read only to see an overflow (MAXREC + 1) fails it too. COPY must end each one alike."""
+    refusals: list[str] = []
+    unloadable = pgcopy.unloadable
+
+    def recorded(fields, rows):
+        refusal = unloadable(fields, rows)
+        if refusal is not None:
+            refusals.append(refusal)
+        return refusal
+
+    monkeypatch.setattr(pgcopy, "unloadable", recorded)
+    stamp = sql.SQL("CASE WHEN i = {} THEN {}::{} ELSE {}::{} + i * interval '1.5 second' END").format(
+        sql.Literal(row), sql.Literal(value), sql.SQL(pg_type), sql.Literal("1960-01-01"), sql.SQL(pg_type))
+    query = as_bytes(sql.SQL("SELECT i, {} AS t FROM generate_series(0, 39) AS i ORDER BY i").format(stamp))
+    fields = [Column("i", "INTEGER"), Column("t", "TIMESTAMP")]
+    slow = outcome(query, fields, copy=False, maxrec=30)
+    assert not transcoded and not refusals
+    fast = outcome(query, fields, copy=True, maxrec=30)
+    assert refusals, "the COPY path was not taken"
+    assert fast == slow
+    if row == 0:
+        assert fast == "failed before the first write: the query failed" and not transcoded
+    else:
+        assert statuses(fast) == ["OK", "ERROR"] and sum(transcoded) == row // 7 * 7
 
 
 def test_maxrec_overflow_and_top_through_copy(varied, transcoded):
