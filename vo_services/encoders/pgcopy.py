@@ -91,6 +91,7 @@ def transcodable(fields: Sequence[Column]) -> bool:
 
 
 def _takes(field: Column, oid: int) -> bool:
+    """Whether the database's type ``oid`` is the one this module reads for ``field``."""
     if _is_char_text(field):
         return oid in _TEXT_OIDS
     if _is_timestamp(field):
@@ -294,7 +295,7 @@ class CopyTranscoder:
         out_width = np.full(n, self.flag_bytes, np.int64)  # each output row's length
         nulls = np.zeros((n, len(self.fields)), bool)
         offsets = np.empty((n, len(self.fields)), np.int64)  # each cell's offset in its output row
-        texts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per timestamp column: its ISO texts
+        isos: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per timestamp column: its ISO texts and their sizes
         for k, (field, at, lengths) in enumerate(zip(self.fields, cells.at, cells.lengths)):
             offsets[:, k] = out_width
             null = lengths < 0
@@ -316,7 +317,7 @@ class CopyTranscoder:
                 for j in range(4, 4 + _STAMP_WIDTH):
                     keep[valued + j] = False  # the value: its text takes its place
                 iso, sizes = _iso_texts(_stamps(data, valued))
-                texts[k] = (iso, sizes)
+                isos[k] = (iso, sizes)
                 out_width += 4
                 out_width[~null] += sizes
             else:
@@ -324,7 +325,7 @@ class CopyTranscoder:
         replaced = self._non_ascii(data, cells, keep, out_width, offsets)
         row_out = np.zeros(n, np.int64)
         np.cumsum(out_width[:-1], out=row_out[1:])
-        out = self._place(data[keep], int(row_out[-1] + out_width[-1]), row_out, offsets, cells, texts)
+        out = self._place(data[keep], int(row_out[-1] + out_width[-1]), row_out, offsets, cells, isos)
         if nulls.any():
             out[row_out[:, None] + np.arange(self.flag_bytes)] = np.packbits(nulls, axis=1)
         else:
@@ -338,8 +339,8 @@ class CopyTranscoder:
             elif null.any():
                 fill = np.frombuffer(_FIXED[field.datatype][2] if field.datatype in _FIXED else bytes(4), np.uint8)
                 out[cell[null][:, None] + np.arange(len(fill))] = fill  # a text's: no elements
-            if k in texts:  # the length word kept was 8 (0, 0, 0, 8): its last byte is the count
-                iso, sizes = texts[k]
+            if k in isos:  # the length word kept was 8 (0, 0, 0, 8): its last byte is the count
+                iso, sizes = isos[k]
                 valued = cell[~null]
                 out[valued + 3] = sizes
                 out[_ranges(valued + 4, sizes)] = iso[np.arange(_ISO_WIDTH) < sizes[:, None]]
@@ -350,7 +351,7 @@ class CopyTranscoder:
         return out
 
     def _place(self, kept: np.ndarray, total: int, row_out: np.ndarray, offsets: np.ndarray,
-               cells: Layout, texts: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+               cells: Layout, isos: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """The output: the kept bytes, with room made for the null-flag bytes past two, the
         second half of each 8-byte NULL and each timestamp's text (written over afterwards)."""
         room = []
@@ -360,8 +361,8 @@ class CopyTranscoder:
             if field.datatype in _FIXED and _FIXED[field.datatype][1] == 8 and (lengths < 0).any():
                 null = lengths < 0
                 room.append(((row_out + offsets[:, k])[null][:, None] + np.arange(4, 8)).ravel())
-            elif k in texts:
-                room.append(_ranges((row_out + offsets[:, k])[lengths >= 0] + 4, texts[k][1]))
+            elif k in isos:
+                room.append(_ranges((row_out + offsets[:, k])[lengths >= 0] + 4, isos[k][1]))
         if not room:
             return kept
         placed = np.ones(total, bool)
